@@ -1,0 +1,40 @@
+"""Dates known to a day, a month or a year, as sources give them ("2022", "mars 2022")."""
+import calendar
+import datetime
+
+from django.utils import formats
+from django.utils.dates import MONTHS
+
+from .choices import DatePrecision
+
+
+def format_partial_date(value: datetime.date | None, precision: str) -> str:
+    """Show a date as precisely as its source gave it, in the active language."""
+    if value is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return str(value.year)
+    if precision == DatePrecision.MONTH:
+        return f"{MONTHS[value.month]} {value.year}"
+    return formats.date_format(value, "DATE_FORMAT")
+
+
+def parse_partial_date(text, *, end: bool) -> tuple[datetime.date | None, str]:
+    """Parse "2022", "2022-03" or "2022-03-15" into a date and its precision.
+
+    An opening date (end=False) is the first day of its period, a closing date (end=True)
+    the last one, so that a call closed "in 2022" reads as closed from 2023 on.
+    """
+    if text in (None, ""):
+        return None, DatePrecision.DAY
+    if isinstance(text, datetime.date):
+        return text, DatePrecision.DAY
+    parts = str(text).strip().split("-")
+    year = int(parts[0])
+    if len(parts) == 1:
+        return (datetime.date(year, 12, 31) if end else datetime.date(year, 1, 1)), DatePrecision.YEAR
+    month = int(parts[1])
+    if len(parts) == 2:
+        last = calendar.monthrange(year, month)[1]
+        return datetime.date(year, month, last if end else 1), DatePrecision.MONTH
+    return datetime.date(year, month, int(parts[2])), DatePrecision.DAY

@@ -1,0 +1,546 @@
+"""The registry's data model: funders, programmes, calls and what hangs off a call."""
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .choices import (
+    AidForm,
+    Beneficiary,
+    CallType,
+    DatePrecision,
+    FunderKind,
+    FunderRole,
+    PublicationState,
+    Scope,
+    Status,
+)
+from .dates import format_partial_date
+from .querysets import CallQuerySet, today
+
+
+def non_negative(field):
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
+        name=f"%(app_label)s_%(class)s_{field}_not_negative",
+    )
+
+
+def not_before(later, earlier, name):
+    return models.CheckConstraint(
+        condition=Q(**{f"{later}__isnull": True})
+        | Q(**{f"{earlier}__isnull": True})
+        | Q(**{f"{later}__gte": F(earlier)}),
+        name=f"%(app_label)s_%(class)s_{name}",
+    )
+
+
+class Region(models.Model):
+    """A French region, by its INSEE code (11 = Île-de-France)."""
+
+    code = models.CharField(_("INSEE code"), max_length=3, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return self.name
+
+
+class CodedTerm(models.Model):
+    """A term of a controlled vocabulary stored as a row, so calls can link to several."""
+
+    code = models.CharField(max_length=40, primary_key=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self):
+        return str(self.get_code_display())
+
+
+class BeneficiaryType(CodedTerm):
+    code = models.CharField(_("code"), max_length=40, primary_key=True, choices=Beneficiary.choices)
+
+    class Meta(CodedTerm.Meta):
+        verbose_name = _("beneficiary type")
+        verbose_name_plural = _("beneficiary types")
+
+
+class AidFormType(CodedTerm):
+    code = models.CharField(_("code"), max_length=40, primary_key=True, choices=AidForm.choices)
+
+    class Meta(CodedTerm.Meta):
+        verbose_name = _("aid form")
+        verbose_name_plural = _("aid forms")
+
+
+class Theme(models.Model):
+    """A curated theme (bioproduction, cell therapy…) with a French and an English name."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name = models.CharField(_("name (French)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        return self.name_en if (get_language() or "fr").startswith("en") else self.name
+
+
+class Document(models.Model):
+    """A source document that entries cite (a thesis, a report, a web page)."""
+
+    key = models.SlugField(_("key"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=500)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("source document")
+        verbose_name_plural = _("source documents")
+
+    def __str__(self):
+        return self.title
+
+
+class Funder(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    acronym = models.CharField(_("acronym"), max_length=40, blank=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=40, choices=FunderKind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="funders",
+    )
+    country = models.CharField(_("country (ISO code)"), max_length=2, default="FR")
+    website = models.URLField(_("website"), max_length=500, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("funder")
+        verbose_name_plural = _("funders")
+
+    def __str__(self):
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+    def get_absolute_url(self):
+        return reverse("funder-detail", args=[self.slug])
+
+    def clean(self):
+        if self.kind == FunderKind.REGIONAL_AUTHORITY and not self.region_id:
+            raise ValidationError({"region": _("A regional authority needs its region.")})
+
+
+class Programme(models.Model):
+    """An umbrella plan or strategy (France 2030, a CPER and its axes…)."""
+
+    name = models.CharField(_("name"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent programme"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+    funders = models.ManyToManyField(Funder, verbose_name=_("funders"), blank=True, related_name="programmes")
+    budget_eur = models.BigIntegerField(_("budget (EUR)"), null=True, blank=True)
+    starts_on = models.DateField(_("start"), null=True, blank=True)
+    starts_on_precision = models.CharField(
+        _("start precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    ends_on = models.DateField(_("end"), null=True, blank=True)
+    ends_on_precision = models.CharField(
+        _("end precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    description = models.TextField(_("description"), blank=True)
+    curator_note = models.TextField(_("curator note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        constraints = [
+            non_negative("budget_eur"),
+            not_before("ends_on", "starts_on", "ends_not_before_start"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("programme-detail", args=[self.slug])
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The end cannot be before the start.")})
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A programme cannot be its own ancestor.")})
+            ancestor = ancestor.parent
+
+    @property
+    def starts_on_display(self):
+        return format_partial_date(self.starts_on, self.starts_on_precision)
+
+    @property
+    def ends_on_display(self):
+        return format_partial_date(self.ends_on, self.ends_on_precision)
+
+
+class Call(models.Model):
+    """A call for funding: an AAP, an AMI, an open scheme, a fund, a prize…"""
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=150, unique=True)
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    call_type = models.CharField(_("type"), max_length=40, choices=CallType.choices)
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="calls",
+    )
+    funders = models.ManyToManyField(
+        Funder, through="CallFunder", verbose_name=_("funders"), related_name="calls"
+    )
+    opens_on = models.DateField(_("opens on"), null=True, blank=True)
+    opens_on_precision = models.CharField(
+        _("opening date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    closes_on = models.DateField(_("closes on"), null=True, blank=True)
+    closes_on_precision = models.CharField(
+        _("closing date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    is_rolling = models.BooleanField(
+        _("rolling (open-ended)"), default=False,
+        help_text=_("An open scheme with no single deadline."),
+    )
+    total_budget_eur = models.BigIntegerField(_("total budget (EUR)"), null=True, blank=True)
+    floor_eur = models.BigIntegerField(_("floor per project (EUR)"), null=True, blank=True)
+    funding_rate_min_pct = models.PositiveSmallIntegerField(_("funding rate min (%)"), null=True, blank=True)
+    funding_rate_max_pct = models.PositiveSmallIntegerField(_("funding rate max (%)"), null=True, blank=True)
+    aid_forms = models.ManyToManyField(AidFormType, verbose_name=_("aid forms"), blank=True, related_name="calls")
+    duration_min_months = models.PositiveSmallIntegerField(_("duration min (months)"), null=True, blank=True)
+    duration_max_months = models.PositiveSmallIntegerField(_("duration max (months)"), null=True, blank=True)
+    beneficiaries = models.ManyToManyField(
+        BeneficiaryType, verbose_name=_("beneficiaries"), blank=True, related_name="calls"
+    )
+    scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices, default=Scope.NATIONAL)
+    regions = models.ManyToManyField(
+        Region, verbose_name=_("eligible regions"), blank=True, related_name="calls",
+        help_text=_("For regional calls: the regions whose applicants are eligible."),
+    )
+    consortium_required = models.BooleanField(_("consortium required"), null=True, blank=True)
+    trl_min = models.PositiveSmallIntegerField(_("TRL min"), null=True, blank=True)
+    trl_max = models.PositiveSmallIntegerField(_("TRL max"), null=True, blank=True)
+    themes = models.ManyToManyField(Theme, verbose_name=_("themes"), blank=True, related_name="calls")
+    eligibility = models.TextField(_("eligibility"), blank=True)
+    eligible_expenses = models.TextField(_("eligible expenses"), blank=True)
+    apply_url = models.URLField(_("how to apply (URL)"), max_length=500, blank=True)
+    previous_edition = models.OneToOneField(
+        "self", verbose_name=_("previous edition"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="next_edition",
+    )
+    publication_state = models.CharField(
+        _("publication state"), max_length=10, choices=PublicationState.choices,
+        default=PublicationState.DRAFT, db_index=True,
+    )
+    last_verified_on = models.DateField(_("last verified on"), null=True, blank=True)
+    curator_note = models.TextField(_("curator note"), blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by (partner)"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="submitted_calls",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    history = HistoricalRecords()
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["closes_on", "title"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        constraints = [
+            not_before("closes_on", "opens_on", "closes_not_before_opens"),
+            non_negative("total_budget_eur"),
+            non_negative("floor_eur"),
+            models.CheckConstraint(
+                condition=Q(trl_min__isnull=True) | Q(trl_min__gte=1, trl_min__lte=9),
+                name="calls_call_trl_min_1_to_9",
+            ),
+            models.CheckConstraint(
+                condition=Q(trl_max__isnull=True) | Q(trl_max__gte=1, trl_max__lte=9),
+                name="calls_call_trl_max_1_to_9",
+            ),
+            not_before("trl_max", "trl_min", "trl_min_not_above_max"),
+            models.CheckConstraint(
+                condition=Q(funding_rate_max_pct__isnull=True) | Q(funding_rate_max_pct__lte=100),
+                name="calls_call_funding_rate_at_most_100",
+            ),
+            not_before("funding_rate_max_pct", "funding_rate_min_pct", "funding_rate_min_not_above_max"),
+            not_before("duration_max_months", "duration_min_months", "duration_min_not_above_max"),
+            models.CheckConstraint(
+                condition=~Q(previous_edition=F("pk")), name="calls_call_not_its_own_edition"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("call-detail", args=[self.slug])
+
+    def clean(self):
+        errors = {}
+        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
+            errors["closes_on"] = _("The closing date cannot be before the opening date.")
+        for low, high, label in (
+            ("trl_min", "trl_max", _("TRL")),
+            ("funding_rate_min_pct", "funding_rate_max_pct", _("funding rate")),
+            ("duration_min_months", "duration_max_months", _("duration")),
+        ):
+            if getattr(self, low) is not None and getattr(self, high) is not None:
+                if getattr(self, low) > getattr(self, high):
+                    errors[high] = _("The maximum %(what)s cannot be below the minimum.") % {"what": label}
+        for field in ("trl_min", "trl_max"):
+            value = getattr(self, field)
+            if value is not None and not 1 <= value <= 9:
+                errors[field] = _("A TRL is between 1 and 9.")
+        if self.funding_rate_max_pct is not None and self.funding_rate_max_pct > 100:
+            errors["funding_rate_max_pct"] = _("A funding rate is at most 100%.")
+        if self.previous_edition_id and self.previous_edition_id == self.pk:
+            errors["previous_edition"] = _("A call cannot be its own previous edition.")
+        if errors:
+            raise ValidationError(errors)
+
+    # Status is derived, never stored: the queryset annotates it (`with_status()`), and
+    # this property computes the same rules in Python for a single instance.
+    @property
+    def status(self):
+        if hasattr(self, "current_status"):
+            return self.current_status
+        return self.status_on(today())
+
+    def status_on(self, on: datetime.date) -> str:
+        rounds = list(self.rounds.all())
+        if rounds:
+            if any((r.opens_on is None or r.opens_on <= on) and r.closes_on and r.closes_on >= on for r in rounds):
+                return Status.OPEN
+            if any(r.opens_on and r.opens_on > on for r in rounds):
+                return Status.UPCOMING
+            return Status.CLOSED
+        if self.opens_on and self.opens_on > on:
+            return Status.UPCOMING
+        if self.is_rolling and (self.closes_on is None or self.closes_on >= on):
+            return Status.OPEN
+        if self.closes_on and self.closes_on >= on:
+            return Status.OPEN
+        return Status.CLOSED
+
+    def get_status_display(self):
+        return Status(self.status).label
+
+    @property
+    def upcoming_deadline(self):
+        """The nearest deadline from today: a round's closing date, else the call's."""
+        if hasattr(self, "next_deadline"):
+            return self.next_deadline
+        on = today()
+        dates = [r.closes_on for r in self.rounds.all() if r.closes_on and r.closes_on >= on]
+        if dates:
+            return min(dates)
+        return self.closes_on if self.closes_on and self.closes_on >= on else None
+
+    @property
+    def max_ceiling_eur(self):
+        amounts = [c.amount_eur for c in self.ceilings.all()]
+        return max(amounts) if amounts else None
+
+    @property
+    def opens_on_display(self):
+        return format_partial_date(self.opens_on, self.opens_on_precision)
+
+    @property
+    def closes_on_display(self):
+        return format_partial_date(self.closes_on, self.closes_on_precision)
+
+
+class CallFunder(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="funder_roles")
+    funder = models.ForeignKey(Funder, verbose_name=_("funder"), on_delete=models.PROTECT, related_name="call_roles")
+    role = models.CharField(_("role"), max_length=20, choices=FunderRole.choices, default=FunderRole.FUNDER)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("funder of the call")
+        verbose_name_plural = _("funders of the call")
+        constraints = [models.UniqueConstraint(fields=["call", "funder"], name="calls_callfunder_once_per_call")]
+
+    def __str__(self):
+        return f"{self.funder} ({self.get_role_display()})"
+
+
+class Round(models.Model):
+    """A wave or cut-off of a call, with its own dates and budget."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="rounds")
+    name = models.CharField(_("name"), max_length=200)
+    opens_on = models.DateField(_("opens on"), null=True, blank=True)
+    opens_on_precision = models.CharField(
+        _("opening date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    closes_on = models.DateField(_("closes on"), null=True, blank=True)
+    closes_on_precision = models.CharField(
+        _("closing date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    budget_eur = models.BigIntegerField(_("budget (EUR)"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["closes_on", "opens_on", "pk"]
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
+        constraints = [
+            not_before("closes_on", "opens_on", "closes_not_before_opens"),
+            non_negative("budget_eur"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
+            raise ValidationError({"closes_on": _("The closing date cannot be before the opening date.")})
+
+    @property
+    def opens_on_display(self):
+        return format_partial_date(self.opens_on, self.opens_on_precision)
+
+    @property
+    def closes_on_display(self):
+        return format_partial_date(self.closes_on, self.closes_on_precision)
+
+
+class Ceiling(models.Model):
+    """A per-project ceiling, with the condition it applies to (e.g. already labelled platforms)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="ceilings")
+    amount_eur = models.BigIntegerField(_("amount (EUR)"))
+    condition = models.CharField(_("applies to"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-amount_eur", "pk"]
+        verbose_name = _("ceiling")
+        verbose_name_plural = _("ceilings")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_eur__gt=0), name="calls_ceiling_amount_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.amount_eur} EUR {self.condition}".strip()
+
+    def clean(self):
+        if self.amount_eur is not None and self.amount_eur <= 0:
+            raise ValidationError({"amount_eur": _("A ceiling is a positive amount.")})
+        if self.call_id and self.call.floor_eur and self.amount_eur and self.amount_eur < self.call.floor_eur:
+            raise ValidationError({"amount_eur": _("A ceiling cannot be below the call's floor.")})
+
+
+class Source(models.Model):
+    """Where a call's or a programme's facts come from; `covers` names the fields it supports."""
+
+    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.CASCADE, related_name="sources")
+    programme = models.ForeignKey(
+        Programme, null=True, blank=True, on_delete=models.CASCADE, related_name="sources"
+    )
+    document = models.ForeignKey(
+        Document, verbose_name=_("document"), null=True, blank=True, on_delete=models.PROTECT, related_name="citations"
+    )
+    title = models.CharField(_("title"), max_length=500, blank=True, help_text=_("When no document is chosen."))
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    locator = models.CharField(_("section or page"), max_length=300, blank=True)
+    accessed_on = models.DateField(_("accessed on"), null=True, blank=True)
+    covers = models.CharField(
+        _("fields it supports"), max_length=300, blank=True,
+        help_text=_("Comma-separated: opens_on, closes_on, total_budget_eur, ceilings, laureates…"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(call__isnull=False, programme__isnull=True)
+                | Q(call__isnull=True, programme__isnull=False),
+                name="calls_source_cites_one_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(document__isnull=False) | ~Q(title=""), name="calls_source_has_title"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.display_title} — {self.locator}" if self.locator else self.display_title
+
+    def clean(self):
+        if not self.document_id and not self.title:
+            raise ValidationError({"title": _("Give the source's title or choose its document.")})
+
+    @property
+    def display_title(self):
+        return self.document.title if self.document_id else self.title
+
+    @property
+    def display_url(self):
+        return self.url or (self.document.url if self.document_id else "")
+
+    @property
+    def covered_fields(self):
+        return {item.strip() for item in self.covers.split(",") if item.strip()}
+
+
+class Laureate(models.Model):
+    """A winner of a (past) call."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="laureates")
+    organisation = models.CharField(_("organisation"), max_length=300)
+    project = models.CharField(_("project"), max_length=300, blank=True)
+    amount_eur = models.BigIntegerField(_("amount (EUR)"), null=True, blank=True)
+    region = models.ForeignKey(Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year", "organisation"]
+        verbose_name = _("laureate")
+        verbose_name_plural = _("laureates")
+        constraints = [non_negative("amount_eur")]
+
+    def __str__(self):
+        return self.organisation

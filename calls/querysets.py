@@ -1,0 +1,92 @@
+"""Domain rules of the registry, expressed on querysets in the domain's words."""
+import datetime
+
+from django.db import models
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .choices import PublicationState, Status
+
+
+def today():
+    """The registry's 'today', in its time zone (Europe/Paris)."""
+    return timezone.localdate()
+
+
+class CallQuerySet(models.QuerySet):
+    def published(self):
+        """Calls visible to the public: published by a curator (not drafts, not archived)."""
+        return self.filter(publication_state=PublicationState.PUBLISHED)
+
+    def drafts(self):
+        """Calls waiting for a curator's review, such as partners' submissions."""
+        return self.filter(publication_state=PublicationState.DRAFT)
+
+    def with_status(self, on: datetime.date | None = None):
+        """Annotate `current_status` and `next_deadline`, derived from the dates on `on` (today).
+
+        The rules, in order:
+        - a call with rounds is open while any round is open (opened, and closing on or
+          after `on`), upcoming while a round is still to open, closed otherwise;
+        - a rolling (open-ended) call is open between its opening and closing dates,
+          either of which may be unknown;
+        - any other call is open from its opening date (or an unknown one) until its
+          closing date; it is only said open when that closing date is known and not past.
+        `next_deadline` is the nearest round closing date from `on`, else the call's closing
+        date if not past.
+        """
+        from .models import Round
+
+        on = on or today()
+        rounds = Round.objects.filter(call=OuterRef("pk"))
+        open_round = rounds.filter(
+            Q(opens_on__isnull=True) | Q(opens_on__lte=on), closes_on__gte=on
+        )
+        future_round = rounds.filter(opens_on__gt=on)
+        next_round_deadline = (
+            rounds.filter(closes_on__gte=on).order_by("closes_on").values("closes_on")[:1]
+        )
+        not_opened_yet = Q(opens_on__gt=on)
+        return self.annotate(
+            has_rounds=Exists(rounds),
+            current_status=Case(
+                When(Exists(open_round), then=Value(Status.OPEN)),
+                When(Exists(future_round), then=Value(Status.UPCOMING)),
+                When(has_rounds=True, then=Value(Status.CLOSED)),
+                When(not_opened_yet, then=Value(Status.UPCOMING)),
+                When(
+                    Q(is_rolling=True) & (Q(closes_on__isnull=True) | Q(closes_on__gte=on)),
+                    then=Value(Status.OPEN),
+                ),
+                When(closes_on__gte=on, then=Value(Status.OPEN)),
+                default=Value(Status.CLOSED),
+                output_field=models.CharField(),
+            ),
+            next_deadline=Coalesce(
+                Subquery(next_round_deadline),
+                Case(When(closes_on__gte=on, then="closes_on"), default=None),
+                output_field=models.DateField(),
+            ),
+        )
+
+    def with_statuses(self, statuses, on=None):
+        """Calls whose derived status is one of `statuses` (upcoming, open, closed)."""
+        return self.with_status(on).filter(current_status__in=list(statuses))
+
+    def open(self, on=None):
+        """Calls an applicant can apply to today."""
+        return self.with_statuses([Status.OPEN], on)
+
+    def upcoming(self, on=None):
+        """Calls announced but not open yet."""
+        return self.with_statuses([Status.UPCOMING], on)
+
+    def closed(self, on=None):
+        """Calls whose (last) deadline has passed, or whose dates say nothing of an opening."""
+        return self.with_statuses([Status.CLOSED], on)
+
+    def not_verified_since(self, days: int, on=None):
+        """Calls whose facts nobody has checked against their sources for `days` days."""
+        limit = (on or today()) - datetime.timedelta(days=days)
+        return self.filter(Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=limit))

@@ -1,0 +1,7 @@
+"""Development settings: `make run`."""
+from .base import *  # noqa: F401,F403
+from .base import env, env_bool
+
+DEBUG = env_bool("DEBUG", True)
+# A development-only key; production settings refuse to start without a real one.
+SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")

@@ -1,0 +1,8 @@
+"""Test settings: the suite runs on SQLite by default, on PostgreSQL when DATABASE_URL says so."""
+from .base import *  # noqa: F401,F403
+from .base import STORAGES
+
+SECRET_KEY = "test-only-key"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -1,0 +1,131 @@
+"""Factories with fixed values for what tests depend on (dates, states)."""
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from calls import models
+from calls.choices import CallType, FunderKind, FunderRole, PublicationState, Scope
+
+# A fixed 'today' for status tests: they pass it to the queryset and to status_on().
+TODAY = datetime.date(2026, 6, 15)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class CuratorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"curator{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def in_curators_group(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get(name="curators"))
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Theme
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"theme-{n}")
+    name = factory.Sequence(lambda n: f"Thème {n}")
+    name_en = factory.Sequence(lambda n: f"Theme {n}")
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Document
+
+    key = factory.Sequence(lambda n: f"doc-{n}")
+    title = factory.Sequence(lambda n: f"Rapport {n}")
+
+
+class FunderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Funder
+
+    name = factory.Sequence(lambda n: f"Financeur {n}")
+    slug = factory.Sequence(lambda n: f"financeur-{n}")
+    kind = FunderKind.STATE_AGENCY
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Programme
+
+    name = factory.Sequence(lambda n: f"Programme {n}")
+    slug = factory.Sequence(lambda n: f"programme-{n}")
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    """A published national call for projects, open on TODAY (opened 2026-05-01, closes 2026-07-31)."""
+
+    class Meta:
+        model = models.Call
+
+    title = factory.Sequence(lambda n: f"Appel à projets {n}")
+    slug = factory.Sequence(lambda n: f"appel-{n}")
+    summary = "Soutenir la bioproduction de biomédicaments."
+    call_type = CallType.CALL_FOR_PROJECTS
+    opens_on = datetime.date(2026, 5, 1)
+    closes_on = datetime.date(2026, 7, 31)
+    scope = Scope.NATIONAL
+    publication_state = PublicationState.PUBLISHED
+    last_verified_on = datetime.date(2026, 6, 1)
+
+
+class CallFunderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.CallFunder
+
+    call = factory.SubFactory(CallFactory)
+    funder = factory.SubFactory(FunderFactory)
+    role = FunderRole.FUNDER
+
+
+class RoundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Round
+
+    call = factory.SubFactory(CallFactory, opens_on=None, closes_on=None)
+    name = factory.Sequence(lambda n: f"Vague {n}")
+    opens_on = datetime.date(2026, 5, 1)
+    closes_on = datetime.date(2026, 7, 31)
+
+
+class CeilingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Ceiling
+
+    call = factory.SubFactory(CallFactory)
+    amount_eur = 1_000_000
+    condition = ""
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Source
+
+    call = factory.SubFactory(CallFactory)
+    document = factory.SubFactory(DocumentFactory)
+    locator = "§1"
+    covers = "opens_on, closes_on"
+
+
+class LaureateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Laureate
+
+    call = factory.SubFactory(CallFactory)
+    organisation = factory.Sequence(lambda n: f"Lauréat {n}")
+    year = 2022
