@@ -1,8 +1,22 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
+
+
+def register_sqlite_functions(sender, connection, **kwargs):
+    """SQLite has no unaccent(): give it one, so its search is accent-insensitive too."""
+    if connection.vendor == "sqlite":
+        from .search import strip_accents
+
+        connection.connection.create_function(
+            "unaccent", 1, lambda text: strip_accents(text) if text else text, deterministic=True
+        )
 
 
 class CallsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "calls"
     verbose_name = _("Funding calls")
+
+    def ready(self):
+        connection_created.connect(register_sqlite_functions, dispatch_uid="calls-sqlite-unaccent")

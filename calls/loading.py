@@ -203,7 +203,10 @@ def _sync_call_relations(call, entry, documents) -> bool:
     changed = False
     changed |= _sync_children(
         call.funder_roles,
-        [{"funder": Funder.objects.get(slug=f["funder"]), "role": f.get("role") or "funder"} for f in entry.get("funders") or []],
+        [
+            {"funder": Funder.objects.get(slug=f["funder"]), "role": f.get("role") or "funder"}
+            for f in entry.get("funders") or []
+        ],
         ["funder", "role"],
     )
     changed |= _sync_children(

@@ -200,6 +200,14 @@ class Programme(models.Model):
                 raise ValidationError({"parent": _("A programme cannot be its own ancestor.")})
             ancestor = ancestor.parent
 
+    def with_descendants(self):
+        """This programme and every programme under it (its axes, their measures…)."""
+        found, frontier = {self.pk}, {self.pk}
+        while frontier:
+            frontier = set(Programme.objects.filter(parent__in=frontier).values_list("pk", flat=True)) - found
+            found |= frontier
+        return Programme.objects.filter(pk__in=found)
+
     @property
     def starts_on_display(self):
         return format_partial_date(self.starts_on, self.starts_on_precision)

@@ -90,3 +90,31 @@ class CallQuerySet(models.QuerySet):
         """Calls whose facts nobody has checked against their sources for `days` days."""
         limit = (on or today()) - datetime.timedelta(days=days)
         return self.filter(Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=limit))
+
+    def with_max_ceiling(self):
+        """Annotate `max_ceiling`: the highest per-project ceiling (null when none is stated)."""
+        from .models import Ceiling
+
+        highest = Ceiling.objects.filter(call=OuterRef("pk")).order_by("-amount_eur").values("amount_eur")[:1]
+        return self.annotate(max_ceiling=Subquery(highest, output_field=models.BigIntegerField()))
+
+    def for_listing(self):
+        """What every list of calls shows: status, next deadline, highest ceiling, related rows."""
+        return (
+            self.with_status()
+            .with_max_ceiling()
+            .select_related("programme")
+            .prefetch_related("funder_roles__funder", "themes", "beneficiaries", "regions", "aid_forms")
+        )
+
+    def search(self, text: str):
+        """Full-text search in French, case- and accent-insensitive and stemmed, ranked.
+
+        On PostgreSQL it uses the `french_unaccent` text search configuration (created by a
+        migration, with a GIN index on the same expression) and annotates `rank`. On SQLite,
+        each word, unaccented and stripped of common French endings, must appear in the title,
+        summary or description; `rank` counts matches in the title first.
+        """
+        from .search import search_calls
+
+        return search_calls(self, text)

@@ -1,0 +1,244 @@
+"""The one FilterSet of the registry: the public search page and the API both use it.
+
+Filter names are the public contract. Eligibility filters read as an applicant reads them:
+`region=11` keeps every call open to an applicant located in Île-de-France (national,
+European, international calls, and regional calls that include region 11); `amount`,
+`trl` and `beneficiary` keep calls that state nothing on the matter, since they may apply.
+"""
+import datetime
+
+import django_filters
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import REGIONS, AidForm, Beneficiary, CallType, FunderKind, Scope, Status
+from .models import Call, CallFunder, Funder, Programme, Round, Theme
+from .querysets import today
+
+DEFAULT_STATUSES = [Status.OPEN, Status.UPCOMING]
+MAX_DAYS = 3660
+
+
+def _linked(model, **lookups):
+    """Exists() on a table linked to the call: no duplicate rows, whatever the number of matches."""
+    return Exists(model.objects.filter(call=OuterRef("pk"), **lookups))
+
+
+class CallOrderingFilter(django_filters.OrderingFilter):
+    """Sorting: deadline soonest (default), newest, highest ceiling, relevance (with `q`)."""
+
+    SORTS = {
+        "deadline": [F("next_deadline").asc(nulls_last=True), F("closes_on").desc(nulls_last=True), "title"],
+        "newest": ["-created_at", "title"],
+        "ceiling": [F("max_ceiling").desc(nulls_last=True), "title"],
+        "relevance": ["-rank", "title"],
+    }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [
+            ("deadline", _("Deadline soonest")),
+            ("newest", _("Newest")),
+            ("ceiling", _("Highest ceiling")),
+            ("relevance", _("Relevance")),
+        ])
+        kwargs.setdefault("label", _("Sort by"))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        sort = value[0] if value else None
+        if sort == "relevance" and "rank" not in qs.query.annotations:
+            sort = None
+        if not sort:
+            sort = "relevance" if "rank" in qs.query.annotations else "deadline"
+        return qs.order_by(*self.SORTS[sort], "pk")
+
+
+class CallFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, method="filter_status", label=_("Status"),
+        help_text=_("Open and upcoming calls unless you choose."),
+    )
+    funder = django_filters.ModelMultipleChoiceFilter(
+        queryset=Funder.objects.all(), to_field_name="slug", method="filter_funder", label=_("Funder"),
+    )
+    funder_kind = django_filters.MultipleChoiceFilter(
+        choices=FunderKind.choices, method="filter_funder_kind", label=_("Kind of funder"),
+    )
+    programme = django_filters.ModelChoiceFilter(
+        queryset=Programme.objects.all(), to_field_name="slug", method="filter_programme", label=_("Programme"),
+    )
+    call_type = django_filters.MultipleChoiceFilter(choices=CallType.choices, label=_("Type of call"))
+    beneficiary = django_filters.MultipleChoiceFilter(
+        choices=Beneficiary.choices, method="filter_beneficiary", label=_("I am a…"),
+    )
+    region = django_filters.ChoiceFilter(
+        choices=sorted(REGIONS.items(), key=lambda item: item[1]), method="filter_region",
+        label=_("My region"),
+    )
+    theme = django_filters.ModelMultipleChoiceFilter(
+        queryset=Theme.objects.all(), to_field_name="slug", method="filter_theme", label=_("Theme"),
+    )
+    aid_form = django_filters.MultipleChoiceFilter(
+        choices=AidForm.choices, method="filter_aid_form", label=_("Form of aid"),
+    )
+    amount = django_filters.NumberFilter(
+        method="filter_amount", min_value=0, max_value=10**13, label=_("Amount I need (EUR)"),
+    )
+    trl = django_filters.NumberFilter(method="filter_trl", min_value=1, max_value=9, label=_("My TRL"))
+    closes_after = django_filters.DateFilter(method="filter_closes_after", label=_("Closes after"))
+    closes_before = django_filters.DateFilter(method="filter_closes_before", label=_("Closes before"))
+    closing_within = django_filters.NumberFilter(
+        method="filter_closing_within", min_value=0, max_value=MAX_DAYS, label=_("Closes within (days)"),
+    )
+    consortium = django_filters.ChoiceFilter(
+        choices=[("true", _("Yes")), ("false", _("No"))], method="filter_consortium",
+        label=_("Consortium required"),
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gt", label=_("Changed after (ISO 8601)"),
+    )
+    ordering = CallOrderingFilter()
+
+    class Meta:
+        model = Call
+        fields = []
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        """`queryset` must carry the listing annotations (`Call.objects.for_listing()`)."""
+        if data is not None and not data.get("status") and not data.get("updated_since"):
+            # With no status chosen, an applicant sees what they can still apply to; a
+            # partner syncing with `updated_since` sees every change.
+            data = data.copy()
+            if hasattr(data, "setlist"):
+                data.setlist("status", DEFAULT_STATUSES)
+            else:
+                data["status"] = DEFAULT_STATUSES
+        if queryset is None:
+            queryset = Call.objects.published().for_listing()
+        super().__init__(data, queryset=queryset, **kwargs)
+
+    def queryset_without(self, excluded: str):
+        """The calls the other active filters give: what a facet's choices are counted on."""
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in (excluded, "ordering"):
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset.order_by()
+
+    def facet_counts(self) -> dict[str, dict[str, int]]:
+        """For each facet, how many calls each of its values would give with the other filters.
+
+        One query per facet, whatever the number of values. Call `is_valid()` first.
+        """
+        return {name: count(self.queryset_without(name)) for name, count in FACETS.items()}
+
+    def filter_text(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(current_status__in=value) if value else queryset
+
+    def filter_funder(self, queryset, name, value):
+        return queryset.filter(_linked(CallFunder, funder__in=value)) if value else queryset
+
+    def filter_funder_kind(self, queryset, name, value):
+        return queryset.filter(_linked(CallFunder, funder__kind__in=value)) if value else queryset
+
+    def filter_programme(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(programme__in=value.with_descendants())
+
+    def filter_beneficiary(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Call.beneficiaries.through
+        stated = Exists(through.objects.filter(call=OuterRef("pk")))
+        return queryset.filter(~stated | Exists(through.objects.filter(call=OuterRef("pk"), beneficiarytype__in=value)))
+
+    def filter_region(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Call.regions.through
+        return queryset.filter(
+            ~Q(scope=Scope.REGIONAL)
+            | Exists(through.objects.filter(call=OuterRef("pk"), region=value))
+            | ~Exists(through.objects.filter(call=OuterRef("pk")))
+        )
+
+    def filter_theme(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Call.themes.through
+        return queryset.filter(Exists(through.objects.filter(call=OuterRef("pk"), theme__in=value)))
+
+    def filter_aid_form(self, queryset, name, value):
+        if not value:
+            return queryset
+        through = Call.aid_forms.through
+        return queryset.filter(Exists(through.objects.filter(call=OuterRef("pk"), aidformtype__in=value)))
+
+    def filter_amount(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(Q(max_ceiling__gte=value) | Q(max_ceiling__isnull=True))
+
+    def filter_trl(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(
+            (Q(trl_min__isnull=True) | Q(trl_min__lte=value)) & (Q(trl_max__isnull=True) | Q(trl_max__gte=value))
+        )
+
+    def filter_closes_after(self, queryset, name, value):
+        return queryset.filter(Q(closes_on__gte=value) | _linked(Round, closes_on__gte=value)) if value else queryset
+
+    def filter_closes_before(self, queryset, name, value):
+        return queryset.filter(Q(closes_on__lte=value) | _linked(Round, closes_on__lte=value)) if value else queryset
+
+    def filter_closing_within(self, queryset, name, value):
+        if value is None:
+            return queryset
+        start = today()
+        return queryset.filter(next_deadline__gte=start, next_deadline__lte=start + datetime.timedelta(days=int(value)))
+
+    def filter_consortium(self, queryset, name, value):
+        if not value:
+            return queryset
+        if value == "true":
+            return queryset.filter(consortium_required=True)
+        return queryset.filter(Q(consortium_required=False) | Q(consortium_required__isnull=True))
+
+
+def _count_by(queryset, field):
+    return {row[field]: row["n"] for row in queryset.values(field).annotate(n=Count("pk")).order_by()}
+
+
+def _count_linked(through, field, calls):
+    rows = (
+        through.objects.filter(call__in=calls.values("pk")).values(field)
+        .annotate(n=Count("call", distinct=True)).order_by()
+    )
+    return {row[field]: row["n"] for row in rows}
+
+
+def _count_regions(calls):
+    """Per region: the calls an applicant located there could apply to (see `filter_region`)."""
+    through = Call.regions.through
+    open_to_all = calls.filter(~Q(scope=Scope.REGIONAL) | ~Exists(through.objects.filter(call=OuterRef("pk"))))
+    regional = _count_linked(through, "region", calls.filter(scope=Scope.REGIONAL))
+    everywhere = open_to_all.count()
+    return {code: everywhere + regional.get(code, 0) for code in REGIONS}
+
+
+FACETS = {
+    "status": lambda calls: _count_by(calls, "current_status"),
+    "call_type": lambda calls: _count_by(calls, "call_type"),
+    "funder": lambda calls: _count_linked(CallFunder, "funder__slug", calls),
+    "funder_kind": lambda calls: _count_linked(CallFunder, "funder__kind", calls),
+    "beneficiary": lambda calls: _count_linked(Call.beneficiaries.through, "beneficiarytype", calls),
+    "theme": lambda calls: _count_linked(Call.themes.through, "theme__slug", calls),
+    "aid_form": lambda calls: _count_linked(Call.aid_forms.through, "aidformtype", calls),
+    "region": _count_regions,
+}

@@ -1,0 +1,187 @@
+import datetime
+
+import pytest
+from django.http import QueryDict
+
+from calls.choices import Scope, Status
+from calls.filters import CallFilterSet
+from calls.models import BeneficiaryType, Region
+from calls.querysets import today
+from tests.factories import (
+    CallFactory,
+    CallFunderFactory,
+    CeilingFactory,
+    FunderFactory,
+    ProgrammeFactory,
+    RoundFactory,
+    ThemeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
+
+
+def make(**fields):
+    """A published call open today (the filters use the real today)."""
+    fields.setdefault("opens_on", today() - 10 * DAY)
+    fields.setdefault("closes_on", today() + 30 * DAY)
+    return CallFactory(**fields)
+
+
+def search(query: str = ""):
+    filterset = CallFilterSet(QueryDict(query))
+    assert filterset.is_valid(), filterset.errors
+    return filterset
+
+
+def slugs(query: str = ""):
+    return {call.slug for call in search(query).qs}
+
+
+@pytest.fixture
+def now():
+    return today()
+
+
+@pytest.fixture
+def calls(now):
+    """Open, upcoming and closed calls around the real today (the filters use it)."""
+    return {
+        "open": make(slug="open", opens_on=now - 10 * DAY, closes_on=now + 10 * DAY),
+        "upcoming": make(slug="upcoming", opens_on=now + 10 * DAY, closes_on=now + 40 * DAY),
+        "closed": make(slug="closed", opens_on=now - 40 * DAY, closes_on=now - 10 * DAY),
+    }
+
+
+def test_default_status_is_open_and_upcoming(calls):
+    assert slugs() == {"open", "upcoming"}
+
+
+def test_status_is_repeatable(calls):
+    assert slugs("status=closed") == {"closed"}
+    assert slugs("status=closed&status=open") == {"closed", "open"}
+
+
+def test_drafts_are_never_listed(calls):
+    make(slug="draft", publication_state="draft")
+    assert "draft" not in slugs("status=open&status=upcoming&status=closed")
+
+
+def test_region_keeps_national_calls_and_regional_calls_of_that_region(calls):
+    idf = make(slug="idf", scope=Scope.REGIONAL)
+    idf.regions.add(Region.objects.get(code="11"))
+    aura = make(slug="aura", scope=Scope.REGIONAL)
+    aura.regions.add(Region.objects.get(code="84"))
+    make(slug="europe", scope=Scope.EUROPEAN)
+    assert slugs("region=11") == {"open", "upcoming", "idf", "europe"}
+    assert slugs("region=84") == {"open", "upcoming", "aura", "europe"}
+
+
+def test_amount_keeps_calls_with_a_high_enough_ceiling_or_none_stated(calls):
+    small = make(slug="small")
+    CeilingFactory(call=small, amount_eur=200_000)
+    big = make(slug="big")
+    CeilingFactory(call=big, amount_eur=100_000, condition="new platforms")
+    CeilingFactory(call=big, amount_eur=2_000_000, condition="labelled platforms")
+    result = slugs("amount=500000")
+    assert "big" in result and "open" in result  # 'open' states no ceiling
+    assert "small" not in result
+
+
+def test_trl_keeps_calls_whose_range_includes_it_or_states_none(calls):
+    make(slug="early", trl_min=1, trl_max=3)
+    make(slug="late", trl_min=5, trl_max=9)
+    assert slugs("trl=4") == {"open", "upcoming"}
+    assert slugs("trl=6") == {"open", "upcoming", "late"}
+
+
+def test_beneficiary_keeps_calls_for_that_type_or_stating_none(calls):
+    for_startups = make(slug="startups")
+    for_startups.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
+    for_labs = make(slug="labs")
+    for_labs.beneficiaries.add(BeneficiaryType.objects.get(code="academic_lab"))
+    assert slugs("beneficiary=startup") == {"open", "upcoming", "startups"}
+
+
+def test_funder_theme_programme_and_type(calls):
+    bpi = FunderFactory(slug="bpifrance", kind="public_bank")
+    CallFunderFactory(call=calls["open"], funder=bpi)
+    theme = ThemeFactory(slug="therapie-genique")
+    calls["upcoming"].themes.add(theme)
+    parent = ProgrammeFactory(slug="france-2030")
+    child = ProgrammeFactory(slug="sabb", parent=parent)
+    make(slug="in-child", programme=child)
+    make(slug="prize", call_type="prize")
+    assert slugs("funder=bpifrance") == {"open"}
+    assert slugs("funder_kind=public_bank") == {"open"}
+    assert slugs("theme=therapie-genique") == {"upcoming"}
+    assert slugs("programme=france-2030") == {"in-child"}  # includes sub-programmes
+    assert slugs("call_type=prize") == {"prize"}
+
+
+def test_deadline_filters(calls, now):
+    with_rounds = make(slug="rounds", opens_on=None, closes_on=None)
+    RoundFactory(call=with_rounds, opens_on=now - DAY, closes_on=now + 5 * DAY)
+    assert slugs("closing_within=7") == {"rounds"}
+    assert slugs(f"closes_after={now + 20 * DAY}") == {"upcoming"}
+    assert slugs(f"closes_before={now + 7 * DAY}&status=closed&status=open") == {"rounds", "closed"}
+
+
+def test_consortium(calls):
+    make(slug="consortium", consortium_required=True)
+    assert slugs("consortium=true") == {"consortium"}
+    assert "consortium" not in slugs("consortium=false")
+
+
+def test_combined_filters_and_default_ordering_by_deadline(calls, now):
+    soon = make(slug="soon", closes_on=now + 2 * DAY)
+    later = make(slug="later", closes_on=now + 90 * DAY)
+    CeilingFactory(call=soon, amount_eur=1_000_000)
+    CeilingFactory(call=later, amount_eur=3_000_000)
+    ordered = [c.slug for c in search("amount=900000&status=open").qs]
+    assert ordered == ["soon", "open", "later"]
+    assert [c.slug for c in search("amount=900000&status=open&ordering=ceiling").qs][:2] == ["later", "soon"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=bogus", "region=99", "amount=-5", "amount=abc", "trl=12", "closes_after=2024-13-45",
+     "closing_within=-1", "funder=unknown-funder", "theme=nope", "consortium=maybe"],
+)
+def test_invalid_values_are_reported_on_their_filter(query):
+    filterset = CallFilterSet(QueryDict(query))
+    assert not filterset.is_valid()
+    assert query.split("=")[0] in filterset.errors
+
+
+def test_facet_counts_count_each_value_under_the_other_filters(calls):
+    bpi = FunderFactory(slug="bpifrance")
+    CallFunderFactory(call=calls["open"], funder=bpi)
+    CallFunderFactory(call=calls["closed"], funder=bpi)
+    facets = search("funder=bpifrance").facet_counts()
+    assert facets["status"] == {Status.OPEN: 1, Status.CLOSED: 1}
+    assert facets["funder"] == {"bpifrance": 1}  # under the default status filter
+
+
+def test_facet_counts_take_a_bounded_number_of_queries(calls, django_assert_max_num_queries):
+    for n in range(30):
+        theme = ThemeFactory(slug=f"t{n}")
+        calls["open"].themes.add(theme)
+    filterset = search("region=11")
+    with django_assert_max_num_queries(12):
+        filterset.facet_counts()
+
+
+def test_text_search_is_accent_and_case_insensitive_and_stemmed():
+    make(slug="genique", title="Thérapie génique et bioproduction")
+    make(slug="regionaux", title="Fonds régionaux pour l'innovation")
+    make(slug="other", title="Vaccins")
+    assert slugs("q=therapies+geniques") == {"genique"}
+    assert slugs("q=regional") == {"regionaux"}
+    assert slugs("q=THERAPIE") == {"genique"}
+
+
+def test_text_search_ranks_title_matches_first():
+    make(slug="in-summary", title="Appel générique", summary="Production de vaccins à ARN")
+    make(slug="in-title", title="Vaccins et anticorps", summary="Bioproduction")
+    assert [c.slug for c in search("q=vaccins").qs] == ["in-title", "in-summary"]
