@@ -290,6 +290,7 @@ class Call(models.Model):
         ordering = ["closes_on", "title"]
         verbose_name = _("call")
         verbose_name_plural = _("calls")
+        permissions = [("submit_call", _("Can submit calls through the API (stored as drafts)"))]
         constraints = [
             not_before("closes_on", "opens_on", "closes_not_before_opens"),
             non_negative("total_budget_eur"),
