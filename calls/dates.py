@@ -25,6 +25,11 @@ def parse_partial_date(text, *, end: bool) -> tuple[datetime.date | None, str]:
     An opening date (end=False) is the first day of its period, a closing date (end=True)
     the last one, so that a call closed "in 2022" reads as closed from 2023 on.
     """
+    value, precision = _parse(text, end)
+    return value, str(precision.value)
+
+
+def _parse(text, end):
     if text in (None, ""):
         return None, DatePrecision.DAY
     if isinstance(text, datetime.date):

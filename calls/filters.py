@@ -161,7 +161,7 @@ class CallFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         through = Call.regions.through
-        return queryset.filter(
+        return queryset.exclude(~Q(country="FR"), scope__in=[Scope.NATIONAL, Scope.REGIONAL]).filter(
             ~Q(scope=Scope.REGIONAL)
             | Exists(through.objects.filter(call=OuterRef("pk"), region=value))
             | ~Exists(through.objects.filter(call=OuterRef("pk")))
@@ -226,6 +226,7 @@ def _count_linked(through, field, calls):
 def _count_regions(calls):
     """Per region: the calls an applicant located there could apply to (see `filter_region`)."""
     through = Call.regions.through
+    calls = calls.exclude(~Q(country="FR"), scope__in=[Scope.NATIONAL, Scope.REGIONAL])
     open_to_all = calls.filter(~Q(scope=Scope.REGIONAL) | ~Exists(through.objects.filter(call=OuterRef("pk"))))
     regional = _count_linked(through, "region", calls.filter(scope=Scope.REGIONAL))
     everywhere = open_to_all.count()

@@ -186,6 +186,7 @@ def _call_values(entry):
         "duration_min_months": entry.get("duration_min_months"),
         "duration_max_months": entry.get("duration_max_months"),
         "scope": entry.get("scope") or "national",
+        "country": entry.get("country") or "FR",
         "consortium_required": entry.get("consortium_required"),
         "trl_min": entry.get("trl_min"),
         "trl_max": entry.get("trl_max"),

@@ -255,6 +255,10 @@ class Call(models.Model):
         BeneficiaryType, verbose_name=_("beneficiaries"), blank=True, related_name="calls"
     )
     scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices, default=Scope.NATIONAL)
+    country = models.CharField(
+        _("country (ISO code)"), max_length=2, default="FR",
+        help_text=_("Where the scheme applies: foreign schemes are kept as references."),
+    )
     regions = models.ManyToManyField(
         Region, verbose_name=_("eligible regions"), blank=True, related_name="calls",
         help_text=_("For regional calls: the regions whose applicants are eligible."),

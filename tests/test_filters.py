@@ -73,6 +73,7 @@ def test_region_keeps_national_calls_and_regional_calls_of_that_region(calls):
     aura = make(slug="aura", scope=Scope.REGIONAL)
     aura.regions.add(Region.objects.get(code="84"))
     make(slug="europe", scope=Scope.EUROPEAN)
+    make(slug="belgian-reference", scope=Scope.NATIONAL, country="BE")
     assert slugs("region=11") == {"open", "upcoming", "idf", "europe"}
     assert slugs("region=84") == {"open", "upcoming", "aura", "europe"}
 
