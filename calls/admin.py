@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .choices import PublicationState, Status
+from .concurrency import OptimisticLockForm
 from .models import (
     Call,
     CallFunder,
@@ -99,6 +100,7 @@ class LaureateInline(admin.TabularInline):
 
 @admin.register(Call)
 class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
+    form = OptimisticLockForm
     resource_classes = [CallResource]
     list_display = [
         "title", "status_badge", "next_deadline_display", "funder_names", "publication_state", "last_verified_on",
@@ -129,7 +131,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
         ]}),
         (_("Curation"), {"fields": [
             "previous_edition", "publication_state", "last_verified_on", "curator_note", "submitted_by",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "seen_updated_at",
         ]}),
     ]
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 
 from calls.models import Call
 from calls.resources import CallResource
-from tests.factories import CallFactory, CeilingFactory, FunderFactory, ProgrammeFactory
+from tests.factories import CallFactory, CeilingFactory, CuratorFactory, FunderFactory, ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 ADMIN = "/en/admin/calls/call/"
@@ -106,7 +106,8 @@ def test_publish_and_mark_verified_today(curator_client):
 
 def test_field_level_history_is_shown_with_who_changed_what(curator_client):
     call = CallFactory(title="Ancien titre")
-    data = call_form(title="Nouveau titre", slug=call.slug, publication_state="published")
+    data = call_form(title="Nouveau titre", slug=call.slug, publication_state="published",
+                     seen_updated_at=call.updated_at.isoformat())
     assert curator_client.post(f"{ADMIN}{call.pk}/change/", data).status_code == 302
     history = curator_client.get(f"{ADMIN}{call.pk}/history/")
     assert history.status_code == 200
@@ -168,3 +169,24 @@ def test_csv_import_reports_invalid_rows_and_writes_nothing():
 def test_admin_import_and_export_pages_open_for_curators(curator_client):
     assert curator_client.get(f"{ADMIN}export/").status_code == 200
     assert curator_client.get(f"{ADMIN}import/").status_code == 200
+
+
+def test_a_second_curator_saving_a_stale_form_is_refused_with_what_changed(client, curator_client):
+    call = CallFactory(title="Titre initial", slug="aap-concurrent")
+    first = curator_client.get(f"{ADMIN}{call.pk}/change/")
+    seen = first.context["adminform"].form["seen_updated_at"].value()
+
+    other = CuratorFactory(username="dominique")
+    client.force_login(other)
+    data = call_form(slug=call.slug, title="Titre de Dominique", publication_state="published",
+                     seen_updated_at=seen)
+    assert client.post(f"{ADMIN}{call.pk}/change/", data).status_code == 302
+
+    stale = call_form(slug=call.slug, title="Titre de Camille", publication_state="published", seen_updated_at=seen)
+    response = curator_client.post(f"{ADMIN}{call.pk}/change/", stale)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "changed by dominique since you opened it" in content
+    assert "Titre initial" in content and "Titre de Dominique" in content
+    call.refresh_from_db()
+    assert call.title == "Titre de Dominique"
