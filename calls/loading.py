@@ -3,9 +3,11 @@
 Loading is an upsert that only writes what differs, so loading the same file twice changes
 nothing: no row, no timestamp, no history entry. See docs/data-format.md for the format.
 """
+import json
 from pathlib import Path
 
 import yaml
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .dates import parse_partial_date
@@ -24,7 +26,10 @@ DATA_FILE = Path(__file__).resolve().parent / "data" / "registry.yaml"
 
 
 def read_data(path=DATA_FILE) -> dict:
+    """Read the data file or a dump of `export_registry` (JSON or YAML)."""
     with open(path, encoding="utf-8") as handle:
+        if str(path).endswith(".json"):
+            return json.load(handle)
         return yaml.safe_load(handle)
 
 
@@ -98,6 +103,10 @@ SOURCE_FIELDS = ["document", "title", "url", "locator", "accessed_on", "covers"]
 @transaction.atomic
 def load_registry(*, data: dict) -> LoadStats:
     """Upsert documents, themes, funders, programmes and calls from `data`, by slug."""
+    from .dumping import FORMAT_VERSION
+
+    if data.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+        raise ValueError(f"This dump has format {data['format_version']}; this registry reads {FORMAT_VERSION}.")
     stats = LoadStats()
     documents = {}
     for doc in data.get("documents") or []:
@@ -197,7 +206,15 @@ def _call_values(entry):
         "publication_state": entry.get("publication_state") or "published",
         "last_verified_on": last_verified,
         "curator_note": entry.get("curator_note") or "",
+        "submitted_by": _user(entry.get("submitted_by")),
     }
+
+
+def _user(username):
+    """The partner who submitted a call, when a dump names one that exists here."""
+    if not username:
+        return None
+    return get_user_model().objects.filter(username=username).first()
 
 
 def _sync_call_relations(call, entry, documents) -> bool:
