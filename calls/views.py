@@ -1,29 +1,179 @@
-"""Public pages of the registry: thin generic views over the model's querysets."""
-from django.views.generic import DetailView, ListView
+"""Public pages of the registry: thin views over the model's querysets and the one FilterSet."""
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView
+from django_filters.views import FilterView
 
+from .calendar import calendar_of_deadlines
+from .choices import Status
+from .exports import stream_csv
+from .filters import CallFilterSet
 from .models import Call, Funder, Programme
 
+# The filters the search form shows; others (updated_since, for API clients) report errors apart.
+SHOWN_FILTERS = (
+    "q status funder funder_kind programme call_type beneficiary region theme aid_form amount trl "
+    "closes_after closes_before closing_within consortium ordering"
+)
+MAX_TIMELINE_CALLS = 300
 
-class CallSearchView(ListView):
+
+class CallFilterMixin:
+    """The current search: CallFilterSet always bound to the query string, lenient with bad input.
+
+    Invalid values are reported next to their filter by the form; the valid filters still apply
+    (a non-strict FilterView filters with the form's cleaned data, which leaves the invalid ones out).
+    """
+
+    filterset_class = CallFilterSet
+    strict = False
+
+    def get_filterset_kwargs(self, filterset_class):
+        # Bound even with an empty query string, so the default statuses apply on the home page.
+        return {"data": self.get_filter_data(), "request": self.request, "queryset": self.get_queryset()}
+
+    def get_filter_data(self):
+        return self.request.GET
+
+    def get_queryset(self):
+        return Call.objects.published().for_listing()
+
+
+class CallSearchView(CallFilterMixin, FilterView):
     template_name = "calls/call_search.html"
     paginate_by = 20
 
+    def paginate_queryset(self, queryset, page_size):
+        """Like ListView's, but a bad page number shows the first page, a too large one the last."""
+        paginator = self.get_paginator(queryset, page_size)
+        raw = self.request.GET.get(self.page_kwarg, "").strip()
+        if raw == "last" or (raw.isdecimal() and len(raw) > 9):
+            number = paginator.num_pages
+        elif raw.isdecimal():
+            number = min(max(int(raw), 1), paginator.num_pages)
+        else:  # empty, negative, decimal or not a number at all
+            number = 1
+        page = paginator.page(number)
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = context["filter"]
+        context["facets"] = filterset.facet_counts()
+        context["shown_filters"] = SHOWN_FILTERS
+        context["query_string"] = self.request.GET.urlencode()
+        include_closed = self.request.GET.copy()
+        include_closed.setlist("status", Status.values)
+        context["include_closed_url"] = "?" + include_closed.urlencode()
+        return context
+
+
+class TimelineView(CallSearchView):
+    """Calls on a time axis; past calls too unless the visitor chooses statuses."""
+
+    template_name = "calls/timeline.html"
+    paginate_by = None
+
+    def get_filter_data(self):
+        data = self.request.GET
+        if not data.get("status"):
+            data = data.copy()
+            data.setlist("status", Status.values)
+        return data
+
     def get_queryset(self):
-        return Call.objects.published().with_status().prefetch_related("funders")
+        return super().get_queryset().prefetch_related("rounds")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        calls = list(context["object_list"][: MAX_TIMELINE_CALLS + 1])
+        context["timeline_calls"] = calls[:MAX_TIMELINE_CALLS]
+        context["timeline_truncated"] = len(calls) > MAX_TIMELINE_CALLS
+        return context
+
+
+def current_search(request, queryset=None):
+    """The search the query string describes, its invalid filters left out (for exports and feeds)."""
+    filterset = CallFilterSet(request.GET, queryset=queryset, request=request)
+    filterset.is_valid()
+    return filterset
+
+
+def export_csv(request):
+    """The current search as a CSV file (every result, not one page)."""
+    filterset = current_search(request)
+    return stream_csv(filterset.qs, filename="appels-bioproduction.csv", build_url=request.build_absolute_uri)
+
+
+def export_ics(request):
+    """The deadlines of the current search as an iCalendar file a calendar can subscribe to."""
+    filterset = current_search(request, queryset=Call.objects.published().for_listing().prefetch_related("rounds"))
+    body = calendar_of_deadlines(
+        filterset.qs, name=_("Bioproduction funding calls: deadlines"), host=request.get_host(),
+        build_url=request.build_absolute_uri,
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="echeances-bioproduction.ics"'
+    return response
+
+
+def group_by_status(calls):
+    """Calls grouped as upcoming, open and past, each group with its count and summed total budgets."""
+    calls = list(calls)
+    groups = []
+    for status, label in ((Status.UPCOMING, _("Upcoming")), (Status.OPEN, _("Open")), (Status.CLOSED, _("Past"))):
+        members = [call for call in calls if call.status == status]
+        budgets = [call.total_budget_eur for call in members if call.total_budget_eur is not None]
+        groups.append({
+            "status": status, "label": label, "calls": members, "count": len(members),
+            "total_budget": sum(budgets) if budgets else None, "budget_count": len(budgets),
+        })
+    return groups
 
 
 class CallDetailView(DetailView):
     template_name = "calls/call_detail.html"
+    context_object_name = "call"
 
     def get_queryset(self):
-        return Call.objects.published().with_status()
+        return (
+            Call.objects.published().for_listing()
+            .select_related("previous_edition", "next_edition")
+            .prefetch_related("rounds", "ceilings", "sources__document", "laureates__region")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        call = self.object
+        context["previous_edition"] = _published_or_none(call.previous_edition)
+        context["next_edition"] = _published_or_none(getattr(call, "next_edition", None))
+        return context
+
+
+def _published_or_none(call):
+    return call if call is not None and call.publication_state == "published" else None
 
 
 class FunderDetailView(DetailView):
     model = Funder
     template_name = "calls/funder_detail.html"
+    queryset = Funder.objects.select_related("region").prefetch_related("programmes")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["groups"] = group_by_status(self.object.calls.published().for_listing())
+        return context
 
 
 class ProgrammeDetailView(DetailView):
     model = Programme
     template_name = "calls/programme_detail.html"
+    queryset = Programme.objects.select_related("parent").prefetch_related(
+        "children", "funders", "sources__document"
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        calls = Call.objects.published().for_listing().filter(programme__in=self.object.with_descendants())
+        context["groups"] = group_by_status(calls)
+        return context

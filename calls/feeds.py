@@ -1,0 +1,54 @@
+"""Atom feed of newly published calls, filterable with the search's parameters."""
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from .models import Call
+from .views import current_search
+
+FEED_SIZE = 50
+
+
+class NewCallsFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request, *args, **kwargs):
+        return current_search(request, queryset=Call.objects.published().for_listing())
+
+    def title(self):
+        return _("Bioproduction funding calls: newly published")
+
+    def subtitle(self):
+        return _("The latest calls added to the registry, for the search you chose.")
+
+    def link(self, filterset):
+        query = filterset.request.GET.urlencode()
+        return reverse("call-search") + (f"?{query}" if query else "")
+
+    def feed_url(self, filterset):
+        return filterset.request.get_full_path()
+
+    def items(self, filterset):
+        return filterset.qs.order_by("-created_at", "-pk")[:FEED_SIZE]
+
+    def item_title(self, call):
+        return call.title
+
+    def item_description(self, call):
+        return call.summary
+
+    def item_link(self, call):
+        return call.get_absolute_url()
+
+    def item_pubdate(self, call):
+        return call.created_at
+
+    def item_updateddate(self, call):
+        return call.updated_at
+
+    def item_author_name(self, call):
+        return ", ".join(role.funder.name for role in call.funder_roles.all()) or None
+
+    def item_categories(self, call):
+        return [theme.label for theme in call.themes.all()]

@@ -1,0 +1,120 @@
+"""Search page helpers: facet choices with counts, removable active filters, why a call matches."""
+from django import template
+from django.utils.translation import gettext as _
+
+from calls.choices import REGIONS, Scope
+from calls.templatetags.registry_format import money
+
+register = template.Library()
+
+# Filters an applicant reads a "why it matches" word for, in this order.
+MATCHED_FILTERS = ("region", "beneficiary", "amount", "trl")
+
+
+def _selected(bound_field) -> list[str]:
+    value = bound_field.value()
+    if value in (None, ""):
+        return []
+    return [str(item) for item in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+@register.simple_tag
+def facet_options(bound_field, facets):
+    """The choices of a filter, each with whether it is chosen and how many calls it would give."""
+    counts = (facets or {}).get(bound_field.name)
+    selected = _selected(bound_field)
+    options = []
+    for index, (value, label) in enumerate(bound_field.field.choices):
+        value = str(value)
+        if value == "":
+            continue
+        count = counts.get(value, 0) if counts is not None else None
+        options.append({
+            "value": value, "label": label, "checked": value in selected, "count": count,
+            "id": f"id_{bound_field.name}_{index}",
+        })
+    return options
+
+
+def _value_labels(bound_field) -> dict[str, str]:
+    if bound_field.name == "amount":
+        return {}
+    choices = getattr(bound_field.field, "choices", None)
+    return {str(value): label for value, label in choices} if choices is not None else {}
+
+
+@register.simple_tag
+def active_filters(request, filterset):
+    """The filters the visitor chose (and that are valid), each with the URL that removes it."""
+    valid = filterset.form.cleaned_data if filterset.is_bound else {}
+    found = []
+    for bound_field in filterset.form:
+        name = bound_field.name
+        if name == "ordering" or name not in request.GET or name not in valid:
+            continue
+        values = [value for value in request.GET.getlist(name) if value != ""]
+        labels = _value_labels(bound_field) if values else {}
+        for value in values:
+            params = request.GET.copy()
+            params.setlist(name, [other for other in values if other != value])
+            params.pop("page", None)
+            label = money(value) if name == "amount" else labels.get(value, value)
+            found.append({"name": name, "field": bound_field.label, "label": label, "url": "?" + params.urlencode()})
+    return found
+
+
+def _region_reason(call, code):
+    if call.scope == Scope.REGIONAL:
+        regions = [region for region in call.regions.all() if region.code == code]
+        return regions[0].name if regions else _("region not stated")
+    return {
+        Scope.NATIONAL: _("national"), Scope.EUROPEAN: _("European"), Scope.INTERNATIONAL: _("international"),
+    }.get(call.scope, call.get_scope_display())
+
+
+def _beneficiary_reason(call, codes):
+    stated = [b for b in call.beneficiaries.all() if b.code in codes]
+    if stated:
+        return ", ".join(str(b) for b in stated)
+    return _("not restricted")
+
+
+def _amount_reason(call):
+    ceiling = getattr(call, "max_ceiling", None)
+    if ceiling is None:
+        return _("ceiling not stated")
+    return _("up to %(amount)s") % {"amount": money(ceiling)}
+
+
+def _trl_reason(call):
+    if call.trl_min is None and call.trl_max is None:
+        return _("any TRL")
+    low = call.trl_min if call.trl_min is not None else 1
+    high = call.trl_max if call.trl_max is not None else 9
+    return _("TRL %(low)s–%(high)s") % {"low": low, "high": high}
+
+
+@register.simple_tag
+def match_reasons(call, filterset):
+    """Why a call matches the applicant's own filters, in a word each (region, beneficiary, amount, TRL)."""
+    if not getattr(filterset, "is_bound", False):
+        return []
+    chosen = filterset.form.cleaned_data
+    reasons = []
+    if chosen.get("region"):
+        reasons.append((_("Region"), REGIONS.get(chosen["region"], ""), _region_reason(call, chosen["region"])))
+    if chosen.get("beneficiary"):
+        reasons.append((_("Beneficiary"), "", _beneficiary_reason(call, set(chosen["beneficiary"]))))
+    if chosen.get("amount") is not None:
+        reasons.append((_("Amount"), money(chosen["amount"]), _amount_reason(call)))
+    if chosen.get("trl") is not None:
+        reasons.append((_("TRL"), str(int(chosen["trl"])), _trl_reason(call)))
+    return [{"filter": name, "asked": asked, "word": word} for name, asked, word in reasons]
+
+
+@register.simple_tag
+def errors_outside(filterset, shown):
+    """Errors of filters the page does not show a field for (API-only ones such as updated_since)."""
+    shown = set(shown.split())
+    return [(filterset.form[name].label, errors) for name, errors in filterset.form.errors.items()
+            if name not in shown]

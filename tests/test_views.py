@@ -1,0 +1,361 @@
+"""The public site through the Django test client: search, detail pages, timeline, exports, FR/EN."""
+import datetime
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from calls.choices import Scope
+from calls.models import BeneficiaryType, Call, Region
+from calls.querysets import today
+from calls.templatetags.registry_format import money
+from tests.factories import (
+    CallFunderFactory,
+    CeilingFactory,
+    FunderFactory,
+    LaureateFactory,
+    ProgrammeFactory,
+    RoundFactory,
+    SourceFactory,
+    ThemeFactory,
+)
+from tests.test_filters import make  # a published call open today: the pages use the real today
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
+
+
+def full_call(n=0, **fields):
+    """A call with everything a result shows: funder, ceiling, theme, beneficiary, region."""
+    call = make(title=f"Appel complet {n}", slug=f"complet-{n}", total_budget_eur=10_000_000, **fields)
+    CallFunderFactory(call=call, funder=FunderFactory(name=f"Financeur complet {n}", slug=f"financeur-complet-{n}"))
+    CeilingFactory(call=call, amount_eur=1_500_000)
+    call.themes.add(ThemeFactory(slug="bioproduction", name="Bioproduction", name_en="Biomanufacturing"))
+    call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
+    return call
+
+
+@pytest.fixture
+def calls():
+    now = today()
+    return {
+        "open": full_call(0),
+        "upcoming": make(title="Appel à venir", slug="upcoming", opens_on=now + 10 * DAY, closes_on=now + 40 * DAY),
+        "closed": make(title="Appel clos", slug="closed", opens_on=now - 40 * DAY, closes_on=now - 10 * DAY),
+        "regional": make(title="Appel francilien", slug="idf", scope=Scope.REGIONAL),
+    }
+
+
+# --- The search page -------------------------------------------------------------------------
+
+def test_home_lists_open_and_upcoming_calls_by_default(client, calls):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.context["filter"].__class__.__name__ == "CallFilterSet"
+    assert_contains_all(response, "Appel complet 0", "Appel à venir", "Appel francilien")
+    assert "Appel clos" not in response.content.decode()
+    assert_contains_all(response, "3 appels", 'lang="fr"', "Ouvert", "À venir")
+
+
+def assert_contains_all(response, *texts):
+    body = response.content.decode()
+    for text in texts:
+        assert text in body, text
+
+
+def test_each_result_shows_its_facts(client, calls):
+    response = client.get("/")
+    assert_contains_all(
+        response, "Financeur complet 0", "badge--open", "Clôture dans 30 jours", "1,5 M€", "10 M€",
+        "Start-up", "Bioproduction", "Ouvre le",
+    )
+
+
+@pytest.mark.parametrize("query, shown, hidden", [
+    ("status=closed", ["Appel clos"], ["Appel complet 0"]),
+    ("q=complet", ["Appel complet 0"], ["Appel à venir"]),
+    ("beneficiary=startup", ["Appel complet 0", "Appel à venir"], []),
+    ("theme=bioproduction", ["Appel complet 0"], ["Appel à venir"]),
+    ("funder=financeur-complet-0", ["Appel complet 0"], ["Appel à venir"]),
+    ("amount=2000000", ["Appel à venir"], ["Appel complet 0"]),
+    ("region=84", ["Appel complet 0"], ["Appel francilien"]),
+])
+def test_filters_apply_through_the_query_string(client, calls, query, shown, hidden):
+    calls["regional"].regions.add(Region.objects.get(code="11"))
+    response = client.get(f"/?{query}")
+    for title in shown:
+        assert title in response.content.decode()
+    for title in hidden:
+        assert f">{title}</a>" not in response.content.decode()
+
+
+def test_why_it_matches_in_a_word_each(client, calls):
+    calls["regional"].regions.add(Region.objects.get(code="11"))
+    response = client.get("/?region=11&beneficiary=startup&amount=500000&trl=4")
+    assert_contains_all(
+        response, "Pourquoi il correspond", "national", "Île-de-France", "plafond non précisé",
+        "jusqu&#x27;à 1,5 M€", "tout TRL", "non restreint",
+    )
+
+
+def test_facet_counts_are_shown_next_to_each_choice(client, calls):
+    response = client.get("/")
+    facets = response.context["facets"]
+    assert facets["status"] == {"open": 2, "upcoming": 1, "closed": 1}
+    assert facets["beneficiary"]["startup"] == 1
+    body = re.sub(r"\s+", " ", response.content.decode())
+    assert re.search(r'value="closed" id="id_status_\d+"> <label[^>]*>Clos <span class="count">'
+                     r'<span class="visually-hidden">\(</span>1<', body)
+    assert re.search(r'<option value="11">Île-de-France \(3\)</option>', body)
+
+
+def test_empty_state_offers_to_remove_each_filter(client, calls):
+    response = client.get("/?q=introuvable&theme=bioproduction")
+    assert_contains_all(response, "Aucun appel ne correspond", "Retirer « Rechercher : introuvable »",
+                        "?theme=bioproduction", "?q=introuvable", "Inclure les appels clos")
+
+
+def test_sorting_and_pagination_keep_the_search_in_the_url(client):
+    for n in range(25):
+        full_call(n, closes_on=today() + (n + 1) * DAY)
+    response = client.get("/?theme=bioproduction&ordering=deadline")
+    assert_contains_all(response, "25 appels", 'href="?theme=bioproduction&amp;ordering=deadline&amp;page=2"')
+    page = client.get("/?theme=bioproduction&ordering=deadline&page=2")
+    assert [c.slug for c in page.context["page_obj"]] == [f"complet-{n}" for n in range(20, 25)]
+    assert client.get("/?theme=bioproduction&page=999").context["page_obj"].number == 2  # the last
+    assert client.get("/?theme=bioproduction&page=-4").context["page_obj"].number == 1
+    assert client.get("/?theme=bioproduction&page=abc").context["page_obj"].number == 1
+    newest = client.get("/?ordering=ceiling")
+    assert newest.context["filter"].form.cleaned_data["ordering"] == ["ceiling"]
+
+
+HOSTILE = [
+    "status=bogus", "status=open&status=<script>alert(1)</script>", "funder=nobody", "programme=nope",
+    "beneficiary=alien", "region=99", "theme=%00", "aid_form=gold", "amount=abc", "amount=-5",
+    "amount=1e400", "amount=NaN", "amount=99999999999999999999999", "trl=0", "trl=10", "trl=4.5",
+    "closes_after=2026-13-45", "closes_before=yesterday", "closing_within=-1", "closing_within=1e9",
+    "consortium=maybe", "ordering=-title", "ordering=relevance", "updated_since=garbage",
+    "q=" + "x" * 500, "q=%00", "q=%27%22%3B--", "q=%26%7C%21%28", "page=abc", "page=-3", "page=0",
+    "page=99999999999999999999999999", "page=" + "9" * 5000, "page=1.5", "page=last", "page=%C2%B2", "page=%D9%A3",
+    "funder_kind=" + "&funder_kind=".join(["state"] * 50), "call_type=&call_type=", "status=",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_invalid_input_never_gives_a_server_error(client, calls, query):
+    for url in ("/", "/calendrier/", "/export/appels.csv", "/export/echeances.ics", "/flux/nouveaux-appels.atom"):
+        response = client.get(f"{url}?{query}")
+        assert response.status_code == 200, url
+
+
+def test_invalid_filter_has_its_message_and_the_valid_ones_still_apply(client, calls):
+    response = client.get("/?amount=abc&theme=bioproduction&closes_after=2026-02-30")
+    assert_contains_all(response, 'id="amount-error"', 'id="closes_after-error"', "ont été ignorés")
+    assert [c.slug for c in response.context["page_obj"]] == ["complet-0"]
+
+
+def test_bad_page_numbers_are_clamped(client, calls):
+    assert client.get("/?page=999").context["page_obj"].number == 1  # one page only: its last
+    assert client.get("/?page=-4").context["page_obj"].number == 1
+
+
+def seed(count):
+    for n in range(count):
+        call = full_call(n)
+        call.regions.add(Region.objects.get(code="11"))
+        RoundFactory(call=call, opens_on=call.opens_on, closes_on=call.closes_on)
+        SourceFactory(call=call)
+
+
+@pytest.mark.parametrize("count", [5, 30])
+def test_search_page_queries_stay_bounded(client, django_assert_max_num_queries, count):
+    seed(count)
+    with django_assert_max_num_queries(24):
+        response = client.get("/?region=11&beneficiary=startup&theme=bioproduction&q=complet")
+    assert response.context["paginator"].count == count
+
+
+@pytest.mark.parametrize("count", [5, 30])
+def test_timeline_and_detail_queries_stay_bounded(client, django_assert_max_num_queries, count):
+    seed(count)
+    with django_assert_max_num_queries(22):
+        client.get("/calendrier/")
+    with django_assert_max_num_queries(12):
+        client.get("/appels/complet-0/")
+
+
+# --- Detail pages ----------------------------------------------------------------------------
+
+@pytest.fixture
+def detailed():
+    programme = ProgrammeFactory(name="Stratégie Biothérapies", slug="sabb")
+    previous = make(title="Édition 2022", slug="edition-2022", opens_on=datetime.date(2022, 1, 1),
+                    closes_on=datetime.date(2022, 12, 31), closes_on_precision="year")
+    call = make(
+        title="Intégrateurs 2026", slug="integrateurs-2026", programme=programme, previous_edition=previous,
+        funding_rate_min_pct=30, funding_rate_max_pct=50, trl_min=4, trl_max=7, consortium_required=True,
+        eligibility="Plateformes labellisées.", eligible_expenses="Équipements.", apply_url="https://example.org/depot",
+        floor_eur=100_000, duration_max_months=36,
+    )
+    CallFunderFactory(call=call, funder=FunderFactory(name="Bpifrance", slug="bpifrance"), role="operator")
+    CeilingFactory(call=call, amount_eur=1_500_000, condition="nouvelles plateformes")
+    CeilingFactory(call=call, amount_eur=600_000, condition="plateformes déjà labellisées")
+    RoundFactory(call=call, name="Vague 1", opens_on=call.opens_on, closes_on=today() + 5 * DAY, budget_eur=2_000_000)
+    SourceFactory(call=call, document__title="Thèse de pharmacie", document__url="https://example.org/these",
+                  locator="Partie 4, §3.3", accessed_on=datetime.date(2026, 11, 1))
+    LaureateFactory(call=previous, organisation="MAGENTA", project="Vecteurs", year=2022)
+    call.aid_forms.add("grant")
+    return call
+
+
+def test_call_detail_shows_everything_the_model_holds(client, detailed):
+    response = client.get("/appels/integrateurs-2026/")
+    assert_contains_all(
+        response, "Intégrateurs 2026", "Bpifrance", "Opérateur", "1,5 M€", "nouvelles plateformes", "600 k€",
+        "plateformes déjà labellisées", "100 k€", "30–50%", "Subvention", "Vague 1", "2 M€", "4–7", "Oui",
+        "Plateformes labellisées.", "Équipements.", "https://example.org/depot", "Stratégie Biothérapies",
+        "Édition 2022", "Thèse de pharmacie", "https://example.org/these", "Partie 4, §3.3",
+        "Dernière vérification", "jusqu&#x27;à 36 mois", "Clôture dans 5 jours",
+    )
+    previous = client.get("/appels/edition-2022/")
+    assert_contains_all(previous, "Clos en 2022", "MAGENTA", "Vecteurs", "Intégrateurs 2026")
+
+
+def test_call_detail_has_schema_org_json_ld_and_no_inline_script(client, detailed):
+    body = client.get("/appels/integrateurs-2026/").content.decode()
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', body, re.S)
+    data = json.loads(blocks[0])
+    assert data["@type"] == "MonetaryGrant" and data["name"] == "Intégrateurs 2026"
+    assert data["amount"] == {"@type": "MonetaryAmount", "currency": "EUR", "maxValue": 1500000, "minValue": 100000}
+    assert data["funder"][0]["name"] == "Bpifrance"
+    assert data["potentialAction"]["target"] == "https://example.org/depot"
+    assert len(re.findall(r"<script", body)) == 1 and not re.search(r"\son[a-z]+=", body)
+
+
+def test_json_ld_cannot_close_its_script_element(client):
+    make(slug="evil", title="</script><script>alert(1)</script>")
+    body = client.get("/appels/evil/").content.decode()
+    assert "</script><script>alert" not in body
+
+
+def test_drafts_have_no_public_page(client):
+    make(slug="brouillon", publication_state="draft")
+    assert client.get("/appels/brouillon/").status_code == 404
+
+
+def test_funder_page_groups_calls_with_totals(client, calls):
+    funder = FunderFactory(name="Région Île-de-France", slug="region-idf")
+    for call in (calls["open"], calls["upcoming"], calls["closed"]):
+        CallFunderFactory(call=call, funder=funder)
+    response = client.get("/financeurs/region-idf/")
+    groups = {group["status"]: group for group in response.context["groups"]}
+    assert (groups["open"]["count"], groups["upcoming"]["count"], groups["closed"]["count"]) == (1, 1, 1)
+    assert groups["open"]["total_budget"] == 10_000_000
+    assert_contains_all(response, "Région Île-de-France", "À venir", "Ouvert", "Passés", "budget total 10 M€",
+                        "Appel complet 0", "Appel clos")
+
+
+def test_programme_page_shows_sub_programmes_sources_and_calls_below_it(client):
+    parent = ProgrammeFactory(name="France 2030", slug="france-2030", budget_eur=54_000_000_000)
+    child = ProgrammeFactory(name="Grand défi", slug="grand-defi", parent=parent)
+    SourceFactory(call=None, programme=parent, document__title="Annales des Mines", locator="p. 12")
+    make(title="Appel du grand défi", slug="defi", programme=child, total_budget_eur=3_000_000)
+    response = client.get("/programmes/france-2030/")
+    assert_contains_all(response, "France 2030", "54 Md€", "Grand défi", "Annales des Mines", "p. 12",
+                        "Appel du grand défi", "budget total 3 M€")
+
+
+# --- Timeline and exports --------------------------------------------------------------------
+
+def test_timeline_draws_past_ongoing_and_upcoming_calls_filtered_like_the_search(client, calls):
+    response = client.get("/calendrier/")
+    assert_contains_all(response, "Passés", "En cours", "À venir", "<svg", 'class="bar bar--closed', "Appel clos")
+    assert not re.search(r'x="\d+,\d"', response.content.decode())  # SVG numbers, never localized
+    filtered = client.get("/calendrier/?q=complet")
+    assert "Appel clos" not in filtered.content.decode() and "Appel complet 0" in filtered.content.decode()
+
+
+def test_search_page_links_its_exports_with_the_same_query(client, calls):
+    response = client.get("/?theme=bioproduction")
+    assert_contains_all(response, "/export/appels.csv?theme=bioproduction",
+                        "/export/echeances.ics?theme=bioproduction", "/flux/nouveaux-appels.atom?theme=bioproduction")
+
+
+def test_csv_export_of_the_current_search(client, calls):
+    response = client.get("/export/appels.csv?theme=bioproduction")
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("slug,url,title,status") and len(lines) == 2
+    assert lines[1].startswith("complet-0,http://testserver/appels/complet-0/,Appel complet 0,open")
+
+
+def test_ics_export_is_valid_rfc5545_with_one_event_per_deadline(client, detailed):
+    make(title="Appel, avec; virgule " + "très long " * 10, slug="long")
+    response = client.get("/export/echeances.ics?status=open&status=closed")
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    body = response.content.decode()
+    assert body.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:") and body.endswith("END:VCALENDAR\r\n")
+    assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
+    assert "\n" not in body.replace("\r\n", "")
+    unfolded = body.replace("\r\n ", "")
+    events = unfolded.split("BEGIN:VEVENT")[1:]
+    assert len(events) == 3  # the round of the 2026 call, the 2022 edition, the long one
+    for event in events:
+        for prop in ("UID:", "DTSTAMP:", "DTSTART;VALUE=DATE:", "DTEND;VALUE=DATE:", "SUMMARY:", "END:VEVENT"):
+            assert prop in event
+    assert "UID:integrateurs-2026-round-" in unfolded
+    assert "DTSTART;VALUE=DATE:20220101\r\nDTEND;VALUE=DATE:20230101" in unfolded  # "2022", as given
+    assert "Appel\\, avec\\; virgule" in unfolded
+
+
+def test_atom_feed_of_newly_published_calls_filterable(client, calls):
+    response = client.get("/flux/nouveaux-appels.atom?theme=bioproduction")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    body = response.content.decode()
+    assert 'xmlns="http://www.w3.org/2005/Atom"' in body and "<updated>" in body
+    assert "Appel complet 0" in body and "Appel à venir" not in body
+    assert "http://testserver/appels/complet-0/" in body
+
+
+# --- Languages and formats -------------------------------------------------------------------
+
+def test_english_version_under_the_en_prefix(client, calls):
+    response = client.get("/en/")
+    assert_contains_all(response, 'lang="en"', "3 calls", "Closes in 30 days", "€1.5M", "€10M", "Upcoming",
+                        'href="/en/appels/complet-0/"', "Biomanufacturing")
+    detail = client.get("/en/appels/complet-0/")
+    assert_contains_all(detail, "Who can apply", "Ceiling per project", "€1.5M", "on June 1, 2026")
+    assert "le 1 juin 2026" in client.get("/appels/complet-0/").content.decode()  # dates per language
+
+
+def test_language_switch_posts_to_set_language(client, calls):
+    body = client.get("/").content.decode()
+    assert 'action="/i18n/setlang/"' in body and 'name="language" value="en"' in body
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/appels/complet-0/?x=1"})
+    assert response.status_code == 302 and response["Location"] == "/en/appels/complet-0/?x=1"
+
+
+@pytest.mark.parametrize("amount, french, english", [
+    (1_500_000, "1,5 M€", "€1.5M"), (800_000, "800 k€", "€800k"), (2_000_000_000, "2 Md€", "€2bn"),
+    (7_250_000, "7,25 M€", "€7.25M"), (450, "450 €", "€450"), (None, "", ""),
+])
+def test_money_is_formatted_per_language(amount, french, english):
+    with translation.override("fr"):
+        assert money(amount) == french
+    with translation.override("en"):
+        assert money(amount) == english
+
+
+def test_the_bundled_data_renders_every_page(client):
+    call_command("load_registry", verbosity=0)
+    assert client.get("/").status_code == 200
+    assert client.get("/?status=open&status=upcoming&status=closed").status_code == 200
+    assert client.get("/calendrier/").status_code == 200
+    for call in Call.objects.published():
+        assert client.get(call.get_absolute_url()).status_code == 200, call.slug
+        for role in call.funder_roles.all():
+            assert client.get(role.funder.get_absolute_url()).status_code == 200
+        if call.programme_id:
+            assert client.get(call.programme.get_absolute_url()).status_code == 200
