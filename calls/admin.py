@@ -113,7 +113,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["programme", "themes", "previous_edition"]
     filter_horizontal = ["aid_forms", "beneficiaries", "regions"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["submitted_by", "created_at", "updated_at"]
+    readonly_fields = ["submitted_by", "published_at", "created_at", "updated_at"]
     inlines = [CallFunderInline, RoundInline, CeilingInline, SourceInline, LaureateInline]
     actions = ["publish", "archive", "mark_verified_today", "new_edition"]
     fieldsets = [
@@ -131,7 +131,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
         ]}),
         (_("Curation"), {"fields": [
             "previous_edition", "publication_state", "last_verified_on", "curator_note", "submitted_by",
-            "created_at", "updated_at", "seen_updated_at",
+            "published_at", "created_at", "updated_at", "seen_updated_at",
         ]}),
     ]
 
@@ -154,12 +154,19 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     def funder_names(self, obj):
         return ", ".join(f.acronym or f.name for f in obj.funders.all())
 
+    def save_model(self, request, obj, form, change):
+        if obj.publication_state == PublicationState.PUBLISHED:
+            obj.mark_published()
+        super().save_model(request, obj, form, change)
+
     def _set_state(self, request, queryset, state, verb):
         changed = 0
         for call in queryset:
             if call.publication_state != state:
+                if state == PublicationState.PUBLISHED:
+                    call.mark_published()
                 call.publication_state = state
-                call.save(update_fields=["publication_state", "updated_at"])
+                call.save(update_fields=["publication_state", "published_at", "updated_at"])
                 changed += 1
         self.message_user(request, ngettext(
             "%(count)d call %(verb)s.", "%(count)d calls %(verb)s.", changed

@@ -81,6 +81,7 @@ def _call(call):
             for lau in call.laureates.all()
         ],
         "publication_state": call.publication_state,
+        "published_at": call.published_at.isoformat() if call.published_at else None,
         "last_verified_on": call.last_verified_on.isoformat() if call.last_verified_on else None,
         "curator_note": call.curator_note,
         "submitted_by": call.submitted_by.get_username() if call.submitted_by_id else None,

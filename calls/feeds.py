@@ -1,5 +1,6 @@
 """Atom feed of newly published calls, filterable with the search's parameters."""
 from django.contrib.syndication.views import Feed
+from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ class NewCallsFeed(Feed):
         return filterset.request.get_full_path()
 
     def items(self, filterset):
-        return filterset.qs.order_by("-created_at", "-pk")[:FEED_SIZE]
+        return filterset.qs.order_by(F("published_at").desc(nulls_last=True), "-created_at", "-pk")[:FEED_SIZE]
 
     def item_title(self, call):
         return call.title
@@ -42,7 +43,7 @@ class NewCallsFeed(Feed):
         return call.get_absolute_url()
 
     def item_pubdate(self, call):
-        return call.created_at
+        return call.published_at or call.created_at
 
     def item_updateddate(self, call):
         return call.updated_at

@@ -29,7 +29,7 @@ class CallOrderingFilter(django_filters.OrderingFilter):
 
     SORTS = {
         "deadline": [F("next_deadline").asc(nulls_last=True), F("closes_on").desc(nulls_last=True), "title"],
-        "newest": ["-created_at", "title"],
+        "newest": [F("published_at").desc(nulls_last=True), "-created_at", "title"],
         "ceiling": [F("max_ceiling").desc(nulls_last=True), "title"],
         "relevance": ["-rank", "title"],
     }

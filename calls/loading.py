@@ -9,6 +9,8 @@ from pathlib import Path
 import yaml
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .dates import parse_partial_date
 from .models import (
@@ -169,7 +171,14 @@ def _load_calls(entries, documents, stats):
         if previous:
             load(by_slug[previous]) if previous in by_slug else None
         loaded.add(entry["slug"])
-        call, changed = _upsert(Call, {"slug": entry["slug"]}, _call_values(entry))
+        values = _call_values(entry)
+        if entry.get("published_at"):  # a dump restores it as it was
+            values["published_at"] = parse_datetime(entry["published_at"])
+        elif values["publication_state"] == "published" and not Call.objects.filter(
+            slug=entry["slug"], published_at__isnull=False
+        ).exists():
+            values["published_at"] = timezone.now()
+        call, changed = _upsert(Call, {"slug": entry["slug"]}, values)
         changed |= _sync_call_relations(call, entry, documents)
         stats.bump("calls", changed)
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -284,6 +285,10 @@ class Call(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("submitted by (partner)"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="submitted_calls",
     )
+    published_at = models.DateTimeField(
+        _("first published at"), null=True, blank=True, editable=False, db_index=True,
+        help_text=_("When a curator first published the call: what the feed of new calls follows."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     history = HistoricalRecords()
@@ -371,6 +376,12 @@ class Call(models.Model):
         if self.closes_on and self.closes_on >= on:
             return Status.OPEN
         return Status.CLOSED
+
+    def mark_published(self, when=None):
+        """Publish the call, remembering when it was first published."""
+        self.publication_state = PublicationState.PUBLISHED
+        if self.published_at is None:
+            self.published_at = when or timezone.now()
 
     def get_status_display(self):
         return Status(self.status).label

@@ -10,6 +10,7 @@ from calls.choices import CallType, FunderKind, FunderRole, PublicationState, Sc
 
 # A fixed 'today' for status tests: they pass it to the queryset and to status_on().
 TODAY = datetime.date(2026, 6, 15)
+PUBLISHED_AT = datetime.datetime(2026, 5, 1, 9, 0, tzinfo=datetime.UTC)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -81,6 +82,9 @@ class CallFactory(factory.django.DjangoModelFactory):
     closes_on = datetime.date(2026, 7, 31)
     scope = Scope.NATIONAL
     publication_state = PublicationState.PUBLISHED
+    published_at = factory.LazyAttribute(
+        lambda call: PUBLISHED_AT if call.publication_state == PublicationState.PUBLISHED else None
+    )
     last_verified_on = datetime.date(2026, 6, 1)
 
 
