@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
     "calls",
@@ -110,6 +111,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# The partners' API (/api/v1/). Anonymous clients are throttled per address, token holders
+# (partners) per user at a higher rate; rates are "<n>/<second|minute|hour|day>".
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -117,15 +120,54 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "calls.api.throttling.AnonymousRateThrottle",
+        "calls.api.throttling.PartnerRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_ANON_RATE", "60/minute"),
+        "partner": env("API_PARTNER_RATE", "1000/minute"),
+    },
+    # How many proxies' X-Forwarded-For entries to trust for the client address (0: none, use
+    # REMOTE_ADDR, so a client cannot choose its own address to dodge the throttle).
+    "NUM_PROXIES": int(env("API_NUM_PROXIES", "0")),
+    "DEFAULT_PAGINATION_CLASS": "calls.api.pagination.RegistryPagination",
+    "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bioproduction funding-call registry API",
+    "DESCRIPTION": (
+        "Read the registry of French bioproduction funding calls, stay in sync with `updated_since`, "
+        "download the full open-data export (Licence Ouverte / Open Licence 2.0, Etalab), and, with a "
+        "partner token, submit calls for the curators to review. Send tokens as `Authorization: Token <key>`."
+    ),
     "VERSION": "1.0.0",
+    "LICENSE": {
+        "name": "Licence Ouverte / Open Licence 2.0 (data)",
+        "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    },
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RegionEnum": "calls.api.serializers.REGION_CHOICES",
+        "PublicationStateEnum": "calls.choices.PublicationState",
+        "DatePrecisionEnum": "calls.choices.DatePrecision",
+    },
+    # Interactive docs served from this site (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
+# Read endpoints of the API may be called from any site's browser code; nothing else.
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "if-none-match", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link", "X-License", "Content-Disposition"]
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -1,0 +1,108 @@
+"""Pagination: `page` and `page_size` (default 50, at most 500), and keyset paging for syncs.
+
+With `updated_since`, results are ordered by (`updated_at`, `slug`) and the `next` link carries
+a `cursor` (the last row's `updated_at` and slug) instead of a page number: a call edited while
+a partner pages moves after the cursor and is returned on a later page, so none is missed
+(page numbers would shift under the partner's feet). `count` is then the number of changes
+from the cursor on, this page included.
+"""
+import base64
+import binascii
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+SYNC_PARAM = "updated_since"
+
+
+def is_sync(request) -> bool:
+    return bool(request.query_params.get(SYNC_PARAM))
+
+
+def encode_cursor(call) -> str:
+    raw = f"{call.updated_at.isoformat()}|{call.slug}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value: str):
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        instant, slug = raw.split("|", 1)
+        updated_at = parse_datetime(instant)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        updated_at = None
+    if updated_at is None or updated_at.tzinfo is None or not slug:
+        raise ValidationError({"cursor": ["Invalid cursor: use the `next` link of the previous page."]})
+    return updated_at, slug
+
+
+class RegistryPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.sync = is_sync(request)
+        cursor = request.query_params.get(self.cursor_query_param)
+        if not self.sync:
+            if cursor:
+                raise ValidationError({"cursor": [f"`cursor` pages a sync: it needs `{SYNC_PARAM}`."]})
+            return super().paginate_queryset(queryset, request, view)
+        if request.query_params.get(self.page_query_param, "1") != "1":
+            raise ValidationError({
+                self.page_query_param: [f"With `{SYNC_PARAM}`, follow the `next` link (a cursor), not page numbers."]
+            })
+        if cursor:
+            updated_at, slug = decode_cursor(cursor)
+            queryset = queryset.filter(Q(updated_at__gt=updated_at) | Q(updated_at=updated_at, slug__gt=slug))
+        size = self.get_page_size(request)
+        self.sync_count = queryset.count()
+        rows = list(queryset[:size])
+        self.next_cursor = encode_cursor(rows[-1]) if rows and self.sync_count > size else None
+        return rows
+
+    def get_next_link(self):
+        if not self.sync:
+            return super().get_next_link()
+        if not self.next_cursor:
+            return None
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, self.next_cursor)
+
+    def get_paginated_response(self, data):
+        if not self.sync:
+            return super().get_paginated_response(data)
+        return Response({"count": self.sync_count, "next": self.get_next_link(), "previous": None, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        result = super().get_paginated_response_schema(schema)
+        result["properties"]["count"]["description"] = (
+            "Number of results; with `updated_since`, the number of changes from this page on."
+        )
+        result["properties"]["next"]["description"] = (
+            "The next page; with `updated_since`, a keyset `cursor` link that no concurrent edit can shift."
+        )
+        return result
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size, "default": self.page_size})
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+        if getattr(view, "sync_enabled", False):
+            parameters.append({
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque keyset position in an `updated_since` sync: follow the `next` link.",
+                "schema": {"type": "string"},
+            })
+        return parameters

@@ -1,0 +1,382 @@
+"""Representations of the API, version 1: the field names and types are the partners' contract.
+
+Serializers only read what the viewsets fetched (annotations and prefetched relations from
+`calls.api.queries`); they never query. Amounts are integers in euros, dates ISO 8601, codes
+from the vocabularies (`/api/v1/vocabularies/`).
+"""
+from django.conf import settings
+from django.utils import translation
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from calls.choices import (
+    REGIONS,
+    AidForm,
+    Beneficiary,
+    CallType,
+    DatePrecision,
+    FunderKind,
+    FunderRole,
+    PublicationState,
+    Scope,
+    Status,
+)
+from calls.models import Call, Ceiling, Funder, Laureate, Programme, Round, Source, Theme
+
+REGION_CHOICES = sorted(REGIONS.items())
+
+
+def absolute_url(request, path):
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def public_path(instance):
+    """The public page's path, in the default language (no /en/ prefix whatever the request's)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return instance.get_absolute_url()
+
+
+class CodeListField(serializers.ListField):
+    """The codes of a prefetched many-to-many relation (list or manager), sorted: `["sme", "startup"]`."""
+
+    def __init__(self, *, attribute="pk", **kwargs):
+        self.attribute = attribute
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, related):
+        items = related.all() if hasattr(related, "all") else related
+        return sorted(str(getattr(item, self.attribute)) for item in items)
+
+
+# -- Reference data ------------------------------------------------------------------------------
+
+
+class ProgrammeRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Programme
+        fields = ["slug", "name"]
+
+
+class FunderRoleSerializer(serializers.Serializer):
+    """A funder of a call, with its role in it."""
+
+    slug = serializers.SlugField(source="funder.slug")
+    name = serializers.CharField(source="funder.name")
+    acronym = serializers.CharField(source="funder.acronym")
+    kind = serializers.ChoiceField(source="funder.kind", choices=FunderKind.choices)
+    role = serializers.ChoiceField(choices=FunderRole.choices)
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Round
+        fields = ["name", "opens_on", "opens_on_precision", "closes_on", "closes_on_precision", "budget_eur"]
+
+
+class CeilingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ceiling
+        fields = ["amount_eur", "condition"]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(source="display_title")
+    url = serializers.CharField(source="display_url", help_text="A URL, or empty for a printed document.")
+
+    class Meta:
+        model = Source
+        fields = ["title", "url", "locator", "accessed_on"]
+
+
+class LaureateSerializer(serializers.ModelSerializer):
+    region = serializers.ChoiceField(
+        source="region_id", choices=REGION_CHOICES, allow_null=True, help_text="INSEE region code."
+    )
+
+    class Meta:
+        model = Laureate
+        fields = ["organisation", "project", "amount_eur", "region", "year"]
+
+
+# -- Calls ---------------------------------------------------------------------------------------
+
+
+class RemovedCallSerializer(serializers.ModelSerializer):
+    """A call no longer public (back to draft, or archived): what a partner needs to remove it."""
+
+    publication_state = serializers.ChoiceField(
+        choices=[(PublicationState.DRAFT, "Draft"), (PublicationState.ARCHIVED, "Archived")],
+        help_text="Not published any more: remove the call from your copy.",
+    )
+
+    class Meta:
+        model = Call
+        fields = ["slug", "publication_state", "updated_at"]
+
+
+class CallListSerializer(serializers.ListSerializer):
+    """A list of calls: published ones in full, others (only in `updated_since` syncs) as removals."""
+
+    def to_representation(self, data):
+        removed = RemovedCallSerializer(context=self.context)
+        return [
+            self.child.to_representation(call)
+            if call.publication_state == PublicationState.PUBLISHED
+            else removed.to_representation(call)
+            for call in data
+        ]
+
+
+class CallSerializer(serializers.ModelSerializer):
+    """A call as partners get it. Reads the `api_*` lists that `queries.calls_for_api()` prefetches."""
+
+    url = serializers.SerializerMethodField(help_text="The call's public page.")
+    status = serializers.ChoiceField(
+        source="current_status", choices=Status.choices, read_only=True,
+        help_text="Derived from the dates today (Europe/Paris): upcoming, open or closed.",
+    )
+    call_type = serializers.ChoiceField(choices=CallType.choices)
+    programme = ProgrammeRefSerializer(allow_null=True, read_only=True)
+    funders = FunderRoleSerializer(source="api_funder_roles", many=True, read_only=True)
+    next_deadline = serializers.DateField(
+        read_only=True, allow_null=True, help_text="The nearest closing date (of a round, else of the call) from today."
+    )
+    rounds = RoundSerializer(source="api_rounds", many=True, read_only=True)
+    ceilings = CeilingSerializer(source="api_ceilings", many=True, read_only=True)
+    max_ceiling_eur = serializers.IntegerField(
+        source="max_ceiling", read_only=True, allow_null=True, help_text="The highest per-project ceiling."
+    )
+    aid_forms = CodeListField(source="api_aid_forms", child=serializers.ChoiceField(choices=AidForm.choices))
+    beneficiaries = CodeListField(
+        source="api_beneficiaries", child=serializers.ChoiceField(choices=Beneficiary.choices)
+    )
+    regions = CodeListField(
+        source="api_regions", child=serializers.ChoiceField(choices=REGION_CHOICES),
+        help_text="Eligible regions (INSEE codes).",
+    )
+    themes = CodeListField(
+        source="api_themes", attribute="slug", child=serializers.SlugField(), help_text="Theme slugs."
+    )
+    sources = SourceSerializer(source="api_sources", many=True, read_only=True)
+    laureates = LaureateSerializer(source="api_laureates", many=True, read_only=True)
+    apply_url = serializers.CharField(read_only=True, help_text="Where to apply: a URL, or empty when unknown.")
+    previous_edition = serializers.SerializerMethodField(help_text="Slug of the previous edition, if public.")
+    next_edition = serializers.SerializerMethodField(help_text="Slug of the next edition, if public.")
+
+    class Meta:
+        model = Call
+        list_serializer_class = CallListSerializer
+        fields = [
+            "slug", "url", "title", "summary", "description", "status", "call_type", "programme", "funders",
+            "opens_on", "opens_on_precision", "closes_on", "closes_on_precision", "is_rolling", "next_deadline",
+            "rounds", "total_budget_eur", "ceilings", "max_ceiling_eur", "floor_eur",
+            "funding_rate_min_pct", "funding_rate_max_pct", "duration_min_months", "duration_max_months",
+            "aid_forms", "beneficiaries", "scope", "country", "regions", "themes", "trl_min", "trl_max",
+            "consortium_required", "eligibility", "eligible_expenses", "apply_url", "sources", "laureates",
+            "previous_edition", "next_edition", "last_verified_on", "publication_state", "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, call):
+        return absolute_url(self.context.get("request"), public_path(call))
+
+    @staticmethod
+    def _public_slug(edition):
+        return edition.slug if edition and edition.publication_state == PublicationState.PUBLISHED else None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_previous_edition(self, call):
+        return self._public_slug(call.previous_edition)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_next_edition(self, call):
+        return self._public_slug(getattr(call, "next_edition", None))
+
+
+# -- Funders, programmes, themes -----------------------------------------------------------------
+
+
+class FunderSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="The funder's public page.")
+    region = serializers.ChoiceField(
+        source="region_id", choices=REGION_CHOICES, allow_null=True, help_text="INSEE code, for regional funders."
+    )
+    website = serializers.CharField(help_text="A URL, or empty when unknown.")
+
+    class Meta:
+        model = Funder
+        fields = ["slug", "url", "name", "acronym", "kind", "region", "country", "website", "description"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, funder):
+        return absolute_url(self.context.get("request"), public_path(funder))
+
+
+class ProgrammeSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="The programme's public page.")
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="Parent programme's slug."
+    )
+    funders = CodeListField(attribute="slug", child=serializers.SlugField(), help_text="Funder slugs.")
+
+    class Meta:
+        model = Programme
+        fields = [
+            "slug", "url", "name", "parent", "funders", "budget_eur", "starts_on", "starts_on_precision",
+            "ends_on", "ends_on_precision", "description",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, programme):
+        return absolute_url(self.context.get("request"), public_path(programme))
+
+
+class ThemeSerializer(serializers.ModelSerializer):
+    name_fr = serializers.CharField(source="name")
+
+    class Meta:
+        model = Theme
+        fields = ["slug", "name_fr", "name_en"]
+
+
+# -- Vocabularies --------------------------------------------------------------------------------
+
+
+class TermSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label_fr = serializers.CharField()
+    label_en = serializers.CharField()
+
+
+class VocabulariesSerializer(serializers.Serializer):
+    """Every controlled vocabulary: the codes the calls use, with French and English labels."""
+
+    call_types = TermSerializer(many=True)
+    statuses = TermSerializer(many=True)
+    beneficiary_types = TermSerializer(many=True)
+    aid_forms = TermSerializer(many=True)
+    funder_kinds = TermSerializer(many=True)
+    funder_roles = TermSerializer(many=True)
+    scopes = TermSerializer(many=True)
+    regions = TermSerializer(many=True, help_text="French regions by INSEE code.")
+    publication_states = TermSerializer(many=True)
+    date_precisions = TermSerializer(many=True)
+
+
+VOCABULARIES = {
+    "call_types": CallType.choices,
+    "statuses": Status.choices,
+    "beneficiary_types": Beneficiary.choices,
+    "aid_forms": AidForm.choices,
+    "funder_kinds": FunderKind.choices,
+    "funder_roles": FunderRole.choices,
+    "scopes": Scope.choices,
+    "regions": REGION_CHOICES,
+    "publication_states": PublicationState.choices,
+    "date_precisions": DatePrecision.choices,
+}
+
+
+def vocabularies() -> dict:
+    """The vocabularies with their labels in French and in English."""
+
+    def labels(language):
+        with translation.override(language):
+            return {name: [str(label) for _code, label in choices] for name, choices in VOCABULARIES.items()}
+
+    french, english = labels("fr"), labels("en")
+    return {
+        name: [
+            {"code": code, "label_fr": french[name][i], "label_en": english[name][i]}
+            for i, (code, _label) in enumerate(choices)
+        ]
+        for name, choices in VOCABULARIES.items()
+    }
+
+
+# -- Submissions ---------------------------------------------------------------------------------
+
+
+class SubmittedFunderSerializer(serializers.Serializer):
+    funder = serializers.SlugRelatedField(slug_field="slug", queryset=Funder.objects.all())
+    role = serializers.ChoiceField(choices=FunderRole.choices, default=FunderRole.FUNDER)
+
+
+class SubmittedRoundSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    opens_on = serializers.DateField(required=False, allow_null=True)
+    closes_on = serializers.DateField(required=False, allow_null=True)
+    budget_eur = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**15)
+
+
+class SubmittedCeilingSerializer(serializers.Serializer):
+    amount_eur = serializers.IntegerField(min_value=1, max_value=10**15)
+    condition = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class SubmittedSourceSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=500)
+    url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    locator = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    accessed_on = serializers.DateField(required=False, allow_null=True)
+
+
+class CallSubmissionSerializer(serializers.Serializer):
+    """A call handed in by a partner. It is stored as a draft for the curators to review.
+
+    `publication_state` cannot be chosen: a submission is always a draft. `slug` is made from
+    the title when not given. Amounts are integers in euros, dates ISO 8601 (YYYY-MM-DD).
+    """
+
+    title = serializers.CharField(max_length=300)
+    slug = serializers.SlugField(max_length=150, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    call_type = serializers.ChoiceField(choices=CallType.choices)
+    programme = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Programme.objects.all(), required=False, allow_null=True
+    )
+    funders = SubmittedFunderSerializer(many=True, required=False, default=list)
+    opens_on = serializers.DateField(required=False, allow_null=True)
+    closes_on = serializers.DateField(required=False, allow_null=True)
+    is_rolling = serializers.BooleanField(required=False, default=False)
+    rounds = SubmittedRoundSerializer(many=True, required=False, default=list)
+    total_budget_eur = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**15)
+    ceilings = SubmittedCeilingSerializer(many=True, required=False, default=list)
+    floor_eur = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**15)
+    funding_rate_min_pct = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+    funding_rate_max_pct = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+    aid_forms = serializers.ListField(
+        child=serializers.ChoiceField(choices=AidForm.choices), required=False, default=list
+    )
+    beneficiaries = serializers.ListField(
+        child=serializers.ChoiceField(choices=Beneficiary.choices), required=False, default=list
+    )
+    scope = serializers.ChoiceField(choices=Scope.choices, required=False, default=Scope.NATIONAL)
+    regions = serializers.ListField(
+        child=serializers.ChoiceField(choices=REGION_CHOICES), required=False, default=list
+    )
+    themes = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Theme.objects.all(), many=True, required=False, default=list
+    )
+    trl_min = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
+    trl_max = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
+    consortium_required = serializers.BooleanField(required=False, allow_null=True, default=None)
+    eligibility = serializers.CharField(required=False, allow_blank=True, default="")
+    eligible_expenses = serializers.CharField(required=False, allow_blank=True, default="")
+    apply_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    sources = SubmittedSourceSerializer(many=True, required=False, default=list)
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000,
+        help_text="Anything the curators should know (kept in the curator note).",
+    )
+
+    def validate_funders(self, value):
+        slugs = [row["funder"].slug for row in value]
+        if len(slugs) != len(set(slugs)):
+            raise serializers.ValidationError("Name each funder once (with its role).")
+        return value

@@ -1,0 +1,72 @@
+"""Partners' submissions: a call handed in through the API, stored as a draft for review."""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from calls.choices import PublicationState
+from calls.models import AidFormType, BeneficiaryType, Call, Ceiling, Region, Round, Source
+
+CALL_FIELDS = [
+    "title", "summary", "description", "call_type", "programme", "opens_on", "closes_on", "is_rolling",
+    "total_budget_eur", "floor_eur", "funding_rate_min_pct", "funding_rate_max_pct", "scope",
+    "consortium_required", "trl_min", "trl_max", "eligibility", "eligible_expenses", "apply_url",
+]
+
+
+def _free_slug(base: str) -> str:
+    base = (slugify(base) or "appel")[:140].strip("-") or "appel"
+    slug, n = base, 2
+    while Call.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _clean_children(name, instances, exclude):
+    """full_clean() each child row; an error names the row: `{"rounds": ["#2 closes_on: ..."]}`."""
+    messages = []
+    for position, instance in enumerate(instances, start=1):
+        try:
+            instance.full_clean(exclude=exclude)
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                messages += [f"#{position} {field}: {message}" for message in field_messages]
+    if messages:
+        raise ValidationError({name: messages})
+
+
+@transaction.atomic
+def submit_call(*, user, data: dict) -> Call:
+    """Store a partner's call as a draft attributed to `user`, after the model's validation.
+
+    `data` holds typed values (a validated `CallSubmissionSerializer`): related objects are
+    instances, vocabularies are codes. Whatever `data` says, the call is a draft and
+    `submitted_by` is `user`. Raises `django.core.exceptions.ValidationError` with a message
+    per field (and per child row for rounds, ceilings, sources).
+    """
+    note = data.get("note") or ""
+    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    call = Call(
+        **{field: data[field] for field in CALL_FIELDS if field in data},
+        slug=data.get("slug") or _free_slug(data["title"]),
+        publication_state=PublicationState.DRAFT,
+        submitted_by=user,
+        curator_note=f"Submitted through the API by {user.get_username()} on {stamp}." + (f"\n{note}" if note else ""),
+    )
+    call.full_clean()
+    call.save()
+    rounds = [Round(call=call, **row) for row in data.get("rounds") or []]
+    ceilings = [Ceiling(call=call, **row) for row in data.get("ceilings") or []]
+    sources = [Source(call=call, **row) for row in data.get("sources") or []]
+    _clean_children("rounds", rounds, exclude=["call"])
+    _clean_children("ceilings", ceilings, exclude=["call"])
+    _clean_children("sources", sources, exclude=["call"])
+    for instance in [*rounds, *ceilings, *sources]:
+        instance.save()
+    for row in data.get("funders") or []:
+        call.funder_roles.create(funder=row["funder"], role=row["role"])
+    call.aid_forms.set(AidFormType.objects.filter(code__in=data.get("aid_forms") or []))
+    call.beneficiaries.set(BeneficiaryType.objects.filter(code__in=data.get("beneficiaries") or []))
+    call.regions.set(Region.objects.filter(code__in=data.get("regions") or []))
+    call.themes.set(data.get("themes") or [])
+    return call

@@ -1,0 +1,27 @@
+"""/api/v1/…: a router for the resources, plain paths for the vocabularies and exports."""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("calls", views.CallViewSet, basename="api-call")
+router.register("funders", views.FunderViewSet, basename="api-funder")
+router.register("programmes", views.ProgrammeViewSet, basename="api-programme")
+router.register("themes", views.ThemeViewSet, basename="api-theme")
+
+v1 = [
+    path("vocabularies/", views.VocabulariesView.as_view(), name="api-vocabularies"),
+    path("exports/calls.json", views.ExportJSONView.as_view(), name="api-export-json"),
+    path("exports/calls.csv", views.ExportCSVView.as_view(), name="api-export-csv"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]

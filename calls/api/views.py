@@ -1,0 +1,329 @@
+"""API version 1: read-only viewsets, the sync, exports, and partners' draft submissions.
+
+Query logic lives in `queries` (what is read) and `calls.filters.CallFilterSet` (the one
+definition of the public filters, shared with the HTML search); serializers only format.
+"""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calls.filters import CallFilterSet
+from calls.models import Funder, Programme, Theme
+
+from . import exports, queries
+from .conditional import is_fresh, not_modified, set_validators
+from .pagination import RegistryPagination, is_sync
+from .permissions import ReadOnlyOrSubmitter
+from .serializers import (
+    CallSerializer,
+    CallSubmissionSerializer,
+    FunderSerializer,
+    ProgrammeSerializer,
+    RemovedCallSerializer,
+    ThemeSerializer,
+    VocabulariesSerializer,
+    vocabularies,
+)
+from .submissions import submit_call
+
+SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
+
+# -- Documented errors ---------------------------------------------------------------------------
+
+ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField()})
+FieldErrorsSerializer = inline_serializer(
+    "FieldErrors",
+    {"field_name": serializers.ListField(child=serializers.CharField(), required=False)},
+)
+BAD_PARAMETER = OpenApiResponse(
+    FieldErrorsSerializer,
+    description="A parameter is invalid: the body maps each bad parameter's name to its messages.",
+    examples=[OpenApiExample(
+        "Bad region", value={"region": ["Select a valid choice. 99 is not one of the available choices."]}
+    )],
+)
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such resource (or no such page).")
+THROTTLED = OpenApiResponse(
+    ErrorSerializer, description="Too many requests: wait the number of seconds in the `Retry-After` header."
+)
+UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid token (`Authorization: Token <key>`).")
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description="The token's owner may not do this.")
+NOT_MODIFIED = OpenApiResponse(
+    description="Not modified since the copy the client has (`If-None-Match` / `If-Modified-Since`)."
+)
+CONDITIONAL_HEADERS = [
+    OpenApiParameter(
+        "If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
+        description="An `ETag` from an earlier response: 304 if unchanged.",
+    ),
+    OpenApiParameter(
+        "If-Modified-Since", OpenApiTypes.STR, OpenApiParameter.HEADER,
+        description="An HTTP date (`Last-Modified` of an earlier response): 304 if unchanged since.",
+    ),
+]
+READ_ERRORS = {304: NOT_MODIFIED, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED}
+
+
+def api_not_found(request, exception=None):
+    """404 handler: JSON under /api/, the site's own page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def api_server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)
+
+
+# -- Base ----------------------------------------------------------------------------------------
+
+
+class ConditionalReadMixin:
+    """Lists and details answer 304 when the client's copy is current, and carry validators."""
+
+    daily = False  # whether representations change at midnight (derived statuses)
+
+    def version_key(self, request):
+        return f"{request.get_host()}{request.get_full_path()}"
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        version = queries.version_of(queryset, key=self.version_key(request), daily=self.daily)
+        if is_fresh(request, version):
+            return not_modified(version)
+        page = self.paginate_queryset(queryset)
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return set_validators(response, version)
+
+    def retrieve(self, request, *args, **kwargs):
+        queryset = self.get_queryset().filter(**{self.lookup_field: kwargs[self.lookup_field]})
+        version = queries.version_of(queryset, key=self.version_key(request), daily=self.daily)
+        if is_fresh(request, version):
+            # A copy can only be fresh for a resource that exists: an unknown slug never matches.
+            return not_modified(version) if queryset.exists() else self._not_found()
+        instance = next(iter(queryset), None)
+        if instance is None:
+            self._not_found()
+        return set_validators(Response(self.get_serializer(instance).data), version)
+
+    def _not_found(self):
+        raise NotFound(f"No {self.queryset_label} with this slug.")
+
+
+class ReadOnlySlugViewSet(ConditionalReadMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_PATTERN
+    pagination_class = RegistryPagination
+    filter_backends = []
+
+
+# -- Calls ---------------------------------------------------------------------------------------
+
+CALL_OR_REMOVED = PolymorphicProxySerializer(
+    component_name="CallOrRemoved",
+    serializers=[CallSerializer, RemovedCallSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Search calls",
+        description=(
+            "The public search's filters (the same FilterSet as the HTML search). Without `status`, open and "
+            "upcoming calls only. Results are ordered by `ordering` (deadline soonest by default), then by id.\n\n"
+            "**Sync** — with `updated_since`, every call changed after that instant, whatever its status, "
+            "ordered by `updated_at` then `slug`, including calls unpublished or archived since (shown as "
+            "`{slug, publication_state, updated_at}`: remove them). Page with the `next` link (a keyset `cursor`): "
+            "edits made while you page move calls after the cursor, so nothing is missed."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "funder", OpenApiTypes.STR, many=True, explode=True,
+                description="Funder slugs (see `funders/`): calls any of them funds.",
+            ),
+            OpenApiParameter(
+                "theme", OpenApiTypes.STR, many=True, explode=True,
+                description="Theme slugs (see `themes/`): calls on any of them.",
+            ),
+            OpenApiParameter(
+                "programme", OpenApiTypes.STR,
+                description="A programme slug (see `programmes/`): its calls and those of its sub-programmes.",
+            ),
+            OpenApiParameter(
+                "updated_since", OpenApiTypes.DATETIME,
+                description="ISO 8601 instant: every call changed after it (sync mode, see above).",
+            ),
+            *CONDITIONAL_HEADERS,
+        ],
+        responses={200: CALL_OR_REMOVED, 400: BAD_PARAMETER, **READ_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="A published call",
+        parameters=[OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=f"^{SLUG_PATTERN}$"),
+                    *CONDITIONAL_HEADERS],
+        responses={200: CallSerializer, **READ_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Submit a call (stored as a draft for the curators)",
+        description=(
+            "Needs a token whose owner has the permission `calls.submit_call`. The call is always stored as a "
+            "`draft` attributed to the token's owner; curators review and publish it. Validation errors come back "
+            "as 400 with messages per field."
+        ),
+        request=CallSubmissionSerializer,
+        responses={
+            201: CallSerializer,
+            400: OpenApiResponse(FieldErrorsSerializer, description="Invalid submission: messages per field."),
+            401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED,
+        },
+    ),
+)
+class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
+    queryset_label = "published call"
+    serializer_class = CallSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CallFilterSet
+    permission_classes = [ReadOnlyOrSubmitter]
+    sync_enabled = True
+    daily = True
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return queries.published_calls().none()
+        if self.action == "list" and is_sync(self.request):
+            return queries.synced_calls()
+        return queries.published_calls()
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        queryset = super().filter_queryset(queryset)
+        if is_sync(self.request):
+            queryset = queryset.order_by("updated_at", "slug")
+        return queryset
+
+    def get_serializer_class(self):
+        return CallSubmissionSerializer if self.action == "create" else CallSerializer
+
+    def create(self, request, *args, **kwargs):
+        submission = CallSubmissionSerializer(data=request.data, context=self.get_serializer_context())
+        submission.is_valid(raise_exception=True)
+        try:
+            call = submit_call(user=request.user, data=submission.validated_data)
+        except DjangoValidationError as error:
+            raise DRFValidationError(error.message_dict) from error
+        stored = queries.calls_for_api().get(pk=call.pk)
+        body = CallSerializer(stored, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+# -- Funders, programmes, themes -----------------------------------------------------------------
+
+def reference_schema(serializer_class):
+    return extend_schema_view(
+        list=extend_schema(
+            parameters=CONDITIONAL_HEADERS,
+            responses={200: serializer_class(many=True), 400: BAD_PARAMETER, **READ_ERRORS},
+        ),
+        retrieve=extend_schema(
+            parameters=[
+                OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=f"^{SLUG_PATTERN}$"),
+                *CONDITIONAL_HEADERS,
+            ],
+            responses={200: serializer_class, **READ_ERRORS},
+        ),
+    )
+
+
+@reference_schema(FunderSerializer)
+class FunderViewSet(ReadOnlySlugViewSet):
+    queryset_label = "funder"
+    queryset = Funder.objects.order_by("name", "pk")
+    serializer_class = FunderSerializer
+
+
+@reference_schema(ProgrammeSerializer)
+class ProgrammeViewSet(ReadOnlySlugViewSet):
+    queryset_label = "programme"
+    queryset = Programme.objects.select_related("parent").prefetch_related("funders").order_by("name", "pk")
+    serializer_class = ProgrammeSerializer
+
+
+@reference_schema(ThemeSerializer)
+class ThemeViewSet(ReadOnlySlugViewSet):
+    queryset_label = "theme"
+    queryset = Theme.objects.order_by("name", "pk")
+    serializer_class = ThemeSerializer
+
+
+# -- Vocabularies and exports --------------------------------------------------------------------
+
+
+class VocabulariesView(APIView):
+    @extend_schema(
+        summary="Controlled vocabularies",
+        description="The codes calls use (types, statuses, beneficiaries, aid forms, funder kinds and roles, "
+                    "scopes, regions by INSEE code…), each with its French and English label.",
+        responses={200: VocabulariesSerializer, 429: THROTTLED},
+    )
+    def get(self, request):
+        return Response(vocabularies())
+
+
+class ExportJSONView(APIView):
+    @extend_schema(
+        summary="Full export of the published registry (JSON, streamed)",
+        description=f"Every published call, in the API's representation, streamed. Open data: {exports.LICENCE['name']}"
+                    f" ({exports.LICENCE['url']}), also stated in the `Link` header.",
+        responses={
+            200: inline_serializer("CallsExport", {
+                "licence": inline_serializer("Licence", {
+                    "name": serializers.CharField(), "url": serializers.URLField(),
+                    "attribution": serializers.CharField(),
+                }),
+                "generated_at": serializers.DateTimeField(),
+                "calls": CallSerializer(many=True),
+            }),
+            429: THROTTLED,
+        },
+    )
+    def get(self, request):
+        return exports.stream_json(queries.published_calls().order_by("slug"), request=request)
+
+
+class ExportCSVView(APIView):
+    renderer_classes = [exports.CSVRenderer, JSONRenderer]
+
+    @extend_schema(
+        summary="Full export of the published registry (CSV, streamed)",
+        description=f"Every published call, one row each; lists are `|`-separated codes. Open data: "
+                    f"{exports.LICENCE['name']} ({exports.LICENCE['url']}).",
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row."),
+            404: OpenApiResponse(ErrorSerializer, description="Unknown `format`."),
+            429: THROTTLED,
+        },
+    )
+    def get(self, request):
+        return exports.stream_calls_csv(queries.published_listing().order_by("slug"), request=request)

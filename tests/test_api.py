@@ -1,0 +1,766 @@
+"""The partners' API (/api/v1/): contract, filters, sync, conditional requests, exports, access."""
+import datetime
+import gc
+import json
+import os
+import resource
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+from django.utils.http import http_date
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from calls.api.exports import LICENCE
+from calls.choices import REGIONS, Beneficiary, PublicationState, Status
+from calls.filters import CallFilterSet
+from calls.models import Call, Region
+from calls.querysets import today
+from tests.factories import (
+    CallFactory,
+    CallFunderFactory,
+    CeilingFactory,
+    FunderFactory,
+    LaureateFactory,
+    ProgrammeFactory,
+    RoundFactory,
+    SourceFactory,
+    ThemeFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
+CALLS = "/api/v1/calls/"
+HIGH_RATES = {"anon": "100000/minute", "partner": "100000/minute"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles(settings):
+    """Throttle counters live in the cache: each test starts with none, and rates high enough."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": HIGH_RATES}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def make(**fields):
+    """A published call open today (statuses use the real today)."""
+    fields.setdefault("opens_on", today() - 10 * DAY)
+    fields.setdefault("closes_on", today() + 30 * DAY)
+    return CallFactory(**fields)
+
+
+def all_results(api, url):
+    """Every result of a list, following `next` links."""
+    results = []
+    while url:
+        response = api.get(url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        results += body["results"]
+        url = body["next"]
+    return results
+
+
+def token_client(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def partner():
+    user = UserFactory(username="cluster-partner")
+    user.user_permissions.add(Permission.objects.get(codename="submit_call", content_type__app_label="calls"))
+    return user
+
+
+@pytest.fixture
+def full_call():
+    """A published call with every relation filled in, and a published previous edition."""
+    previous = make(slug="edition-2022", opens_on=datetime.date(2022, 1, 1), closes_on=datetime.date(2022, 3, 1))
+    call = make(
+        slug="integrateurs", title="Intégrateurs", total_budget_eur=40_000_000, floor_eur=500_000,
+        funding_rate_min_pct=25, funding_rate_max_pct=50, trl_min=4, trl_max=7, consortium_required=True,
+        scope="regional", eligibility="PME et ETI", eligible_expenses="Équipements",
+        apply_url="https://example.org/candidater", previous_edition=previous,
+    )
+    CallFunderFactory(call=call, funder=FunderFactory(slug="bpifrance", name="Bpifrance", kind="public_bank"))
+    CallFunderFactory(call=call, funder=FunderFactory(slug="region-idf", kind="regional_authority",
+                                                      region=Region.objects.get(code="11")), role="co_funder")
+    RoundFactory(call=call, name="Vague 1", opens_on=today() - 5 * DAY, closes_on=today() + 5 * DAY,
+                 budget_eur=10_000_000)
+    CeilingFactory(call=call, amount_eur=3_000_000, condition="Plateformes déjà labellisées")
+    CeilingFactory(call=call, amount_eur=2_000_000, condition="Nouvelles plateformes")
+    SourceFactory(call=call, locator="p. 12", accessed_on=datetime.date(2026, 1, 5))
+    LaureateFactory(call=call, organisation="Bioprod SAS", project="Proto", amount_eur=1_500_000,
+                    region=Region.objects.get(code="84"), year=2023)
+    call.beneficiaries.set(["sme", "startup"])
+    call.aid_forms.set(["grant"])
+    call.regions.set(["11", "84"])
+    call.themes.set([ThemeFactory(slug="bioproduction"), ThemeFactory(slug="therapie-cellulaire")])
+    call.programme = ProgrammeFactory(slug="france-2030", name="France 2030")
+    call.save()
+    return call
+
+
+# -- Contract ------------------------------------------------------------------------------------
+
+CALL_FIELD_TYPES = {
+    "slug": str, "url": str, "title": str, "summary": str, "status": str, "call_type": str,
+    "programme": (dict, type(None)), "funders": list, "opens_on": (str, type(None)),
+    "closes_on": (str, type(None)), "is_rolling": bool, "next_deadline": (str, type(None)), "rounds": list,
+    "total_budget_eur": (int, type(None)), "ceilings": list, "max_ceiling_eur": (int, type(None)),
+    "floor_eur": (int, type(None)), "funding_rate_min_pct": (int, type(None)),
+    "funding_rate_max_pct": (int, type(None)), "aid_forms": list, "beneficiaries": list, "scope": str,
+    "regions": list, "themes": list, "trl_min": (int, type(None)), "trl_max": (int, type(None)),
+    "consortium_required": (bool, type(None)), "eligibility": str, "eligible_expenses": str, "apply_url": str,
+    "sources": list, "laureates": list, "previous_edition": (str, type(None)),
+    "next_edition": (str, type(None)), "last_verified_on": (str, type(None)), "publication_state": str,
+    "updated_at": str,
+}
+
+
+def test_call_detail_has_the_contract_fields_and_types(api, full_call):
+    body = api.get(f"{CALLS}integrateurs/").json()
+    for field, kind in CALL_FIELD_TYPES.items():
+        assert field in body, field
+        assert isinstance(body[field], kind), (field, body[field])
+    assert body["url"] == "http://testserver/appels/integrateurs/"
+    assert body["status"] == Status.OPEN
+    assert body["programme"] == {"slug": "france-2030", "name": "France 2030"}
+    assert body["funders"][0] == {
+        "slug": "bpifrance", "name": "Bpifrance", "acronym": "", "kind": "public_bank", "role": "funder",
+    }
+    assert [f["role"] for f in body["funders"]] == ["funder", "co_funder"]
+    assert body["rounds"] == [{
+        "name": "Vague 1", "opens_on": (today() - 5 * DAY).isoformat(), "opens_on_precision": "day",
+        "closes_on": (today() + 5 * DAY).isoformat(), "closes_on_precision": "day", "budget_eur": 10_000_000,
+    }]
+    assert body["next_deadline"] == (today() + 5 * DAY).isoformat()
+    assert body["ceilings"] == [
+        {"amount_eur": 3_000_000, "condition": "Plateformes déjà labellisées"},
+        {"amount_eur": 2_000_000, "condition": "Nouvelles plateformes"},
+    ]
+    assert body["max_ceiling_eur"] == 3_000_000
+    assert body["total_budget_eur"] == 40_000_000 and body["floor_eur"] == 500_000
+    assert body["aid_forms"] == ["grant"]
+    assert body["beneficiaries"] == ["sme", "startup"]
+    assert body["regions"] == ["11", "84"]
+    assert body["themes"] == ["bioproduction", "therapie-cellulaire"]
+    source = body["sources"][0]
+    assert set(source) == {"title", "url", "locator", "accessed_on"}
+    assert source["locator"] == "p. 12" and source["accessed_on"] == "2026-01-05" and source["title"]
+    assert body["laureates"] == [{
+        "organisation": "Bioprod SAS", "project": "Proto", "amount_eur": 1_500_000, "region": "84", "year": 2023,
+    }]
+    assert body["previous_edition"] == "edition-2022" and body["next_edition"] is None
+    assert body["publication_state"] == "published"
+    assert datetime.datetime.fromisoformat(body["updated_at"]).tzinfo is not None
+    previous = api.get(f"{CALLS}edition-2022/").json()
+    assert previous["next_edition"] == "integrateurs" and previous["status"] == Status.CLOSED
+
+
+def test_unpublished_editions_are_not_linked(api, full_call):
+    make(slug="brouillon", previous_edition=full_call, publication_state=PublicationState.DRAFT)
+    assert api.get(f"{CALLS}integrateurs/").json()["next_edition"] is None
+
+
+def test_list_has_the_detail_shape(api, full_call):
+    listed = {c["slug"]: c for c in api.get(f"{CALLS}?status=open&status=closed").json()["results"]}
+    assert listed["integrateurs"] == api.get(f"{CALLS}integrateurs/").json()
+
+
+def test_urls_do_not_depend_on_the_request_language(api, full_call):
+    body = api.get(f"{CALLS}integrateurs/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["url"] == "http://testserver/appels/integrateurs/"
+
+
+def _fill(n):
+    funder, theme = FunderFactory(), ThemeFactory()
+    for _ in range(n):
+        call = make()
+        CallFunderFactory(call=call, funder=funder)
+        RoundFactory(call=call, opens_on=today() - DAY, closes_on=today() + DAY)
+        CeilingFactory(call=call)
+        SourceFactory(call=call)
+        LaureateFactory(call=call)
+        call.themes.add(theme)
+        call.beneficiaries.add("sme")
+        call.regions.add("11")
+        call.aid_forms.add("grant")
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_list_queries_do_not_grow_with_the_number_of_calls(api, n, django_assert_max_num_queries):
+    _fill(n)
+    with django_assert_max_num_queries(14):
+        response = api.get(f"{CALLS}?page_size=100")
+    assert response.json()["count"] == n
+
+
+def test_list_queries_are_the_same_for_5_and_40_calls(api):
+    counts = []
+    for n in (5, 35):
+        _fill(n)
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(f"{CALLS}?page_size=100").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+# -- Pagination and visibility -------------------------------------------------------------------
+
+
+def test_pagination_defaults_to_50_caps_at_500_and_is_stable(api):
+    Call.objects.bulk_create([
+        Call(title=f"Appel {i:03}", slug=f"appel-{i:03}", call_type="call_for_projects",
+             closes_on=today() + 3 * DAY, publication_state=PublicationState.PUBLISHED)
+        for i in range(120)
+    ])
+    body = api.get(CALLS).json()
+    assert body["count"] == 120 and len(body["results"]) == 50 and "page=2" in body["next"]
+    assert len(api.get(f"{CALLS}?page_size=1000").json()["results"]) == 120  # capped at 500, all fit
+    assert len(api.get(f"{CALLS}?page_size=7").json()["results"]) == 7
+    # Same deadline and creation for many calls: ordering still gives each exactly once.
+    slugs = [c["slug"] for c in all_results(api, f"{CALLS}?page_size=11")]
+    assert len(slugs) == len(set(slugs)) == 120
+    assert slugs == [c["slug"] for c in all_results(api, f"{CALLS}?page_size=11")]
+
+
+def test_page_size_above_500_is_capped(api):
+    Call.objects.bulk_create([
+        Call(title=f"A{i}", slug=f"a-{i}", call_type="fund", is_rolling=True,
+             publication_state=PublicationState.PUBLISHED)
+        for i in range(501)
+    ])
+    body = api.get(f"{CALLS}?page_size=501").json()
+    assert body["count"] == 501 and len(body["results"]) == 500
+
+
+def test_anonymous_clients_see_published_calls_only(api, partner):
+    make(slug="publie")
+    make(slug="brouillon", publication_state=PublicationState.DRAFT)
+    make(slug="archive", publication_state=PublicationState.ARCHIVED)
+    for client in (api, token_client(partner)):
+        assert [c["slug"] for c in client.get(f"{CALLS}?status=open").json()["results"]] == ["publie"]
+        assert client.get(f"{CALLS}brouillon/").status_code == 404
+        assert client.get(f"{CALLS}archive/").status_code == 404
+
+
+# -- Filters: one FilterSet for the HTML search and the API --------------------------------------
+
+PARITY_QUERIES = [
+    "",
+    "status=open",
+    "status=closed&status=upcoming",
+    "beneficiary=sme",
+    "region=11",
+    "region=84&beneficiary=startup",
+    "funder=bpifrance",
+    "funder_kind=public_bank",
+    "theme=bioproduction",
+    "aid_form=grant&aid_form=loan",
+    "amount=2500000",
+    "trl=5",
+    "consortium=true",
+    "consortium=false",
+    "closing_within=20",
+    f"closes_after={(today() + 15 * DAY).isoformat()}",
+    f"closes_before={(today() + 15 * DAY).isoformat()}",
+    "call_type=call_for_projects&ordering=ceiling",
+    "programme=france-2030",
+    "q=bioproduction",
+    "ordering=newest&status=open&status=closed",
+]
+
+
+@pytest.fixture
+def varied_calls(full_call):
+    bpi = FunderFactory(slug="bpi-loans", kind="public_bank")
+    national = make(slug="national-loan", call_type="open_scheme", is_rolling=True, closes_on=None,
+                    title="Prêt bioproduction", trl_min=1, trl_max=3, consortium_required=False)
+    national.aid_forms.set(["loan"])
+    national.beneficiaries.set(["startup"])
+    CallFunderFactory(call=national, funder=bpi)
+    CeilingFactory(call=national, amount_eur=5_000_000)
+    make(slug="soon", opens_on=today() + 3 * DAY, closes_on=today() + 60 * DAY)
+    make(slug="gone", opens_on=today() - 60 * DAY, closes_on=today() - 3 * DAY)
+    regional = make(slug="occitanie", scope="regional", closes_on=today() + 10 * DAY)
+    regional.regions.set(["76"])
+    make(slug="hidden", publication_state=PublicationState.DRAFT)
+
+
+@pytest.mark.parametrize("query", PARITY_QUERIES)
+def test_the_api_and_the_html_search_filter_alike(api, varied_calls, query):
+    filterset = CallFilterSet(QueryDict(query))
+    assert filterset.is_valid(), filterset.errors
+    expected = [call.slug for call in filterset.qs]
+    got = [c["slug"] for c in all_results(api, f"{CALLS}?{query}")]
+    assert got == expected
+    assert "hidden" not in got
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ("region=99", "region"),
+    ("status=forgotten", "status"),
+    ("trl=12", "trl"),
+    ("amount=-5", "amount"),
+    ("closes_after=someday", "closes_after"),
+    ("updated_since=yesterday", "updated_since"),
+    ("funder=nobody", "funder"),
+    ("ordering=random", "ordering"),
+    ("updated_since=2026-01-01T00:00:00Z&cursor=garbage", "cursor"),
+    ("cursor=abc", "cursor"),
+    ("updated_since=2026-01-01T00:00:00Z&page=2", "page"),
+])
+def test_a_bad_parameter_is_a_400_naming_it(api, query, parameter):
+    response = api.get(f"{CALLS}?{query}")
+    assert response.status_code == 400
+    assert parameter in response.json()
+
+
+@pytest.mark.parametrize("query", ["page=999999999999999999999", "page=0", "page=abc", "page=-1"])
+def test_a_page_out_of_range_is_a_json_404(api, query):
+    make()
+    response = api.get(f"{CALLS}?{query}")
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+def test_odd_inputs_never_give_a_server_error(api):
+    make()
+    for query in ["q=%00", "q=" + "x" * 500, "page_size=abc", "page_size=0", "amount=1e400", "trl=5.5",
+                  "closing_within=99999999", "status=", "updated_since=2026-13-40T99:00:00Z", "format=xml"]:
+        assert api.get(f"{CALLS}?{query}").status_code < 500, query
+    for path in ["%00/", "a.b/", "%C3%A9t%C3%A9/", "x" * 300 + "/"]:
+        response = api.get(f"{CALLS}{path}")
+        assert response.status_code == 404, path
+        assert response["Content-Type"].startswith("application/json")
+
+
+def test_an_unknown_api_path_is_a_json_404(api):
+    response = api.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+# -- Sync ----------------------------------------------------------------------------------------
+
+
+def test_updated_since_returns_every_change_including_removals(api):
+    make(slug="old")
+    since = timezone.now()
+    archived = make(slug="to-archive", opens_on=today() - 90 * DAY, closes_on=today() - 60 * DAY)
+    fresh = make(slug="fresh")
+    make(slug="never-published", publication_state=PublicationState.DRAFT)
+    archived.publication_state = PublicationState.ARCHIVED
+    archived.save()
+    results = all_results(api, f"{CALLS}?updated_since={since.isoformat().replace('+', '%2B')}")
+    assert [c["slug"] for c in results] == ["fresh", "to-archive"]
+    assert results[0]["title"] == fresh.title  # a published call in full, whatever its status
+    assert results[1] == {
+        "slug": "to-archive", "publication_state": "archived",
+        "updated_at": results[1]["updated_at"],
+    }
+    stamps = [c["updated_at"] for c in results]
+    assert stamps == sorted(stamps, key=datetime.datetime.fromisoformat)
+
+
+def test_updated_since_orders_ties_by_slug(api):
+    now = timezone.now()
+    Call.objects.bulk_create([
+        Call(title=s, slug=s, call_type="fund", publication_state=PublicationState.PUBLISHED) for s in "cab"
+    ])
+    Call.objects.update(updated_at=now)
+    since = (now - DAY).isoformat().replace("+", "%2B")
+    assert [c["slug"] for c in all_results(api, f"{CALLS}?updated_since={since}&page_size=2")] == ["a", "b", "c"]
+
+
+def test_paging_a_sync_while_curators_edit_misses_nothing(api):
+    since = timezone.now() - DAY
+    calls = [make(slug=f"call-{i:02}") for i in range(12)]
+    url = f"{CALLS}?updated_since={since.isoformat().replace('+', '%2B')}&page_size=5"
+    seen = {}
+
+    first = api.get(url).json()
+    assert first["count"] == 12
+    seen.update({c["slug"]: c for c in first["results"]})
+    # Between pages, curators edit a call already seen, a call not yet seen, and archive one.
+    calls[0].title = "Edited after it was seen"
+    calls[0].save()
+    calls[7].title = "Edited before it was seen"
+    calls[7].save()
+    calls[9].publication_state = PublicationState.ARCHIVED
+    calls[9].save()
+    url = first["next"]
+    while url:
+        page = api.get(url).json()
+        seen.update({c["slug"]: c for c in page["results"]})
+        url = page["next"]
+
+    assert set(seen) == {call.slug for call in calls}
+    assert seen["call-00"]["title"] == "Edited after it was seen"
+    assert seen["call-07"]["title"] == "Edited before it was seen"
+    assert seen["call-09"]["publication_state"] == "archived"
+    # Offsets would have skipped one: an edit moves a call behind the cursor, not across pages.
+
+
+def test_a_sync_resumed_from_the_last_seen_instant_gets_later_changes(api):
+    make(slug="a")
+    results = all_results(api, f"{CALLS}?updated_since=2000-01-01T00:00:00Z")
+    last_seen = results[-1]["updated_at"]
+    make(slug="b")
+    again = all_results(api, f"{CALLS}?updated_since={last_seen.replace('+', '%2B')}")
+    assert [c["slug"] for c in again] == ["b"]
+
+
+# -- Conditional requests ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [f"{CALLS}?status=open", f"{CALLS}integrateurs/", "/api/v1/funders/",
+                                 "/api/v1/funders/bpifrance/", "/api/v1/themes/", "/api/v1/programmes/"])
+def test_reads_carry_validators_and_answer_304(api, full_call, url):
+    response = api.get(url)
+    assert response.status_code == 200
+    etag, last_modified = response["ETag"], response["Last-Modified"]
+    assert etag.startswith('"')
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    not_modified = api.get(url, HTTP_IF_MODIFIED_SINCE=last_modified)
+    assert not_modified.status_code == 304 and not_modified["ETag"] == etag
+    assert api.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_a_change_gives_a_new_etag(api, full_call):
+    url = f"{CALLS}integrateurs/"
+    etag = api.get(url)["ETag"]
+    full_call.title = "Nouveau titre"
+    full_call.save()
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    list_etag = api.get(CALLS)["ETag"]
+    make(slug="another")
+    assert api.get(CALLS, HTTP_IF_NONE_MATCH=list_etag).status_code == 200
+
+
+def test_a_renamed_funder_gives_a_new_etag_to_the_calls_embedding_it(api, full_call):
+    url = f"{CALLS}integrateurs/"
+    etag = api.get(url)["ETag"]
+    funder = full_call.funders.get(slug="bpifrance")
+    funder.name = "Bpifrance Financement"
+    funder.save()
+    response = api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["funders"][0]["name"] == "Bpifrance Financement"
+
+
+def test_etags_differ_by_query(api, full_call):
+    assert api.get(f"{CALLS}?status=open")["ETag"] != api.get(f"{CALLS}?status=closed")["ETag"]
+
+
+def test_an_old_if_modified_since_gets_the_body(api, full_call):
+    old = http_date((timezone.now() - 10 * DAY).timestamp())
+    assert api.get(f"{CALLS}integrateurs/", HTTP_IF_MODIFIED_SINCE=old).status_code == 200
+
+
+def test_a_304_never_hides_an_unknown_slug(api):
+    assert api.get(f"{CALLS}unknown/", HTTP_IF_NONE_MATCH="*").status_code == 404
+
+
+# -- Vocabularies and reference data -------------------------------------------------------------
+
+
+def test_vocabularies_have_french_and_english_labels(api):
+    body = api.get("/api/v1/vocabularies/").json()
+    assert set(body) >= {"call_types", "statuses", "beneficiary_types", "aid_forms", "funder_kinds", "regions",
+                         "scopes", "publication_states"}
+    assert {term["code"] for term in body["regions"]} == set(REGIONS)
+    assert {"code": "11", "label_fr": "Île-de-France", "label_en": "Île-de-France"} in body["regions"]
+    assert [term["code"] for term in body["statuses"]] == ["upcoming", "open", "closed"]
+    sme = next(term for term in body["beneficiary_types"] if term["code"] == "sme")
+    with translation.override("fr"):
+        assert sme["label_fr"] == str(Beneficiary.SME.label)
+    with translation.override("en"):
+        assert sme["label_en"] == str(Beneficiary.SME.label) == "SME"
+
+
+def test_funders_programmes_and_themes_by_slug(api, full_call):
+    funders = api.get("/api/v1/funders/").json()
+    assert {"bpifrance", "region-idf"} <= {f["slug"] for f in funders["results"]}
+    idf = api.get("/api/v1/funders/region-idf/").json()
+    assert idf["region"] == "11" and idf["kind"] == "regional_authority"
+    assert idf["url"] == "http://testserver/financeurs/region-idf/"
+    child = ProgrammeFactory(slug="sabb", parent=full_call.programme)
+    child.funders.add(full_call.funders.get(slug="bpifrance"))
+    programme = api.get("/api/v1/programmes/sabb/").json()
+    assert programme["parent"] == "france-2030" and programme["funders"] == ["bpifrance"]
+    theme = api.get("/api/v1/themes/bioproduction/").json()
+    assert set(theme) == {"slug", "name_fr", "name_en"}
+    assert api.get("/api/v1/themes/nothing/").status_code == 404
+
+
+# -- Exports -------------------------------------------------------------------------------------
+
+
+def test_json_export_streams_every_published_call_with_its_licence(api, full_call):
+    make(slug="closed-long-ago", opens_on=datetime.date(2020, 1, 1), closes_on=datetime.date(2020, 2, 1))
+    make(slug="draft", publication_state=PublicationState.DRAFT)
+    response = api.get("/api/v1/exports/calls.json")
+    assert response.status_code == 200 and response.streaming
+    assert LICENCE["url"] in response["Link"] and 'rel="license"' in response["Link"]
+    assert "Licence Ouverte" in response["X-License"]
+    body = json.loads(b"".join(response.streaming_content))
+    assert body["licence"] == LICENCE
+    assert [c["slug"] for c in body["calls"]] == ["closed-long-ago", "edition-2022", "integrateurs"]
+    assert body["calls"][2] == api.get(f"{CALLS}integrateurs/").json()
+
+
+def test_csv_export_streams_every_published_call_with_its_licence(api, full_call):
+    make(slug="draft", publication_state=PublicationState.DRAFT)
+    response = api.get("/api/v1/exports/calls.csv", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    assert LICENCE["url"] in response["Link"]
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("slug,url,title,status")
+    assert [line.split(",")[0] for line in lines[1:]] == ["edition-2022", "integrateurs"]
+    assert "http://testserver/appels/integrateurs/" in lines[2]
+
+
+def test_export_memory_stays_flat_for_20000_calls(api):
+    Call.objects.bulk_create(
+        (
+            Call(title=f"Appel à projets bioproduction numéro {i}", slug=f"export-{i:05}", call_type="fund",
+                 summary="Soutenir la bioproduction de biomédicaments. " * 4, opens_on=datetime.date(2026, 1, 1),
+                 closes_on=datetime.date(2026, 12, 31), total_budget_eur=1_000_000 + i,
+                 publication_state=PublicationState.PUBLISHED)
+            for i in range(20_000)
+        ),
+        batch_size=1000,
+    )
+    for url in ("/api/v1/exports/calls.json", "/api/v1/exports/calls.csv"):
+        gc.collect()
+        baseline = peak = resident_memory()
+        size = 0
+        for n, chunk in enumerate(api.get(url).streaming_content):
+            size += len(chunk)
+            if n % 50 == 0:
+                peak = max(peak, resident_memory())
+        assert size > 20_000 * 150  # the body really holds every call
+        assert peak - baseline < 50 * 2**20, f"{url}: resident memory grew by {(peak - baseline) / 2**20:.1f} MB"
+
+
+def resident_memory() -> int:
+    """The process's resident memory now, in bytes (sampled while streaming: tracemalloc would
+    slow 20 000 calls down five-fold)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the peak so far, which can only under-report growth
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+# -- Access: throttling, tokens, submissions, CORS -----------------------------------------------
+
+
+def test_anonymous_clients_are_throttled_per_address_with_retry_after(api, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "3/minute",
+                                                                                      "partner": "6/minute"}}
+    for _ in range(3):
+        assert api.get("/api/v1/vocabularies/").status_code == 200
+    response = api.get(CALLS)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "detail" in response.json()
+    # Another address has its own allowance.
+    assert api.get(CALLS, REMOTE_ADDR="10.1.2.3").status_code == 200
+    # A forged X-Forwarded-For does not buy a new allowance (no proxy is trusted by default).
+    assert api.get(CALLS, HTTP_X_FORWARDED_FOR="192.0.2.99").status_code == 429
+
+
+def test_partners_with_a_token_get_a_higher_rate(settings, partner):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "3/minute",
+                                                                                      "partner": "6/minute"}}
+    client = token_client(partner)
+    for _ in range(6):
+        assert client.get("/api/v1/vocabularies/").status_code == 200
+    response = client.get("/api/v1/vocabularies/")
+    assert response.status_code == 429 and "Retry-After" in response
+
+
+def test_a_bad_token_is_a_401(api):
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = api.get(CALLS)
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+def test_tokens_are_managed_in_the_admin(curator_client):
+    from django.contrib import admin
+    from rest_framework.authtoken.models import TokenProxy
+
+    assert admin.site.is_registered(TokenProxy)
+
+
+SUBMISSION = {
+    "title": "AAP Bioproduction Occitanie 2027",
+    "call_type": "call_for_projects",
+    "summary": "Un appel connu des partenaires avant tout le monde.",
+    "opens_on": "2027-01-10",
+    "closes_on": "2027-03-31",
+    "funders": [{"funder": "region-occitanie", "role": "funder"}],
+    "beneficiaries": ["sme", "startup"],
+    "aid_forms": ["grant"],
+    "scope": "regional",
+    "regions": ["76"],
+    "themes": ["bioproduction"],
+    "trl_min": 4,
+    "trl_max": 6,
+    "rounds": [{"name": "Vague 1", "opens_on": "2027-01-10", "closes_on": "2027-02-15", "budget_eur": 2_000_000}],
+    "ceilings": [{"amount_eur": 500_000, "condition": "PME"}],
+    "sources": [{"title": "Communiqué de la Région", "url": "https://example.org/aap", "locator": "§2"}],
+    "publication_state": "published",
+    "note": "Annoncé lors du comité du pôle.",
+}
+
+
+@pytest.fixture
+def submission_refs():
+    FunderFactory(slug="region-occitanie", kind="regional_authority", region=Region.objects.get(code="76"))
+    ThemeFactory(slug="bioproduction")
+
+
+def test_a_partner_submits_a_call_stored_as_a_draft(partner, submission_refs):
+    client = token_client(partner)
+    response = client.post(CALLS, SUBMISSION, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["publication_state"] == "draft"
+    assert body["slug"] == "aap-bioproduction-occitanie-2027"
+    call = Call.objects.get(slug=body["slug"])
+    assert call.publication_state == PublicationState.DRAFT
+    assert call.submitted_by == partner
+    assert "cluster-partner" in call.curator_note and "comité du pôle" in call.curator_note
+    assert [(r.funder.slug, r.role) for r in call.funder_roles.all()] == [("region-occitanie", "funder")]
+    assert call.rounds.get().budget_eur == 2_000_000
+    assert call.ceilings.get().amount_eur == 500_000
+    assert call.sources.get().title == "Communiqué de la Région"
+    assert sorted(call.regions.values_list("code", flat=True)) == ["76"]
+    # Curators find it among the drafts to review; the public does not see it.
+    assert call in Call.objects.drafts()
+    assert APIClient().get(f"{CALLS}{call.slug}/").status_code == 404
+    # A second submission with the same title gets its own slug.
+    assert client.post(CALLS, SUBMISSION, format="json").json()["slug"] == "aap-bioproduction-occitanie-2027-2"
+
+
+def test_curators_see_partner_drafts_in_the_admin(curator_client, partner, submission_refs):
+    token_client(partner).post(CALLS, SUBMISSION, format="json")
+    page = curator_client.get("/admin/calls/call/?publication_state__exact=draft")
+    assert page.status_code == 200
+    assert SUBMISSION["title"] in page.content.decode()
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"title": ""}, "title"),
+    ({"call_type": "lottery"}, "call_type"),
+    ({"closes_on": "2026-12-01"}, "closes_on"),
+    ({"trl_min": 7, "trl_max": 3}, "trl_max"),
+    ({"trl_min": 12}, "trl_min"),
+    ({"funding_rate_min_pct": 80, "funding_rate_max_pct": 40}, "funding_rate_max_pct"),
+    ({"funders": [{"funder": "nobody"}]}, "funders"),
+    ({"funders": [{"funder": "region-occitanie"}, {"funder": "region-occitanie", "role": "co_funder"}]}, "funders"),
+    ({"regions": ["99"]}, "regions"),
+    ({"themes": ["astrology"]}, "themes"),
+    ({"opens_on": "31/01/2027"}, "opens_on"),
+    ({"total_budget_eur": -1}, "total_budget_eur"),
+    ({"apply_url": "not a url"}, "apply_url"),
+    ({"rounds": [{"name": "V1", "opens_on": "2027-03-01", "closes_on": "2027-02-01"}]}, "rounds"),
+    ({"ceilings": [{"amount_eur": 0}]}, "ceilings"),
+    ({"floor_eur": 900_000}, "ceilings"),
+    ({"sources": [{"title": ""}]}, "sources"),
+    ({"slug": "déjà pris"}, "slug"),
+])
+def test_an_invalid_submission_is_a_400_per_field(partner, submission_refs, changes, field):
+    response = token_client(partner).post(CALLS, {**SUBMISSION, **changes}, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    assert not Call.objects.exists()
+
+
+def test_a_submission_with_a_taken_slug_is_a_400(partner, submission_refs):
+    make(slug="taken")
+    response = token_client(partner).post(CALLS, {**SUBMISSION, "slug": "taken"}, format="json")
+    assert response.status_code == 400 and "slug" in response.json()
+
+
+def test_submitting_needs_a_token_and_the_permission(api, submission_refs):
+    assert api.post(CALLS, SUBMISSION, format="json").status_code == 401
+    no_permission = token_client(UserFactory(username="reader"))
+    response = no_permission.post(CALLS, SUBMISSION, format="json")
+    assert response.status_code == 403 and "detail" in response.json()
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_no_other_write_goes_through(partner, full_call, method):
+    client = token_client(partner)
+    assert getattr(client, method)(f"{CALLS}integrateurs/", {"title": "x"}, format="json").status_code == 405
+    assert getattr(client, method)(CALLS, {"title": "x"}, format="json").status_code == 405
+    assert client.post("/api/v1/funders/", {"name": "x"}, format="json").status_code == 405
+
+
+def test_read_endpoints_may_be_called_from_any_site(api, full_call):
+    response = api.get(CALLS, HTTP_ORIGIN="https://partner.example")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response["Access-Control-Expose-Headers"]
+    preflight = api.options(
+        f"{CALLS}integrateurs/", HTTP_ORIGIN="https://partner.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET", HTTP_ACCESS_CONTROL_REQUEST_HEADERS="if-none-match",
+    )
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    allowed = preflight["Access-Control-Allow-Methods"]
+    assert "GET" in allowed and "POST" not in allowed and "DELETE" not in allowed
+    # Nothing outside the API is opened to other sites.
+    page = api.get("/", HTTP_ORIGIN="https://partner.example")
+    assert "Access-Control-Allow-Origin" not in page
+
+
+# -- Schema and docs -----------------------------------------------------------------------------
+
+
+def test_the_schema_documents_every_filter_with_its_type_and_enum(api):
+    response = api.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/calls/"]["get"]["parameters"]}
+    for name in CallFilterSet.base_filters:
+        assert name in parameters, name
+    assert set(parameters["status"]["schema"]["items"]["enum"]) == set(Status.values)
+    assert set(parameters["region"]["schema"]["enum"]) == set(REGIONS)
+    assert set(parameters["beneficiary"]["schema"]["items"]["enum"]) == set(Beneficiary.values)
+    assert parameters["updated_since"]["schema"]["format"] == "date-time"
+    assert parameters["closes_after"]["schema"]["format"] == "date"
+    assert parameters["trl"]["schema"]["type"] == "number"
+    assert {"page", "page_size", "cursor", "If-None-Match", "If-Modified-Since"} <= set(parameters)
+    responses = schema["paths"]["/api/v1/calls/"]["get"]["responses"]
+    assert {"200", "304", "400", "404", "429"} <= set(responses)
+    post = schema["paths"]["/api/v1/calls/"]["post"]["responses"]
+    assert {"201", "400", "401", "403"} <= set(post)
+
+
+def test_the_docs_are_served_without_a_cdn(api):
+    response = api.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html and "/static/drf_spectacular_sidecar/" in html
+    assert "cdn" not in html.lower()
