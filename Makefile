@@ -33,3 +33,41 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+# A production-like local run: production settings with a local secret, collected static files
+# served by WhiteNoise, gunicorn with 2 workers. Plain HTTP on loopback, so no HTTPS redirect.
+SERVE_ENV = DJANGO_SETTINGS_MODULE=registry.settings.production SECRET_KEY="$$(cat .local-secret)" \
+	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false
+
+.local-secret:
+	$(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > $@
+
+serve: setup .local-secret
+	$(SERVE_ENV) $(PY) manage.py migrate --noinput
+	$(SERVE_ENV) $(PY) manage.py load_registry
+	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "  Production-like registry on http://$(HOST):$(PORT)/ (gunicorn, 2 workers)"
+	$(SERVE_ENV) $(VENV)/bin/gunicorn registry.wsgi --workers 2 --bind $(HOST):$(PORT) --access-logfile -
+
+# `make bench`: synthetic registries (1 000, 10 000, 100 000 calls) in the bench's own PostgreSQL
+# database and a SQLite copy, in-process and HTTP measurements, Datasette as a peer, load and
+# fault tests; writes bench/results/report.{json,md}. Within 15 minutes on a 2-core machine.
+BENCH_ARGS ?=
+BENCH_DS := bench/.venv-datasette
+.PHONY: bench-tools bench-datasette bench-fault
+
+bench-tools:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+
+$(BENCH_DS)/.installed: bench/requirements-datasette.txt
+	test -x $(BENCH_DS)/bin/python || $(PYTHON) -m venv $(BENCH_DS)
+	$(BENCH_DS)/bin/python -m pip install --quiet -r bench/requirements-datasette.txt
+	touch $@
+
+bench-datasette: $(BENCH_DS)/.installed
+
+bench: setup bench-tools bench-datasette
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-fault: setup bench-tools
+	$(PY) -m bench.load_fault

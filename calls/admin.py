@@ -53,6 +53,21 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SubmittedByPartnerFilter(admin.SimpleListFilter):
+    title = _("origin")
+    parameter_name = "origin"
+
+    def lookups(self, request, model_admin):
+        return [("partner", _("Submitted by a partner")), ("curators", _("Entered by curators"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "partner":
+            return queryset.filter(submitted_by__isnull=False)
+        if self.value() == "curators":
+            return queryset.filter(submitted_by__isnull=True)
+        return queryset
+
+
 class NotVerifiedFilter(admin.SimpleListFilter):
     title = _("verification")
     parameter_name = "verification"
@@ -104,10 +119,11 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [CallResource]
     list_display = [
         "title", "status_badge", "next_deadline_display", "funder_names", "publication_state", "last_verified_on",
+        "submitted_by",
     ]
     list_filter = [
         StatusFilter, "publication_state", "funders", "programme", "call_type", "beneficiaries", "themes",
-        "regions", NotVerifiedFilter,
+        "regions", NotVerifiedFilter, SubmittedByPartnerFilter,
     ]
     search_fields = ["title", "summary", "funders__name", "funders__acronym"]
     autocomplete_fields = ["programme", "themes", "previous_edition"]
@@ -138,6 +154,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         return (
             super().get_queryset(request)
+            .select_related("submitted_by")
             .with_status()
             .prefetch_related(Prefetch("funders", queryset=Funder.objects.only("name", "acronym")))
         )

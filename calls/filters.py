@@ -10,6 +10,8 @@ import datetime
 import django_filters
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .choices import REGIONS, AidForm, Beneficiary, CallType, FunderKind, Scope, Status
 from .models import Call, CallFunder, Funder, Programme, Round, Theme
@@ -139,6 +141,7 @@ class CallFilterSet(django_filters.FilterSet):
     def filter_status(self, queryset, name, value):
         return queryset.filter(current_status__in=value) if value else queryset
 
+    @extend_schema_field(OpenApiTypes.STR)  # a funder's slug, in the API schema
     def filter_funder(self, queryset, name, value):
         return queryset.filter(_linked(CallFunder, funder__in=value)) if value else queryset
 
@@ -167,6 +170,7 @@ class CallFilterSet(django_filters.FilterSet):
             | ~Exists(through.objects.filter(call=OuterRef("pk")))
         )
 
+    @extend_schema_field(OpenApiTypes.STR)  # a theme's slug, in the API schema
     def filter_theme(self, queryset, name, value):
         if not value:
             return queryset

@@ -178,8 +178,12 @@ def _load_calls(entries, documents, stats):
             slug=entry["slug"], published_at__isnull=False
         ).exists():
             values["published_at"] = timezone.now()
-        call, changed = _upsert(Call, {"slug": entry["slug"]}, values)
-        changed |= _sync_call_relations(call, entry, documents)
+        call, saved = _upsert(Call, {"slug": entry["slug"]}, values)
+        related_changed = _sync_call_relations(call, entry, documents)
+        if related_changed and not saved:
+            # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.
+            call.save(update_fields=["updated_at"])
+        changed = saved or related_changed
         stats.bump("calls", changed)
 
     for entry in entries:

@@ -192,3 +192,26 @@ def test_a_second_curator_saving_a_stale_form_is_refused_with_what_changed(clien
     assert "Titre initial" in content and "Titre de Dominique" in content
     call.refresh_from_db()
     assert call.title == "Titre de Dominique"
+
+
+def test_partner_submissions_are_found_with_the_origin_filter(curator_client):
+    from tests.factories import UserFactory
+
+    CallFactory(title="Proposé par un cluster", publication_state="draft", submitted_by=UserFactory(username="cluster"))
+    CallFactory(title="Saisi en interne")
+    content = curator_client.get(f"{ADMIN}?origin=partner&publication_state__exact=draft").content.decode()
+    assert "Proposé par un cluster" in content and "Saisi en interne" not in content
+
+
+def test_create_partner_gives_a_token_that_may_submit(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_partner", "lyonbiopole", "api@example.org", stdout=out)
+    from django.contrib.auth import get_user_model
+
+    partner = get_user_model().objects.get(username="lyonbiopole")
+    assert partner.has_perm("calls.submit_call") and not partner.is_staff
+    assert partner.auth_token.key in out.getvalue()

@@ -21,7 +21,8 @@ def covered(entry):
 
 
 def unsourced(entry, fields):
-    return [key for key, cover in fields.items() if entry.get(key) not in (None, [], "") and cover not in covered(entry)]
+    given = [key for key in fields if entry.get(key) not in (None, [], "")]
+    return [key for key in given if fields[key] not in covered(entry)]
 
 
 @pytest.mark.parametrize("entry", DATA["calls"], ids=lambda e: e["slug"])
@@ -84,3 +85,18 @@ def test_the_bundled_registry_holds_what_the_sources_describe():
 def test_ambiguities_are_said_in_curator_notes_not_guessed():
     call_command("load_registry", verbosity=0)
     assert Programme.objects.filter(curator_note__contains="2021-2017").exists()
+
+
+@pytest.mark.django_db
+def test_a_change_of_related_rows_only_marks_the_call_changed_for_partners_syncing():
+    call_command("load_registry", verbosity=0)
+    data = read_data()
+    entry = next(e for e in data["calls"] if e["slug"] == "aap-integrateurs-biotherapie-bioproduction")
+    before = Call.objects.get(slug=entry["slug"]).updated_at
+    entry["ceilings"] = entry["ceilings"][:1]
+    from calls.loading import load_registry
+
+    load_registry(data=data)
+    call = Call.objects.get(slug=entry["slug"])
+    assert call.ceilings.count() == 1
+    assert call.updated_at > before

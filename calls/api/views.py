@@ -3,7 +3,10 @@
 Query logic lives in `queries` (what is read) and `calls.filters.CallFilterSet` (the one
 definition of the public filters, shared with the HTML search); serializers only format.
 """
+import sys
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
@@ -26,6 +29,7 @@ from rest_framework.views import APIView
 
 from calls.filters import CallFilterSet
 from calls.models import Funder, Programme, Theme
+from registry.middleware import service_unavailable
 
 from . import exports, queries
 from .conditional import is_fresh, not_modified, set_validators
@@ -89,6 +93,9 @@ def api_not_found(request, exception=None):
 
 
 def api_server_error(request):
+    # Called while the exception is being handled: a lost database is a 503, not a 500.
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return service_unavailable(request)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)

@@ -50,7 +50,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "registry.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "registry.db_routers.PinPrimaryMiddleware",
+    "registry.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -60,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "registry.login_throttle.AdminLoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -81,12 +85,36 @@ TEMPLATES = [
     },
 ]
 
-# With no DATABASE_URL the registry runs on its embedded default: a SQLite file.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
-    )
-}
+
+
+def database_settings(environ) -> dict:
+    """With no DATABASE_URL the registry runs on its embedded default: a SQLite file.
+
+    With DATABASE_REPLICA_URL too, reads go to the replica (see registry/db_routers.py).
+    """
+    default_url = environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    databases = {"default": dj_database_url.parse(default_url, conn_max_age=60, conn_health_checks=True)}
+    if environ.get("DATABASE_REPLICA_URL"):
+        replica = dj_database_url.parse(environ["DATABASE_REPLICA_URL"], conn_max_age=60, conn_health_checks=True)
+        replica["TEST"] = {"MIRROR": "default"}
+        databases["replica"] = replica
+    return databases
+
+
+def cache_settings(environ) -> dict:
+    """Redis when REDIS_URL is set (shared by every app server: throttling, facet counts)."""
+    if environ.get("REDIS_URL"):
+        return {"default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": environ["REDIS_URL"],
+            "KEY_PREFIX": "registry",
+        }}
+    return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry"}}
+
+
+DATABASES = database_settings(os.environ)
+DATABASE_ROUTERS = ["registry.db_routers.PrimaryReplicaRouter"] if "replica" in DATABASES else []
+CACHES = cache_settings(os.environ)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -173,3 +201,15 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 LOGIN_URL = "admin:login"
+
+# Security headers in every environment (production adds HSTS, HTTPS and secure cookies).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# Admin logins: this many failures from one address within the window block it for the window.
+LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW = int(env("LOGIN_FAILURE_WINDOW", str(15 * 60)))
