@@ -3,6 +3,7 @@ from django.contrib.syndication.views import Feed
 from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from .models import Call
@@ -37,7 +38,8 @@ class NewCallsFeed(Feed):
         return call.title
 
     def item_description(self, call):
-        return call.summary
+        # Atom summaries are typed "html": readers render them, so plain text is escaped first.
+        return escape(call.summary)
 
     def item_link(self, call):
         return call.get_absolute_url()

@@ -1,0 +1,114 @@
+"""Hostile input everywhere: nothing is executed, nothing rendered unescaped, never a 500."""
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from calls.models import Call
+from tests.factories import CallFactory, UserFactory
+from tests.test_filters import make
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = '<script>alert("xss")</script>'
+ATTRIBUTE = '" onmouseover="alert(1)'
+SQL = "'; DROP TABLE calls_call; --"
+UNION = "1 UNION SELECT username, password FROM auth_user --"
+HOSTILE_VALUES = [SCRIPT, ATTRIBUTE, SQL, UNION, "%00", "\x00", "é" * 5000, "9" * 400, "-1e309", "../../etc/passwd",
+                  "{{ settings.SECRET_KEY }}", "${jndi:ldap://x}"]
+PARAMETERS = ["q", "status", "funder", "funder_kind", "programme", "call_type", "beneficiary", "region", "theme",
+              "aid_form", "amount", "trl", "closes_after", "closes_before", "closing_within", "consortium", "ordering",
+              "page", "page_size", "updated_since", "unknown_parameter"]
+
+
+@pytest.fixture
+def registry():
+    return CallFactory(slug="visible", title="Appel visible")
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=range(len(HOSTILE_VALUES)))
+def test_the_search_page_and_the_api_take_any_value_of_any_parameter(client, registry, value):
+    api = APIClient()
+    for parameter in PARAMETERS:
+        cache.clear()  # this test sends more than an anonymous client's rate
+        page = client.get("/", {parameter: value})
+        assert page.status_code == 200, (parameter, value)
+        body = page.content.decode()
+        assert SCRIPT not in body and ATTRIBUTE not in body
+        response = api.get("/api/v1/calls/", {parameter: value})
+        assert response.status_code in (200, 400, 404), (parameter, value, response.status_code)
+        assert response["Content-Type"].startswith("application/json")
+    assert Call.objects.filter(slug="visible").exists()  # nothing was executed
+
+
+def test_stored_script_from_a_curator_is_rendered_escaped_everywhere(client):
+    call = make(slug="evil", title=SCRIPT, summary=ATTRIBUTE, eligibility=SCRIPT)
+    for url in ("/", call.get_absolute_url(), "/en/", reverse("call-timeline"), reverse("call-feed")):
+        body = client.get(url).content.decode()
+        assert SCRIPT not in body and ATTRIBUTE not in body, url
+        assert "&lt;script&gt;" in body, url
+
+
+def partner_client():
+    from django.contrib.auth.models import Permission
+    from rest_framework.authtoken.models import Token
+
+    partner = UserFactory(username="hostile-partner")
+    partner.user_permissions.add(Permission.objects.get(codename="submit_call"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=partner).key}")
+    return client
+
+
+@pytest.mark.parametrize("payload", [
+    {"title": "x" * 10_000, "call_type": "call_for_projects"},
+    {"title": "Montant énorme", "call_type": "call_for_projects", "total_budget_eur": 10**30},
+    {"title": "Mauvais type", "call_type": "call_for_projects", "trl_min": "neuf"},
+    {"title": "Liste", "call_type": ["call_for_projects"]},
+    {"title": SQL, "call_type": SQL},
+    {"title": {"nested": "object"}, "call_type": "prize"},
+    {"title": "Dates", "call_type": "prize", "opens_on": "2027-02-30"},
+    {"title": "Plafonds", "call_type": "prize", "ceilings": [{"amount_eur": -1}]},
+    {"title": "Plafonds", "call_type": "prize", "ceilings": "not a list"},
+], ids=range(9))
+def test_partner_submissions_with_hostile_payloads_get_a_400_and_write_nothing(payload):
+    before = Call.objects.count()
+    response = partner_client().post("/api/v1/calls/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert isinstance(response.json(), dict) and response.json()
+    assert Call.objects.count() == before
+
+
+def test_a_scripted_partner_submission_is_kept_as_text_and_stays_a_draft():
+    response = partner_client().post("/api/v1/calls/", {"title": SCRIPT, "call_type": "prize"}, format="json")
+    assert response.status_code == 201
+    call = Call.objects.get(title=SCRIPT)
+    assert call.publication_state == "draft"
+
+
+@pytest.mark.parametrize("field,value", [
+    ("title", "x" * 301),
+    ("total_budget_eur", str(10**30)),
+    ("trl_min", "99999999"),
+    ("funding_rate_max_pct", "-3"),
+    ("opens_on", "2027-02-30"),
+    ("apply_url", "javascript:alert(1)"),
+    ("call_type", SQL),
+    ("slug", "<b>pas un slug</b>"),
+])
+def test_admin_forms_refuse_hostile_values_with_a_message(curator_client, field, value):
+    from tests.test_admin import ADMIN, call_form
+
+    response = curator_client.post(f"{ADMIN}add/", call_form(**{field: value}))
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not Call.objects.exists()
+
+
+def test_admin_search_with_injection_strings_is_harmless(curator_client):
+    CallFactory(title="Appel intact")
+    for value in (SQL, UNION, SCRIPT, "%"):
+        response = curator_client.get("/en/admin/calls/call/", {"q": value})
+        assert response.status_code == 200
+        assert SCRIPT not in response.content.decode()
+    assert Call.objects.filter(title="Appel intact").exists()
