@@ -1,4 +1,4 @@
-"""The registry's data model: funders, programmes, calls and what hangs off a call."""
+"""Calls for funding, and what hangs off a call: funders' roles, rounds, ceilings, sources, laureates."""
 import datetime
 
 from django.conf import settings
@@ -7,218 +7,16 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .choices import (
-    AidForm,
-    Beneficiary,
-    CallType,
-    DatePrecision,
-    FunderKind,
-    FunderRole,
-    PublicationState,
-    Scope,
-    Status,
-)
-from .dates import format_partial_date
-from .querysets import CallQuerySet, today
+from ..choices import CallType, FunderRole, PublicationState, Scope, Status
+from ..querysets import CallQuerySet, today
+from .base import DatedWindow, non_negative, not_before
+from .reference import AidFormType, BeneficiaryType, Document, Funder, Programme, Region, Theme
 
 
-def non_negative(field):
-    return models.CheckConstraint(
-        condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
-        name=f"%(app_label)s_%(class)s_{field}_not_negative",
-    )
-
-
-def not_before(later, earlier, name):
-    return models.CheckConstraint(
-        condition=Q(**{f"{later}__isnull": True})
-        | Q(**{f"{earlier}__isnull": True})
-        | Q(**{f"{later}__gte": F(earlier)}),
-        name=f"%(app_label)s_%(class)s_{name}",
-    )
-
-
-class Region(models.Model):
-    """A French region, by its INSEE code (11 = Île-de-France)."""
-
-    code = models.CharField(_("INSEE code"), max_length=3, primary_key=True)
-    name = models.CharField(_("name"), max_length=100)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("region")
-        verbose_name_plural = _("regions")
-
-    def __str__(self):
-        return self.name
-
-
-class CodedTerm(models.Model):
-    """A term of a controlled vocabulary stored as a row, so calls can link to several."""
-
-    code = models.CharField(max_length=40, primary_key=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["code"]
-
-    def __str__(self):
-        return str(self.get_code_display())
-
-
-class BeneficiaryType(CodedTerm):
-    code = models.CharField(_("code"), max_length=40, primary_key=True, choices=Beneficiary.choices)
-
-    class Meta(CodedTerm.Meta):
-        verbose_name = _("beneficiary type")
-        verbose_name_plural = _("beneficiary types")
-
-
-class AidFormType(CodedTerm):
-    code = models.CharField(_("code"), max_length=40, primary_key=True, choices=AidForm.choices)
-
-    class Meta(CodedTerm.Meta):
-        verbose_name = _("aid form")
-        verbose_name_plural = _("aid forms")
-
-
-class Theme(models.Model):
-    """A curated theme (bioproduction, cell therapy…) with a French and an English name."""
-
-    slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    name = models.CharField(_("name (French)"), max_length=120)
-    name_en = models.CharField(_("name (English)"), max_length=120)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("theme")
-        verbose_name_plural = _("themes")
-
-    def __str__(self):
-        return self.label
-
-    @property
-    def label(self):
-        return self.name_en if (get_language() or "fr").startswith("en") else self.name
-
-
-class Document(models.Model):
-    """A source document that entries cite (a thesis, a report, a web page)."""
-
-    key = models.SlugField(_("key"), max_length=80, unique=True)
-    title = models.CharField(_("title"), max_length=500)
-    url = models.URLField(_("URL"), max_length=500, blank=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["title"]
-        verbose_name = _("source document")
-        verbose_name_plural = _("source documents")
-
-    def __str__(self):
-        return self.title
-
-
-class Funder(models.Model):
-    name = models.CharField(_("name"), max_length=200)
-    acronym = models.CharField(_("acronym"), max_length=40, blank=True)
-    slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    kind = models.CharField(_("kind"), max_length=40, choices=FunderKind.choices)
-    region = models.ForeignKey(
-        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="funders",
-    )
-    country = models.CharField(_("country (ISO code)"), max_length=2, default="FR")
-    website = models.URLField(_("website"), max_length=500, blank=True)
-    description = models.TextField(_("description"), blank=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("funder")
-        verbose_name_plural = _("funders")
-
-    def __str__(self):
-        return f"{self.name} ({self.acronym})" if self.acronym else self.name
-
-    def get_absolute_url(self):
-        return reverse("funder-detail", args=[self.slug])
-
-    def clean(self):
-        if self.kind == FunderKind.REGIONAL_AUTHORITY and not self.region_id:
-            raise ValidationError({"region": _("A regional authority needs its region.")})
-
-
-class Programme(models.Model):
-    """An umbrella plan or strategy (France 2030, a CPER and its axes…)."""
-
-    name = models.CharField(_("name"), max_length=300)
-    slug = models.SlugField(_("slug"), max_length=120, unique=True)
-    parent = models.ForeignKey(
-        "self", verbose_name=_("parent programme"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
-    )
-    funders = models.ManyToManyField(Funder, verbose_name=_("funders"), blank=True, related_name="programmes")
-    budget_eur = models.BigIntegerField(_("budget (EUR)"), null=True, blank=True)
-    starts_on = models.DateField(_("start"), null=True, blank=True)
-    starts_on_precision = models.CharField(
-        _("start precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
-    )
-    ends_on = models.DateField(_("end"), null=True, blank=True)
-    ends_on_precision = models.CharField(
-        _("end precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
-    )
-    description = models.TextField(_("description"), blank=True)
-    curator_note = models.TextField(_("curator note"), blank=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("programme")
-        verbose_name_plural = _("programmes")
-        constraints = [
-            non_negative("budget_eur"),
-            not_before("ends_on", "starts_on", "ends_not_before_start"),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("programme-detail", args=[self.slug])
-
-    def clean(self):
-        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValidationError({"ends_on": _("The end cannot be before the start.")})
-        ancestor = self.parent
-        while ancestor is not None:
-            if ancestor.pk == self.pk:
-                raise ValidationError({"parent": _("A programme cannot be its own ancestor.")})
-            ancestor = ancestor.parent
-
-    def with_descendants(self):
-        """This programme and every programme under it (its axes, their measures…)."""
-        found, frontier = {self.pk}, {self.pk}
-        while frontier:
-            frontier = set(Programme.objects.filter(parent__in=frontier).values_list("pk", flat=True)) - found
-            found |= frontier
-        return Programme.objects.filter(pk__in=found)
-
-    @property
-    def starts_on_display(self):
-        return format_partial_date(self.starts_on, self.starts_on_precision)
-
-    @property
-    def ends_on_display(self):
-        return format_partial_date(self.ends_on, self.ends_on_precision)
-
-
-class Call(models.Model):
+class Call(DatedWindow):
     """A call for funding: an AAP, an AMI, an open scheme, a fund, a prize…"""
 
     title = models.CharField(_("title"), max_length=300)
@@ -232,14 +30,6 @@ class Call(models.Model):
     )
     funders = models.ManyToManyField(
         Funder, through="CallFunder", verbose_name=_("funders"), related_name="calls"
-    )
-    opens_on = models.DateField(_("opens on"), null=True, blank=True)
-    opens_on_precision = models.CharField(
-        _("opening date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
-    )
-    closes_on = models.DateField(_("closes on"), null=True, blank=True)
-    closes_on_precision = models.CharField(
-        _("closing date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
     is_rolling = models.BooleanField(
         _("rolling (open-ended)"), default=False,
@@ -331,9 +121,7 @@ class Call(models.Model):
         return reverse("call-detail", args=[self.slug])
 
     def clean(self):
-        errors = {}
-        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
-            errors["closes_on"] = _("The closing date cannot be before the opening date.")
+        errors = self.window_errors()
         for low, high, label in (
             ("trl_min", "trl_max", _("TRL")),
             ("funding_rate_min_pct", "funding_rate_max_pct", _("funding rate")),
@@ -402,14 +190,6 @@ class Call(models.Model):
         amounts = [c.amount_eur for c in self.ceilings.all()]
         return max(amounts) if amounts else None
 
-    @property
-    def opens_on_display(self):
-        return format_partial_date(self.opens_on, self.opens_on_precision)
-
-    @property
-    def closes_on_display(self):
-        return format_partial_date(self.closes_on, self.closes_on_precision)
-
 
 class CallFunder(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="funder_roles")
@@ -427,19 +207,11 @@ class CallFunder(models.Model):
         return f"{self.funder} ({self.get_role_display()})"
 
 
-class Round(models.Model):
+class Round(DatedWindow):
     """A wave or cut-off of a call, with its own dates and budget."""
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="rounds")
     name = models.CharField(_("name"), max_length=200)
-    opens_on = models.DateField(_("opens on"), null=True, blank=True)
-    opens_on_precision = models.CharField(
-        _("opening date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
-    )
-    closes_on = models.DateField(_("closes on"), null=True, blank=True)
-    closes_on_precision = models.CharField(
-        _("closing date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
-    )
     budget_eur = models.BigIntegerField(_("budget (EUR)"), null=True, blank=True)
     history = HistoricalRecords()
 
@@ -456,16 +228,8 @@ class Round(models.Model):
         return self.name
 
     def clean(self):
-        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
-            raise ValidationError({"closes_on": _("The closing date cannot be before the opening date.")})
-
-    @property
-    def opens_on_display(self):
-        return format_partial_date(self.opens_on, self.opens_on_precision)
-
-    @property
-    def closes_on_display(self):
-        return format_partial_date(self.closes_on, self.closes_on_precision)
+        if errors := self.window_errors():
+            raise ValidationError(errors)
 
 
 class Ceiling(models.Model):
