@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from calls.choices import DatePrecision, Status
 from calls.dates import format_partial_date, parse_partial_date
 from calls.models import Call
+from calls.querysets import status_condition
 from calls.services import create_new_edition
 from tests.factories import (
     TODAY,
@@ -28,6 +29,11 @@ def status_both_ways(call, on=TODAY):
     annotated = Call.objects.with_status(on).get(pk=call.pk).current_status
     computed = Call.objects.get(pk=call.pk).status_on(on)
     assert annotated == computed
+    # The filter conditions (used by the search and its facets) say the same.
+    matching = {s for s in Status.values if Call.objects.filter(status_condition([s], on), pk=call.pk).exists()}
+    assert matching == {annotated}
+    default = Call.objects.filter(status_condition([Status.OPEN, Status.UPCOMING], on), pk=call.pk).exists()
+    assert default == (annotated != Status.CLOSED)
     return annotated
 
 
