@@ -6,9 +6,11 @@ European, international calls, and regional calls that include region 11); `amou
 `trl` and `beneficiary` keep calls that state nothing on the matter, since they may apply.
 """
 import datetime
+import hashlib
 
 import django_filters
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -18,6 +20,7 @@ from .models import Call, CallFunder, Ceiling, Funder, Programme, Round, Theme
 from .querysets import status_condition, status_conditions, today
 
 DEFAULT_STATUSES = [Status.OPEN, Status.UPCOMING]
+FACET_CACHE_SECONDS = 300
 MAX_DAYS = 3660
 
 
@@ -131,9 +134,23 @@ class CallFilterSet(django_filters.FilterSet):
     def facet_counts(self) -> dict[str, dict[str, int]]:
         """For each facet, how many calls each of its values would give with the other filters.
 
-        One query per facet, whatever the number of values. Call `is_valid()` first.
+        One query per facet, whatever the number of values, and cached (Redis in production):
+        the cache key holds the search and the registry's version, so any saved call, and the
+        turn of the day (statuses change at midnight), gives fresh counts. Call `is_valid()` first.
         """
+        return cache.get_or_set(self._facet_cache_key(), self._compute_facet_counts, FACET_CACHE_SECONDS)
+
+    def _compute_facet_counts(self):
         return {name: count(self.queryset_without(name)) for name, count in FACETS.items()}
+
+    def _facet_cache_key(self):
+        data = self.form.data
+        search = sorted(
+            (name, sorted(data.getlist(name)) if hasattr(data, "getlist") else data.get(name))
+            for name in self.filters if name != "ordering" and name in data
+        )
+        version = (Call.objects.aggregate(latest=Max("updated_at"))["latest"], today(), str(self.queryset.query))
+        return "facets:" + hashlib.sha256(repr((search, version)).encode()).hexdigest()
 
     def filter_text(self, queryset, name, value):
         return queryset.search(value)

@@ -186,3 +186,15 @@ def test_text_search_ranks_title_matches_first():
     make(slug="in-summary", title="Appel générique", summary="Production de vaccins à ARN")
     make(slug="in-title", title="Vaccins et anticorps", summary="Bioproduction")
     assert [c.slug for c in search("q=vaccins").qs] == ["in-title", "in-summary"]
+
+
+def test_facet_counts_are_cached_until_a_call_changes(calls, django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    cache.clear()
+    first = search("region=11").facet_counts()
+    with django_assert_max_num_queries(1):  # the registry's version only
+        assert search("region=11").facet_counts() == first
+    calls["closed"].closes_on = today() + 5 * DAY  # reopened by a curator
+    calls["closed"].save()
+    assert search("region=11").facet_counts()["status"] == {Status.OPEN: 2, Status.UPCOMING: 1}
