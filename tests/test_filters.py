@@ -198,3 +198,9 @@ def test_facet_counts_are_cached_until_a_call_changes(calls, django_assert_max_n
     calls["closed"].closes_on = today() + 5 * DAY  # reopened by a curator
     calls["closed"].save()
     assert search("region=11").facet_counts()["status"] == {Status.OPEN: 2, Status.UPCOMING: 1}
+
+
+def test_facet_counts_with_a_text_search(calls):
+    make(slug="genique", title="Thérapie génique")
+    facets = search("q=therapie+genique").facet_counts()
+    assert facets["status"] == {Status.OPEN: 1}

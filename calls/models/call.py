@@ -217,6 +217,8 @@ class Round(DatedWindow):
 
     class Meta:
         ordering = ["closes_on", "opens_on", "pk"]
+        # The status conditions look rounds up by date for every search.
+        indexes = [models.Index(fields=["closes_on", "call"]), models.Index(fields=["opens_on", "call"])]
         verbose_name = _("round")
         verbose_name_plural = _("rounds")
         constraints = [
@@ -242,6 +244,7 @@ class Ceiling(models.Model):
 
     class Meta:
         ordering = ["-amount_eur", "pk"]
+        indexes = [models.Index(fields=["call", "-amount_eur"])]  # a call's highest ceiling
         verbose_name = _("ceiling")
         verbose_name_plural = _("ceilings")
         constraints = [

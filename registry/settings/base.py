@@ -93,12 +93,19 @@ def database_settings(environ) -> dict:
     With DATABASE_REPLICA_URL too, reads go to the replica (see registry/db_routers.py).
     """
     default_url = environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-    databases = {"default": dj_database_url.parse(default_url, conn_max_age=60, conn_health_checks=True)}
+    databases = {"default": _database(default_url)}
     if environ.get("DATABASE_REPLICA_URL"):
-        replica = dj_database_url.parse(environ["DATABASE_REPLICA_URL"], conn_max_age=60, conn_health_checks=True)
-        replica["TEST"] = {"MIRROR": "default"}
-        databases["replica"] = replica
+        databases["replica"] = {**_database(environ["DATABASE_REPLICA_URL"]), "TEST": {"MIRROR": "default"}}
     return databases
+
+
+def _database(url) -> dict:
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if "postgresql" in config["ENGINE"]:
+        # The searches' estimated costs make PostgreSQL's JIT compile them, which takes longer
+        # (about a second) than running them: this registry's queries are short, JIT is off.
+        config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    return config
 
 
 def cache_settings(environ) -> dict:
