@@ -247,7 +247,9 @@ def _count_statuses(calls):
     conditions = status_conditions()
     # A plain outer query: aggregating over an annotated one (e.g. ranked by a text search)
     # would wrap it in a subquery where the conditions' references to the call don't reach.
-    counts = Call.objects.filter(pk__in=calls.values("pk")).aggregate(**{status: Count("pk", filter=condition) for status, condition in conditions.items()})
+    counts = Call.objects.filter(pk__in=calls.values("pk")).aggregate(
+        **{status: Count("pk", filter=condition) for status, condition in conditions.items()}
+    )
     return {status: n for status, n in counts.items() if n}
 
 
