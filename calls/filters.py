@@ -73,7 +73,8 @@ class CallFilterSet(django_filters.FilterSet):
     programme = django_filters.ModelChoiceFilter(
         queryset=Programme.objects.all(), to_field_name="slug", method="filter_programme", label=_("Programme"),
     )
-    call_type = django_filters.MultipleChoiceFilter(choices=CallType.choices, label=_("Type of call"))
+    # One call has one type: no DISTINCT needed (it would compare every column of every row).
+    call_type = django_filters.MultipleChoiceFilter(choices=CallType.choices, label=_("Type of call"), distinct=False)
     beneficiary = django_filters.MultipleChoiceFilter(
         choices=Beneficiary.choices, method="filter_beneficiary", label=_("I am a…"),
     )
@@ -156,7 +157,9 @@ class CallFilterSet(django_filters.FilterSet):
         return queryset.search(value)
 
     def filter_status(self, queryset, name, value):
-        return queryset.filter(status_condition(value)) if value else queryset
+        if not value or set(value) >= set(Status.values):
+            return queryset  # every status chosen (the timeline): nothing to filter
+        return queryset.filter(status_condition(value))
 
     @extend_schema_field(OpenApiTypes.STR)  # a funder's slug, in the API schema
     def filter_funder(self, queryset, name, value):
@@ -253,10 +256,12 @@ def _count_statuses(calls):
     return {status: n for status, n in counts.items() if n}
 
 
-def _count_linked(through, field, calls):
+def _count_linked(through, field, calls, distinct=False):
+    """Calls per value of a linked table. Pairs (call, value) are unique, so plain counts do,
+    except where several rows of one call share the value (`distinct`: a funder's kind)."""
     rows = (
         through.objects.filter(call__in=calls.values("pk")).values(field)
-        .annotate(n=Count("call", distinct=True)).order_by()
+        .annotate(n=Count("call", distinct=distinct)).order_by()
     )
     return {row[field]: row["n"] for row in rows}
 
@@ -275,7 +280,7 @@ FACETS = {
     "status": _count_statuses,
     "call_type": lambda calls: _count_by(calls, "call_type"),
     "funder": lambda calls: _count_linked(CallFunder, "funder__slug", calls),
-    "funder_kind": lambda calls: _count_linked(CallFunder, "funder__kind", calls),
+    "funder_kind": lambda calls: _count_linked(CallFunder, "funder__kind", calls, distinct=True),
     "beneficiary": lambda calls: _count_linked(Call.beneficiaries.through, "beneficiarytype", calls),
     "theme": lambda calls: _count_linked(Call.themes.through, "theme__slug", calls),
     "aid_form": lambda calls: _count_linked(Call.aid_forms.through, "aidformtype", calls),

@@ -204,3 +204,11 @@ def test_facet_counts_with_a_text_search(calls):
     make(slug="genique", title="Thérapie génique")
     facets = search("q=therapie+genique").facet_counts()
     assert facets["status"] == {Status.OPEN: 1}
+
+
+def test_a_call_with_two_funders_of_a_kind_counts_once_in_that_facet(calls):
+    for slug in ("region-idf", "region-aura"):
+        CallFunderFactory(call=calls["open"], funder=FunderFactory(slug=slug, kind="regional_authority"))
+    facets = search().facet_counts()
+    assert facets["funder_kind"] == {"regional_authority": 1}
+    assert facets["funder"] == {"region-idf": 1, "region-aura": 1}
