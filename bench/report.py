@@ -1,0 +1,158 @@
+"""bench/results/report.md from the report's JSON (also: `python -m bench.report` rewrites it)."""
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def table(headers, rows):
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt_ms(value):
+    if value is None:
+        return ""
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def markdown(report) -> str:
+    out = ["# Benchmark report", ""]
+    m = report["machine"]
+    out += [
+        f"Run {report['generated_at']} on {m['cpus']} CPUs, Python {m['python']}, PostgreSQL {m['postgresql']} "
+        f"(wall time of the whole run: {report['timings'].get('total_s', 0) / 60:.1f} min). "
+        "The machine is shared and noisy: ratios measured in the same run count more than absolute times.",
+        "",
+        "## Targets (printed, not asserted)",
+        "",
+    ]
+    out.append(table(["target", "measured", "met"], [
+        (t["target"], t["measured"] + (f" — {t['note']}" if t.get("note") else ""),
+         "✅ met" if t["met"] else "❌ not met")
+        for t in report.get("targets", [])
+    ]))
+    out += ["", "## Generated registries", ""]
+    rows = []
+    for size, data in report["sizes"].items():
+        g = data.get("generation", {})
+        rows.append((size, g.get("seconds"), g.get("analyze_seconds"),
+                     ", ".join(f"{k.split('.')[-1]} {v}" for k, v in (g.get("rows") or {}).items())))
+    out.append(table(["calls", "generation (s)", "VACUUM ANALYZE (s)", "rows added"], rows))
+    out += ["", "## In-process requests (Django test client, bench settings, DEBUG off, PostgreSQL)", "",
+            "p50/p95 over `n` timed runs: a first run warms and captures the queries (left out of the timings "
+            "unless it took over 1.5 s, when it counts and at most one more is run; exports run once at that "
+            "point); *queries*: SQL "
+            "queries of one request (CaptureQueriesContext); *floor*: sum of each query's own execution time "
+            "(EXPLAIN (ANALYZE, FORMAT JSON) → Execution Time; sampled and scaled when a request has many queries); "
+            "*ratio*: p50 / floor.", ""]
+    names = []
+    for data in report["sizes"].values():
+        for name in data.get("requests", {}):
+            if name not in names:
+                names.append(name)
+    for name in names:
+        rows = []
+        for size, data in report["sizes"].items():
+            r = data.get("requests", {}).get(name)
+            if not r:
+                continue
+            if "skipped" in r:
+                rows.append((size, "skipped: " + r["skipped"], "", "", "", "", "", ""))
+                continue
+            rows.append((size, r["status"], r["reps"], fmt_ms(r["p50_ms"]), fmt_ms(r["p95_ms"]), r["queries"],
+                         fmt_ms(r["floor_ms"]), r["ratio"]))
+        path = next((d["requests"][name]["path"] for d in report["sizes"].values()
+                     if name in d.get("requests", {})), "")
+        out += [f"### {name}", "", f"`GET {path}`", ""]
+        out.append(table(["calls", "status", "n", "p50 ms", "p95 ms", "queries", "floor ms", "ratio"], rows))
+        largest = list(report["sizes"].values())[-1].get("requests", {}).get(name, {})
+        if largest.get("slowest_queries"):
+            out += ["", "Slowest queries at the largest size (execution ms × count):", ""]
+            for q in largest["slowest_queries"][:3]:
+                out.append(f"- {q['exec_ms']} ms × {q['count']}: `{q['sql'][:220]}…`")
+        out.append("")
+    http = report.get("http")
+    if http:
+        out += ["## HTTP: wrk on loopback against gunicorn (2 sync workers), largest registry", ""]
+        out.append(table(["request", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "requests", "errors"], [
+            (r["label"], r["connections"], r["rps"], fmt_ms(r["latency_ms"]["p50"]), fmt_ms(r["latency_ms"]["p95"]),
+             fmt_ms(r["latency_ms"]["p99"]), r["requests"], r["non_2xx_3xx"] + r["socket_errors"])
+            for r in http.get("runs", [])
+        ]))
+        for note in http.get("notes", []):
+            out.append(f"- {note}")
+        memory = http.get("memory", {})
+        if memory:
+            out += ["### Memory while streaming the full CSV export", ""]
+            out.append(table(["export", "rows", "MiB", "seconds", "worker RSS before", "peak", "growth (MiB)"], [
+                (name, r.get("rows"), round(r.get("bytes", 0) / 2**20, 1), r.get("seconds"),
+                 r.get("worker_rss_before_mib"), r.get("worker_rss_peak_mib"), r.get("growth_mib"))
+                for name, r in memory.items() if "skipped" not in r
+            ]))
+            out.append("")
+    for size, peer in report.get("peer", {}).items():
+        out += [f"## Peer: Datasette on the same published calls (SQLite, FTS5), {size} calls, wrk at concurrency 1",
+                ""]
+        out.append(table(["server", "request", "req/s", "p50 ms", "p95 ms", "requests", "errors"], [
+            (r["server"], r["label"], r["rps"], fmt_ms(r["latency_ms"]["p50"]), fmt_ms(r["latency_ms"]["p95"]),
+             r["requests"], r["non_2xx_3xx"] + r["socket_errors"])
+            for r in peer.get("runs", [])
+        ]))
+        for note in peer.get("notes", []):
+            out.append(f"- {note}")
+        ds = peer.get("datasette_result", {})
+        out += ["", f"Datasette {peer.get('datasette_version')} (SQLite {peer.get('sqlite_version')}), "
+                    f"`datasette serve -i`, table built in {peer.get('datasette_db', {}).get('seconds')} s: "
+                    f"{ds.get('rows_matched')} rows matched (ours: {peer.get('ours_rows_matched')}), "
+                    f"facets computed {ds.get('facets')}, timed out {ds.get('facets_timed_out')}. "
+                    "Datasette's query: `_search` (FTS5, unicode61, no stemming), `themes__arraycontains`, "
+                    "`beneficiaries__arraycontains`, `_where` for the region rule, `status__in` (status "
+                    "precomputed in the table), three facets (`call_type`, `status`, `_facet_array=themes`), "
+                    "`_size=20`. Ours computes the status from the dates at query time and 8 facets.", ""]
+    lf = report.get("load_fault")
+    if lf:
+        out += ["## Load and fault tests (gunicorn, 2 sync workers, largest registry)", ""]
+        load = lf.get("load", {})
+        if load:
+            out += [f"- **Load**: {load['clients']} clients for {load['seconds']} s over {len(load['paths'])} paths: "
+                    f"{load['requests']} requests, {load['rps']} req/s, p50 {load['latency_ms']['p50']} ms, p99 "
+                    f"{load['latency_ms']['p99']} ms; statuses {load['statuses']}; non-2xx/3xx "
+                    f"{load['non_2xx_3xx']}, socket errors {load['socket_errors']} → "
+                    f"{'no errors ✅' if load['met'] else 'errors ❌'}"
+                    + (f" (left out: {load['left_out']})" if load.get("left_out") else "")]
+        kill = lf.get("kill_worker", {})
+        if kill:
+            out += [f"- **Worker killed mid-load**: SIGKILL of worker {kill.get('killed_pid')} at "
+                    f"{kill.get('killed_at_s')} s of {kill['seconds']} s with {kill['clients']} clients: "
+                    f"{kill['requests']} requests, {kill['lost']} lost (bound: {kill['in_flight_bound']} in flight "
+                    f"on a sync worker), socket errors {kill['socket_errors']}, statuses {kill['statuses']}; worker "
+                    f"replaced by the master: {kill['replaced']} → {'✅' if kill['met'] else '❌'}"]
+        away = lf.get("database_away", {})
+        if away:
+            statuses = {k: f"{v['status']} {v['content_type'].split(';')[0]}" for k, v in away["away"].items()}
+            out += [f"- **Database away** (TCP proxy in front of PostgreSQL cut): {statuses}; a 5 s load of 8 "
+                    f"clients while away: {away['load_while_away']['statuses']} (p99 "
+                    f"{away['load_while_away']['latency_ms']['p99']} ms); proxy restored: first 200 on /healthz "
+                    f"after {away['recovery']['first_200_after_s']} s, then {away['after']}; checks {away['met']}"]
+        out.append("")
+    analysis = report.get("analysis")
+    if analysis:
+        out += ["## Why targets are missed, and what is left", "", analysis, ""]
+    out += ["## Timings of the run", "", ", ".join(f"{k} {v}" for k, v in report["timings"].items()), ""]
+    return "\n".join(out)
+
+
+def main():
+    report = json.loads((RESULTS / "report.json").read_text())
+    analysis = RESULTS / "analysis.md"
+    if analysis.exists():
+        report["analysis"] = analysis.read_text()
+    (RESULTS / "report.md").write_text(markdown(report))
+    print("written", RESULTS / "report.md", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
