@@ -24,6 +24,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class CuratorFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True  # the hook only adds a group
+
     username = factory.Sequence(lambda n: f"curator{n}")
     is_staff = True
 
