@@ -5,7 +5,7 @@ from django.http import QueryDict
 
 from calls.choices import Scope, Status
 from calls.filters import CallFilterSet
-from calls.models import BeneficiaryType, Region
+from calls.models import BeneficiaryType, Call, Region
 from calls.querysets import today
 from tests.factories import (
     CallFactory,
@@ -212,3 +212,16 @@ def test_a_call_with_two_funders_of_a_kind_counts_once_in_that_facet(calls):
     facets = search().facet_counts()
     assert facets["funder_kind"] == {"regional_authority": 1}
     assert facets["funder"] == {"region-idf": 1, "region-aura": 1}
+
+
+@pytest.mark.postgres
+def test_french_search_uses_its_unaccenting_configuration_and_gin_index():
+    from django.db import connection
+
+    make(slug="genique", title="Thérapies géniques")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_tsvector('french_unaccent', 'Thérapies géniques régionaux')::text")
+        assert cursor.fetchone()[0] == "'geniqu':2 'regional':3 'therap':1"  # unaccented, then stemmed
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = Call.objects.search("therapie genique").only("pk").explain()
+    assert "Bitmap Index Scan on calls_call_search_gin" in plan  # the query matches the indexed expression
