@@ -168,8 +168,8 @@ def _load_calls(entries, documents, stats):
         if entry["slug"] in loaded:
             return
         previous = entry.get("previous_edition")
-        if previous:
-            load(by_slug[previous]) if previous in by_slug else None
+        if previous in by_slug:  # the previous edition first, so this one can link to it
+            load(by_slug[previous])
         loaded.add(entry["slug"])
         values = _call_values(entry)
         if entry.get("published_at"):  # a dump restores it as it was

@@ -144,14 +144,9 @@ class CallDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        call = self.object
-        context["previous_edition"] = _published_or_none(call.previous_edition)
-        context["next_edition"] = _published_or_none(getattr(call, "next_edition", None))
+        context["previous_edition"] = self.object.public_previous_edition
+        context["next_edition"] = self.object.public_next_edition
         return context
-
-
-def _published_or_none(call):
-    return call if call is not None and call.publication_state == "published" else None
 
 
 class FunderDetailView(DetailView):

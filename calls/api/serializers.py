@@ -184,17 +184,13 @@ class CallSerializer(serializers.ModelSerializer):
     def get_url(self, call):
         return absolute_url(self.context.get("request"), public_path(call))
 
-    @staticmethod
-    def _public_slug(edition):
-        return edition.slug if edition and edition.publication_state == PublicationState.PUBLISHED else None
-
     @extend_schema_field({"type": "string", "nullable": True})
     def get_previous_edition(self, call):
-        return self._public_slug(call.previous_edition)
+        return call.public_previous_edition.slug if call.public_previous_edition else None
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_next_edition(self, call):
-        return self._public_slug(getattr(call, "next_edition", None))
+        return call.public_next_edition.slug if call.public_next_edition else None
 
 
 # -- Funders, programmes, themes -----------------------------------------------------------------

@@ -186,9 +186,23 @@ class Call(DatedWindow):
         return self.closes_on if self.closes_on and self.closes_on >= on else None
 
     @property
+    def public_previous_edition(self):
+        """The previous edition, when the public may see it (a draft or archived one is hidden)."""
+        return _if_published(self.previous_edition)
+
+    @property
+    def public_next_edition(self):
+        """The next edition, when published: a curator's draft of it stays private."""
+        return _if_published(getattr(self, "next_edition", None))
+
+    @property
     def max_ceiling_eur(self):
         amounts = [c.amount_eur for c in self.ceilings.all()]
         return max(amounts) if amounts else None
+
+
+def _if_published(call):
+    return call if call is not None and call.publication_state == PublicationState.PUBLISHED else None
 
 
 class CallFunder(models.Model):
