@@ -183,12 +183,7 @@ class CallFilterSet(django_filters.FilterSet):
     def filter_region(self, queryset, name, value):
         if not value:
             return queryset
-        through = Call.regions.through
-        return queryset.exclude(~Q(country="FR"), scope__in=[Scope.NATIONAL, Scope.REGIONAL]).filter(
-            ~Q(scope=Scope.REGIONAL)
-            | Exists(through.objects.filter(call=OuterRef("pk"), region=value))
-            | ~Exists(through.objects.filter(call=OuterRef("pk")))
-        )
+        return queryset.open_to_region(value)
 
     @extend_schema_field(OpenApiTypes.STR)  # a theme's slug, in the API schema
     def filter_theme(self, queryset, name, value):
@@ -268,11 +263,9 @@ def _count_linked(through, field, calls, distinct=False):
 
 def _count_regions(calls):
     """Per region: the calls an applicant located there could apply to (see `filter_region`)."""
-    through = Call.regions.through
-    calls = calls.exclude(~Q(country="FR"), scope__in=[Scope.NATIONAL, Scope.REGIONAL])
-    open_to_all = calls.filter(~Q(scope=Scope.REGIONAL) | ~Exists(through.objects.filter(call=OuterRef("pk"))))
-    regional = _count_linked(through, "region", calls.filter(scope=Scope.REGIONAL))
-    everywhere = open_to_all.count()
+    calls = calls.for_applicants_in_france()
+    regional = _count_linked(Call.regions.through, "region", calls.filter(scope=Scope.REGIONAL))
+    everywhere = calls.without_regional_restriction().count()
     return {code: everywhere + regional.get(code, 0) for code in REGIONS}
 
 

@@ -8,7 +8,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .choices import PublicationState, Status
+from .choices import PublicationState, Scope, Status
 
 
 def today():
@@ -20,6 +20,16 @@ def _rounds():
     from .models import Round
 
     return Round.objects.filter(call=OuterRef("pk"))
+
+
+def _call_regions():
+    from .models import Call
+
+    return Call.regions.through.objects.filter(call=OuterRef("pk"))
+
+
+def _unrestricted_by_region() -> Q:
+    return ~Q(scope=Scope.REGIONAL) | ~Exists(_call_regions())
 
 
 def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
@@ -131,6 +141,19 @@ class CallQuerySet(models.QuerySet):
     def closed(self, on=None):
         """Calls whose (last) deadline has passed, or whose dates say nothing of an opening."""
         return self.with_statuses([Status.CLOSED], on)
+
+    def for_applicants_in_france(self):
+        """Leave out foreign schemes (kept as references): national or regional for another country."""
+        return self.exclude(~Q(country="FR"), scope__in=[Scope.NATIONAL, Scope.REGIONAL])
+
+    def without_regional_restriction(self):
+        """National, European and international calls, and regional ones that name no region."""
+        return self.filter(_unrestricted_by_region())
+
+    def open_to_region(self, code: str):
+        """Calls an applicant located in region `code` (INSEE) may apply to."""
+        in_region = Exists(_call_regions().filter(region=code))
+        return self.for_applicants_in_france().filter(_unrestricted_by_region() | in_region)
 
     def not_verified_since(self, days: int, on=None):
         """Calls whose facts nobody has checked against their sources for `days` days."""
