@@ -25,6 +25,8 @@ class CallType(models.TextChoices):
     PRIZE = "prize", _("Prize")
     FUND = "fund", _("Fund")
     TAX_INCENTIVE = "tax_incentive", _("Tax incentive")
+    # A measure a source proposes or recommends: a reference, never a call one can apply to.
+    PROPOSED_MEASURE = "proposed_measure", _("Proposed measure")
 
 
 class FunderRole(models.TextChoices):

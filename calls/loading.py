@@ -1,4 +1,4 @@
-"""Load the bundled data file (`calls/data/registry.yaml`) into the database, by slug.
+"""Load the bundled data (every `calls/data/*.yaml`, merged) into the database, by slug.
 
 Loading is an upsert that only writes what differs, so loading the same file twice changes
 nothing: no row, no timestamp, no history entry. See docs/data-format.md for the format.
@@ -24,13 +24,29 @@ from .models import (
     Theme,
 )
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "registry.yaml"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+LIST_KEYS = ("documents", "themes", "funders", "programmes", "calls")
 
 
-def read_data(path=DATA_FILE) -> dict:
-    """Read the data file or a dump of `export_registry` (JSON or YAML)."""
+def read_data(path=DATA_DIR) -> dict:
+    """Read the bundled data, a data file, or a dump of `export_registry` (JSON or YAML).
+
+    A folder is read as every `*.yaml` in it, in name order, with each top-level list
+    concatenated: one file per funder or programme group keeps the data reviewable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        merged = {key: [] for key in LIST_KEYS}
+        for part in sorted(path.glob("*.yaml")):
+            data = read_data(part) or {}
+            unknown = set(data) - set(LIST_KEYS)
+            if unknown:
+                raise ValueError(f"{part.name}: unknown top-level keys {sorted(unknown)}")
+            for key in LIST_KEYS:
+                merged[key].extend(data.get(key) or [])
+        return merged
     with open(path, encoding="utf-8") as handle:
-        if str(path).endswith(".json"):
+        if path.suffix == ".json":
             return json.load(handle)
         return yaml.safe_load(handle)
 

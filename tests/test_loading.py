@@ -45,6 +45,31 @@ def test_sources_cite_known_documents_with_a_locator():
             assert source.get("locator"), f"{entry['slug']}: a source needs its section or page"
 
 
+@pytest.mark.parametrize("kind,key", [
+    ("documents", "key"), ("themes", "slug"), ("funders", "slug"), ("programmes", "slug"), ("calls", "slug"),
+])
+def test_no_entry_is_declared_twice_across_the_data_files(kind, key):
+    seen = [entry[key] for entry in DATA[kind]]
+    assert sorted({k for k in seen if seen.count(k) > 1}) == []
+
+
+def test_sources_from_web_pages_say_what_page_and_when_it_was_read():
+    for entry in DATA["calls"] + DATA["programmes"]:
+        for source in entry.get("sources") or []:
+            if source.get("document"):
+                continue
+            assert source.get("url", "").startswith(("https://", "http://")), entry["slug"]
+            assert source.get("title") and source.get("accessed_on"), entry["slug"]
+
+
+def test_each_call_names_its_funders_and_its_titles_are_not_repeated():
+    known = {funder["slug"] for funder in DATA["funders"]}
+    titles = [call["title"].casefold() for call in DATA["calls"]]
+    assert sorted({t for t in titles if titles.count(t) > 1}) == []
+    for call in DATA["calls"]:
+        assert {role["funder"] for role in call.get("funders") or []} <= known, call["slug"]
+
+
 @pytest.mark.django_db
 def test_loading_twice_changes_nothing():
     call_command("load_registry", verbosity=0)
