@@ -2,10 +2,36 @@
 import calendar
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.dates import MONTHS
+from django.utils.translation import gettext_lazy as _
 
 from .choices import DatePrecision
+
+# The years a date of the registry may fall in, whatever path writes it (admin, API, import,
+# loader): the sector's public funding starts in the 1990s, and no call is planned past 2100.
+# Outside this range a date is a typo ("2205", "0202"), and it would break calendar arithmetic.
+MIN_YEAR = 1990
+MAX_YEAR = 2100
+
+
+def validate_supported_date(value: datetime.date | None):
+    """A date of the registry falls in the years MIN_YEAR to MAX_YEAR."""
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(
+            _("Give a date between %(min)d and %(max)d."), code="date_out_of_range",
+            params={"min": MIN_YEAR, "max": MAX_YEAR},
+        )
+
+
+def validate_supported_year(value: int | None):
+    """A year of the registry (a laureate's) is between MIN_YEAR and MAX_YEAR."""
+    if value is not None and not MIN_YEAR <= value <= MAX_YEAR:
+        raise ValidationError(
+            _("Give a year between %(min)d and %(max)d."), code="year_out_of_range",
+            params={"min": MIN_YEAR, "max": MAX_YEAR},
+        )
 
 
 def format_partial_date(value: datetime.date | None, precision: str) -> str:

@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from ..choices import DatePrecision
-from ..dates import format_partial_date
+from ..dates import format_partial_date, validate_supported_date
 
 
 def non_negative(field):
@@ -26,11 +26,11 @@ def not_before(later, earlier, name):
 class DatedWindow(models.Model):
     """An opening and a closing date, each known to the day, the month or the year."""
 
-    opens_on = models.DateField(_("opens on"), null=True, blank=True)
+    opens_on = models.DateField(_("opens on"), null=True, blank=True, validators=[validate_supported_date])
     opens_on_precision = models.CharField(
         _("opening date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
-    closes_on = models.DateField(_("closes on"), null=True, blank=True)
+    closes_on = models.DateField(_("closes on"), null=True, blank=True, validators=[validate_supported_date])
     closes_on_precision = models.CharField(
         _("closing date precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )

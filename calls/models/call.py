@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import CallType, FunderRole, PublicationState, Scope, Status
+from ..dates import validate_supported_date, validate_supported_year
 from ..querysets import CallQuerySet, today
 from .base import DatedWindow, non_negative, not_before
 from .reference import AidFormType, BeneficiaryType, Document, Funder, Programme, Region, Theme
@@ -69,7 +70,9 @@ class Call(DatedWindow):
         _("publication state"), max_length=10, choices=PublicationState.choices,
         default=PublicationState.DRAFT, db_index=True,
     )
-    last_verified_on = models.DateField(_("last verified on"), null=True, blank=True)
+    last_verified_on = models.DateField(
+        _("last verified on"), null=True, blank=True, validators=[validate_supported_date]
+    )
     curator_note = models.TextField(_("curator note"), blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("submitted by (partner)"), null=True, blank=True,
@@ -288,7 +291,7 @@ class Source(models.Model):
     title = models.CharField(_("title"), max_length=500, blank=True, help_text=_("When no document is chosen."))
     url = models.URLField(_("URL"), max_length=500, blank=True)
     locator = models.CharField(_("section or page"), max_length=300, blank=True)
-    accessed_on = models.DateField(_("accessed on"), null=True, blank=True)
+    accessed_on = models.DateField(_("accessed on"), null=True, blank=True, validators=[validate_supported_date])
     covers = models.CharField(
         _("fields it supports"), max_length=300, blank=True,
         help_text=_("Comma-separated: opens_on, closes_on, total_budget_eur, ceilings, laureates…"),
@@ -338,7 +341,7 @@ class Laureate(models.Model):
     project = models.CharField(_("project"), max_length=300, blank=True)
     amount_eur = models.BigIntegerField(_("amount (EUR)"), null=True, blank=True)
     region = models.ForeignKey(Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT)
-    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True, validators=[validate_supported_year])
     history = HistoricalRecords()
 
     class Meta:

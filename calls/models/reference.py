@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import AidForm, Beneficiary, DatePrecision, FunderKind
-from ..dates import format_partial_date
+from ..dates import format_partial_date, validate_supported_date
 from .base import non_negative, not_before
 
 
@@ -134,11 +134,11 @@ class Programme(models.Model):
     )
     funders = models.ManyToManyField(Funder, verbose_name=_("funders"), blank=True, related_name="programmes")
     budget_eur = models.BigIntegerField(_("budget (EUR)"), null=True, blank=True)
-    starts_on = models.DateField(_("start"), null=True, blank=True)
+    starts_on = models.DateField(_("start"), null=True, blank=True, validators=[validate_supported_date])
     starts_on_precision = models.CharField(
         _("start precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
-    ends_on = models.DateField(_("end"), null=True, blank=True)
+    ends_on = models.DateField(_("end"), null=True, blank=True, validators=[validate_supported_date])
     ends_on_precision = models.CharField(
         _("end precision"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
