@@ -81,6 +81,8 @@ class Status(models.TextChoices):
     UPCOMING = "upcoming", _("Upcoming")
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
+    # Not rolling, and neither the call nor any of its rounds has a date: we cannot say.
+    DATES_UNKNOWN = "dates_unknown", _("Dates not given by the sources")
 
 
 class DatePrecision(models.TextChoices):

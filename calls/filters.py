@@ -20,6 +20,9 @@ from .models import Call, CallFunder, Ceiling, Funder, Programme, Round, Theme
 from .querysets import status_condition, status_conditions, today
 
 DEFAULT_STATUSES = [Status.OPEN, Status.UPCOMING]
+# Foreign schemes are kept as references: out of the search unless the visitor asks for them.
+FOREIGN_EXCLUDED, FOREIGN_INCLUDED, FOREIGN_ONLY = "exclude", "include", "only"
+DEFAULT_FOREIGN = FOREIGN_EXCLUDED
 FACET_CACHE_SECONDS = 300
 MAX_DAYS = 3660
 
@@ -101,6 +104,15 @@ class CallFilterSet(django_filters.FilterSet):
         choices=[("true", _("Yes")), ("false", _("No"))], method="filter_consortium",
         label=_("Consortium required"),
     )
+    foreign = django_filters.ChoiceFilter(
+        choices=[
+            (FOREIGN_EXCLUDED, _("Schemes in France only")),
+            (FOREIGN_INCLUDED, _("Also foreign schemes (references)")),
+            (FOREIGN_ONLY, _("Only foreign schemes (references)")),
+        ],
+        method="filter_foreign", label=_("Foreign schemes"), empty_label=None,
+        help_text=_("Schemes of other countries are kept as references; they are left out unless you choose."),
+    )
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gt", label=_("Changed after (ISO 8601)"),
     )
@@ -112,14 +124,17 @@ class CallFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, **kwargs):
         """`queryset` must carry the listing annotations (`Call.objects.for_listing()`)."""
-        if data is not None and not data.get("status") and not data.get("updated_since"):
-            # With no status chosen, an applicant sees what they can still apply to; a
-            # partner syncing with `updated_since` sees every change.
+        if data is not None and not data.get("updated_since"):
+            # With no status chosen, an applicant sees what they can still apply to, in France;
+            # a partner syncing with `updated_since` sees every change.
             data = data.copy()
-            if hasattr(data, "setlist"):
-                data.setlist("status", DEFAULT_STATUSES)
-            else:
-                data["status"] = DEFAULT_STATUSES
+            if not data.get("status"):
+                if hasattr(data, "setlist"):
+                    data.setlist("status", DEFAULT_STATUSES)
+                else:
+                    data["status"] = DEFAULT_STATUSES
+            if not data.get("foreign"):
+                data["foreign"] = DEFAULT_FOREIGN
         if queryset is None:
             queryset = Call.objects.published().for_listing()
         super().__init__(data, queryset=queryset, **kwargs)
@@ -179,6 +194,13 @@ class CallFilterSet(django_filters.FilterSet):
         through = Call.beneficiaries.through
         stated = Exists(through.objects.filter(call=OuterRef("pk")))
         return queryset.filter(~stated | Exists(through.objects.filter(call=OuterRef("pk"), beneficiarytype__in=value)))
+
+    def filter_foreign(self, queryset, name, value):
+        if value == FOREIGN_EXCLUDED:
+            return queryset.filter(country="FR")
+        if value == FOREIGN_ONLY:
+            return queryset.exclude(country="FR")
+        return queryset
 
     def filter_region(self, queryset, name, value):
         if not value:
@@ -261,6 +283,14 @@ def _count_linked(through, field, calls, distinct=False):
     return {row[field]: row["n"] for row in rows}
 
 
+def _count_beneficiaries(calls):
+    """Per beneficiary: the calls naming it plus those naming none (see `filter_beneficiary`)."""
+    through = Call.beneficiaries.through
+    naming = _count_linked(through, "beneficiarytype", calls)
+    naming_none = calls.filter(~Exists(through.objects.filter(call=OuterRef("pk")))).count()
+    return {code: naming.get(code, 0) + naming_none for code in Beneficiary.values}
+
+
 def _count_regions(calls):
     """Per region: the calls an applicant located there could apply to (see `filter_region`)."""
     calls = calls.for_applicants_in_france()
@@ -274,7 +304,7 @@ FACETS = {
     "call_type": lambda calls: _count_by(calls, "call_type"),
     "funder": lambda calls: _count_linked(CallFunder, "funder__slug", calls),
     "funder_kind": lambda calls: _count_linked(CallFunder, "funder__kind", calls, distinct=True),
-    "beneficiary": lambda calls: _count_linked(Call.beneficiaries.through, "beneficiarytype", calls),
+    "beneficiary": _count_beneficiaries,
     "theme": lambda calls: _count_linked(Call.themes.through, "theme__slug", calls),
     "aid_form": lambda calls: _count_linked(Call.aid_forms.through, "aidformtype", calls),
     "region": _count_regions,

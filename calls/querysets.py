@@ -32,25 +32,43 @@ def _unrestricted_by_region() -> Q:
     return ~Q(scope=Scope.REGIONAL) | ~Exists(_call_regions())
 
 
+def _dated_rounds():
+    """Rounds that give a date: a round named without any date says nothing of the status."""
+    return _rounds().filter(Q(opens_on__isnull=False) | Q(closes_on__isnull=False))
+
+
+def _rolling_window_running(on) -> Q:
+    """A rolling call whose own window holds `on`: opened (or no opening date), not closed."""
+    return Q(is_rolling=True) & ~Q(opens_on__gt=on) & (Q(closes_on__isnull=True) | Q(closes_on__gte=on))
+
+
+def _dates_unknown() -> Q:
+    """Neither an opening nor a closing date and not rolling (rounds with dates checked apart)."""
+    return Q(opens_on__isnull=True, closes_on__isnull=True, is_rolling=False)
+
+
 def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
-    """The rules of `CallQuerySet.with_status()` as one condition per status.
+    """The rules of `CallQuerySet.with_status()` (and `Call.status_on()`) as one condition per status.
 
     Filtering and counting with these conditions on plain columns lets the database use its
     indexes and hash the rounds once, instead of computing a status for every row first.
     """
     on = on or today()
     rounds = _rounds()
-    has_rounds = Exists(rounds)
+    has_rounds = Exists(_dated_rounds())
     open_round = Exists(rounds.filter(Q(opens_on__isnull=True) | Q(opens_on__lte=on), closes_on__gte=on))
     future_round = Exists(rounds.filter(opens_on__gt=on))
     not_opened_yet = Q(opens_on__gt=on)
-    running = Q(closes_on__gte=on) | Q(is_rolling=True, closes_on__isnull=True)
-    is_open = open_round | (~has_rounds & ~not_opened_yet & running)
-    is_upcoming = (~open_round & future_round) | (~has_rounds & not_opened_yet)
+    is_open = (
+        open_round | _rolling_window_running(on) | (~has_rounds & ~not_opened_yet & Q(closes_on__gte=on))
+    )
+    is_upcoming = ~is_open & (future_round | not_opened_yet)
+    is_unknown = ~has_rounds & _dates_unknown()
     return {
         Status.OPEN: is_open,
         Status.UPCOMING: is_upcoming,
-        Status.CLOSED: ~is_open & ~is_upcoming,
+        Status.CLOSED: ~is_open & ~is_upcoming & ~is_unknown,
+        Status.DATES_UNKNOWN: is_unknown,
     }
 
 
@@ -60,13 +78,15 @@ def status_condition(statuses, on=None) -> Q:
     conditions = status_conditions(on)
     if statuses >= {Status.OPEN, Status.UPCOMING} and Status.CLOSED not in statuses:
         # The search's default, in one pass: anything still to close or to open.
-        rounds = _rounds()
         on = on or today()
-        still_ahead = Q(opens_on__gt=on) | Q(closes_on__gte=on) | Q(is_rolling=True, closes_on__isnull=True)
-        return (
-            Exists(rounds.filter(closes_on__gte=on)) | Exists(rounds.filter(opens_on__gt=on))
-            | (~Exists(rounds) & still_ahead)
+        still_ahead = (
+            Exists(_rounds().filter(Q(closes_on__gte=on) | Q(opens_on__gt=on)))
+            | Q(opens_on__gt=on) | _rolling_window_running(on)
+            | (~Exists(_dated_rounds()) & Q(closes_on__gte=on))
         )
+        if Status.DATES_UNKNOWN in statuses:
+            return still_ahead | conditions[Status.DATES_UNKNOWN]
+        return still_ahead
     return functools.reduce(operator.or_, (conditions[status] for status in sorted(statuses)))
 
 
@@ -82,13 +102,16 @@ class CallQuerySet(models.QuerySet):
     def with_status(self, on: datetime.date | None = None):
         """Annotate `current_status` and `next_deadline`, derived from the dates on `on` (today).
 
-        The rules, in order:
-        - a call with rounds is open while any round is open (opened, and closing on or
-          after `on`), upcoming while a round is still to open, closed otherwise;
-        - a rolling (open-ended) call is open between its opening and closing dates,
-          either of which may be unknown;
-        - any other call is open from its opening date (or an unknown one) until its
-          closing date; it is only said open when that closing date is known and not past.
+        The rules, in order (`Call.status_on()` is the same in Python, `status_conditions()` as
+        filter conditions; a test checks the three agree):
+        - open while a round is open (opened, or no opening date, and closing on or after `on`),
+          or while a rolling call's own window holds `on` (rounds or not);
+        - upcoming while a round, or the call itself, is still to open;
+        - a call with rounds that give dates is closed otherwise;
+        - without such rounds, open until its closing date when that date is known and not past;
+        - "dates not given by the sources" when it is not rolling and has neither an opening nor
+          a closing date (nor dated rounds): we cannot say it is closed;
+        - closed otherwise (e.g. an opening date passed and no known deadline).
         `next_deadline` is the nearest round closing date from `on`, else the call's closing
         date if not past.
         """
@@ -103,19 +126,16 @@ class CallQuerySet(models.QuerySet):
         next_round_deadline = (
             rounds.filter(closes_on__gte=on).order_by("closes_on").values("closes_on")[:1]
         )
-        not_opened_yet = Q(opens_on__gt=on)
+        dated_rounds = rounds.filter(Q(opens_on__isnull=False) | Q(closes_on__isnull=False))
         return self.annotate(
-            has_rounds=Exists(rounds),
             current_status=Case(
                 When(Exists(open_round), then=Value(Status.OPEN)),
+                When(_rolling_window_running(on), then=Value(Status.OPEN)),
                 When(Exists(future_round), then=Value(Status.UPCOMING)),
-                When(has_rounds=True, then=Value(Status.CLOSED)),
-                When(not_opened_yet, then=Value(Status.UPCOMING)),
-                When(
-                    Q(is_rolling=True) & (Q(closes_on__isnull=True) | Q(closes_on__gte=on)),
-                    then=Value(Status.OPEN),
-                ),
+                When(opens_on__gt=on, then=Value(Status.UPCOMING)),
+                When(Exists(dated_rounds), then=Value(Status.CLOSED)),
                 When(closes_on__gte=on, then=Value(Status.OPEN)),
+                When(_dates_unknown(), then=Value(Status.DATES_UNKNOWN)),
                 default=Value(Status.CLOSED),
                 output_field=models.CharField(),
             ),
@@ -141,6 +161,27 @@ class CallQuerySet(models.QuerySet):
     def closed(self, on=None):
         """Calls whose (last) deadline has passed, or whose dates say nothing of an opening."""
         return self.with_statuses([Status.CLOSED], on)
+
+    def dates_unknown(self, on=None):
+        """Calls whose sources give no dates: neither open, upcoming nor closed as far as we know."""
+        return self.with_statuses([Status.DATES_UNKNOWN], on)
+
+    def published_between(self, start: datetime.datetime, end: datetime.datetime):
+        """Calls first published after the instant `start` and no later than `end`: newly published ones."""
+        return self.filter(published_at__gt=start, published_at__lte=end)
+
+    def opened_between(self, start: datetime.date, on: datetime.date | None = None):
+        """Calls open on `on` (today) that were not open on `start`: they opened in between.
+
+        "Open" is the rule of `with_status()` (as `status_conditions`), read on both days.
+        """
+        on = on or today()
+        return self.filter(status_conditions(on)[Status.OPEN]).exclude(status_conditions(start)[Status.OPEN])
+
+    def next_deadline_within(self, days: int, on: datetime.date | None = None):
+        """Calls whose next deadline (see `with_status()`) falls within `days` days of `on` (today), both included."""
+        on = on or today()
+        return self.with_status(on).filter(next_deadline__lte=on + datetime.timedelta(days=days))
 
     def for_applicants_in_france(self):
         """Leave out foreign schemes (kept as references): national or regional for another country."""

@@ -486,7 +486,7 @@ def test_vocabularies_have_french_and_english_labels(api):
                          "scopes", "publication_states"}
     assert {term["code"] for term in body["regions"]} == set(REGIONS)
     assert {"code": "11", "label_fr": "Île-de-France", "label_en": "Île-de-France"} in body["regions"]
-    assert [term["code"] for term in body["statuses"]] == ["upcoming", "open", "closed"]
+    assert [term["code"] for term in body["statuses"]] == ["upcoming", "open", "closed", "dates_unknown"]
     sme = next(term for term in body["beneficiary_types"] if term["code"] == "sme")
     with translation.override("fr"):
         assert sme["label_fr"] == str(Beneficiary.SME.label)

@@ -33,7 +33,11 @@ def status_both_ways(call, on=TODAY):
     matching = {s for s in Status.values if Call.objects.filter(status_condition([s], on), pk=call.pk).exists()}
     assert matching == {annotated}
     default = Call.objects.filter(status_condition([Status.OPEN, Status.UPCOMING], on), pk=call.pk).exists()
-    assert default == (annotated != Status.CLOSED)
+    assert default == (annotated in (Status.OPEN, Status.UPCOMING))
+    with_unknown = [Status.OPEN, Status.UPCOMING, Status.DATES_UNKNOWN]
+    assert Call.objects.filter(status_condition(with_unknown, on), pk=call.pk).exists() == (
+        annotated != Status.CLOSED
+    )
     return annotated
 
 
@@ -49,11 +53,32 @@ def status_both_ways(call, on=TODAY):
         (TODAY + DAY, None, True, Status.UPCOMING),  # rolling scheme not open yet
         (None, TODAY - DAY, True, Status.CLOSED),  # rolling scheme that ended
         (TODAY - 30 * DAY, None, False, Status.CLOSED),  # no known deadline: not said open
-        (None, None, False, Status.CLOSED),
+        (None, None, False, Status.DATES_UNKNOWN),  # the sources give no dates: not "closed"
     ],
 )
 def test_status_is_derived_from_dates_at_the_boundaries(opens_on, closes_on, is_rolling, expected):
     call = CallFactory(opens_on=opens_on, closes_on=closes_on, is_rolling=is_rolling)
+    assert status_both_ways(call) == expected
+
+
+@pytest.mark.parametrize(
+    ("call_fields", "rounds", "expected"),
+    [
+        # Rounds named without any date say nothing: the dates are still unknown.
+        ({}, [(None, None)], Status.DATES_UNKNOWN),
+        # A round with a date decides, even when the call itself has none.
+        ({}, [(TODAY - 30 * DAY, TODAY - DAY)], Status.CLOSED),
+        ({}, [(None, TODAY)], Status.OPEN),
+        # A rolling call whose rounds are past is still open by its own window, not "past".
+        ({"is_rolling": True}, [(TODAY - 60 * DAY, TODAY - 30 * DAY)], Status.OPEN),
+        ({"is_rolling": True, "closes_on": TODAY - DAY}, [(TODAY - 60 * DAY, TODAY - 30 * DAY)], Status.CLOSED),
+        ({"is_rolling": True, "opens_on": TODAY + DAY}, [(TODAY - 60 * DAY, TODAY - 30 * DAY)], Status.UPCOMING),
+    ],
+)
+def test_status_with_rounds_at_the_boundaries(call_fields, rounds, expected):
+    call = CallFactory(**{"opens_on": None, "closes_on": None, **call_fields})
+    for opens_on, closes_on in rounds:
+        RoundFactory(call=call, opens_on=opens_on, closes_on=closes_on)
     assert status_both_ways(call) == expected
 
 

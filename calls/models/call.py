@@ -153,19 +153,23 @@ class Call(DatedWindow):
         return self.status_on(today())
 
     def status_on(self, on: datetime.date) -> str:
-        rounds = list(self.rounds.all())
-        if rounds:
-            if any((r.opens_on is None or r.opens_on <= on) and r.closes_on and r.closes_on >= on for r in rounds):
-                return Status.OPEN
-            if any(r.opens_on and r.opens_on > on for r in rounds):
-                return Status.UPCOMING
-            return Status.CLOSED
-        if self.opens_on and self.opens_on > on:
-            return Status.UPCOMING
-        if self.is_rolling and (self.closes_on is None or self.closes_on >= on):
+        """The call's status on `on`: the rules of `CallQuerySet.with_status()`, in Python."""
+        rounds = [r for r in self.rounds.all() if r.opens_on or r.closes_on]
+        if any((r.opens_on is None or r.opens_on <= on) and r.closes_on and r.closes_on >= on for r in rounds):
             return Status.OPEN
+        if (
+            self.is_rolling and not (self.opens_on and self.opens_on > on)
+            and (self.closes_on is None or self.closes_on >= on)
+        ):
+            return Status.OPEN
+        if any(r.opens_on and r.opens_on > on for r in rounds) or (self.opens_on and self.opens_on > on):
+            return Status.UPCOMING
+        if rounds:
+            return Status.CLOSED
         if self.closes_on and self.closes_on >= on:
             return Status.OPEN
+        if self.opens_on is None and self.closes_on is None and not self.is_rolling:
+            return Status.DATES_UNKNOWN
         return Status.CLOSED
 
     def mark_published(self, when=None):
