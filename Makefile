@@ -39,10 +39,13 @@ lint: setup
 SERVE_ENV = DJANGO_SETTINGS_MODULE=registry.settings.production SECRET_KEY="$$(cat .local-secret)" \
 	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false
 
+# The secret is readable by its owner only (made under umask 077, then chmod 600 to be sure).
 .local-secret:
-	$(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > $@
+	umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > $@
+	chmod 600 $@
 
 serve: setup .local-secret
+	@chmod 600 .local-secret
 	$(SERVE_ENV) $(PY) manage.py migrate --noinput
 	$(SERVE_ENV) $(PY) manage.py load_registry
 	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0

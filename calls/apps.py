@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +14,14 @@ def register_sqlite_functions(sender, connection, **kwargs):
         )
 
 
+def create_cache_table(sender, using="default", **kwargs):
+    """The shared cache's table (throttle counters, login lock-outs), when the cache is the
+    database's: created by every `migrate`, so a fresh clone's `make run` has it (idempotent)."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
+
+
 class CallsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "calls"
@@ -20,3 +29,4 @@ class CallsConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(register_sqlite_functions, dispatch_uid="calls-sqlite-unaccent")
+        post_migrate.connect(create_cache_table, sender=self, dispatch_uid="calls-create-cache-table")

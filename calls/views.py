@@ -1,12 +1,14 @@
 """Public pages of the registry: thin views over the model's querysets and the one FilterSet."""
 from django.http import HttpResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
 from .calendar import calendar_of_deadlines
 from .choices import Status
-from .exports import stream_csv
+from .exports import csv_download
 from .filters import CallFilterSet
 from .models import Call, Funder, Programme
 
@@ -39,6 +41,7 @@ class CallFilterMixin:
         return Call.objects.published().for_listing()
 
 
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
 class CallSearchView(CallFilterMixin, FilterView):
     template_name = "calls/call_search.html"
     paginate_by = 20
@@ -99,12 +102,14 @@ def current_search(request, queryset=None):
     return filterset
 
 
+@throttle_view(ExportRateThrottle)
 def export_csv(request):
     """The current search as a CSV file (every result, not one page)."""
     filterset = current_search(request)
-    return stream_csv(filterset.qs, filename="appels-bioproduction.csv", build_url=request.build_absolute_uri)
+    return csv_download(filterset.qs, filename="appels-bioproduction.csv", build_url=request.build_absolute_uri)
 
 
+@throttle_view(ExportRateThrottle)
 def export_ics(request):
     """The deadlines of the current search as an iCalendar file a calendar can subscribe to."""
     filterset = current_search(request, queryset=Call.objects.published().for_listing().prefetch_related("rounds"))

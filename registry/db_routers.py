@@ -16,6 +16,8 @@ def use_primary():
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
+        if model is not None and model._meta.app_label == "django_cache":
+            return "default"  # the shared cache's counters: never a replica's stale copy
         return "default" if use_primary() else "replica"
 
     def db_for_write(self, model, **hints):

@@ -65,15 +65,79 @@ def test_a_lost_database_gives_a_503_page_and_a_503_json_not_a_traceback():
     assert middleware.process_exception(RequestFactory().get("/"), ValueError("bug")) is None
 
 
-@pytest.mark.django_db
-def test_admin_login_is_throttled_after_repeated_failures(client, settings):
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+
+
+def login(client, username, password, address="10.0.0.1", **headers):
+    return client.post("/en/admin/login/", {"username": username, "password": password},
+                       REMOTE_ADDR=address, **headers)
+
+
+@pytest.fixture
+def lockout(settings):
     settings.LOGIN_FAILURE_LIMIT = 3
-    cache.clear()
+    settings.LOGIN_FAILURE_WINDOW = 600
+    return settings
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_lock_that_account_from_that_address_with_retry_after(client, lockout):
+    from tests.factories import CuratorFactory
+
+    CuratorFactory(username="camille")
+    for _attempt in range(2):
+        assert login(client, "camille", "wrong").status_code == 200
+    assert login(client, "camille", "wrong").status_code == 429  # the third failure locks out
+    blocked = login(client, "camille", PASSWORD)  # even the right password, while locked out
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) == 600
+    # A forged X-Forwarded-For does not make a new address (no proxy is trusted by default).
+    assert login(client, "camille", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 429
+
+
+@pytest.mark.django_db
+def test_one_visitor_cannot_lock_every_curator_out(client, lockout):
+    from django.test import Client
+
+    from tests.factories import CuratorFactory
+
+    CuratorFactory(username="camille")
+    CuratorFactory(username="dominique")
+    for username in ("camille", "dominique"):
+        for _attempt in range(4):
+            login(client, username, "guess", address="198.51.100.66")
+    assert login(client, "camille", PASSWORD, address="198.51.100.66").status_code == 429
+    # The curators, from their own addresses, still sign in.
+    for username, address in (("camille", "10.0.0.1"), ("dominique", "10.0.0.2")):
+        response = login(Client(), username, PASSWORD, address=address)
+        assert response.status_code == 302, username
+
+
+@pytest.mark.django_db
+def test_a_curator_gets_in_with_the_right_password_once_the_lockout_expires(client, lockout, monkeypatch):
+    import time
+
+    from tests.factories import CuratorFactory
+
+    CuratorFactory(username="camille")
     for _attempt in range(3):
-        assert client.post("/en/admin/login/", {"username": "x", "password": "wrong"}).status_code == 200
-    blocked = client.post("/en/admin/login/", {"username": "x", "password": "wrong"})
-    assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
-    cache.clear()
+        login(client, "camille", "wrong")
+    assert login(client, "camille", PASSWORD).status_code == 429
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 601)  # the window has passed
+    response = login(client, "camille", PASSWORD)
+    assert response.status_code == 302 and client.session.get("_auth_user_id")  # signed in
+
+
+@pytest.mark.django_db
+def test_login_lockouts_are_kept_in_the_shared_cache(client, lockout):
+    from tests.factories import CuratorFactory
+
+    CuratorFactory(username="camille")
+    for _attempt in range(3):
+        login(client, "camille", "wrong")
+    assert login(client, "camille", PASSWORD).status_code == 429
+    cache.clear()  # what every worker and server reads: cleared, the lock-out is gone
+    assert login(client, "camille", PASSWORD).status_code == 302
 
 
 @pytest.mark.django_db
@@ -119,8 +183,24 @@ def redis_reachable():
         return False
 
 
-def test_the_cache_is_local_memory_without_redis_url():
-    assert cache_settings({})["default"]["BACKEND"].endswith("LocMemCache")
+def test_the_cache_is_the_database_without_redis_url():
+    """Never a per-worker memory cache: every worker must count the same throttles and lock-outs."""
+    assert cache_settings({})["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+
+
+@pytest.mark.django_db
+def test_migrate_creates_the_database_cache_table_and_workers_share_its_counts(settings):
+    from django.core.cache.backends.db import DatabaseCache
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                                   "LOCATION": "registry_cache_check"}}
+    call_command("migrate", verbosity=0)
+    assert "registry_cache_check" in connection.introspection.table_names()
+    worker_1, worker_2 = (DatabaseCache("registry_cache_check", {}) for _ in range(2))
+    worker_1.set("throttle_anon_10.0.0.1", [1.0, 2.0], 60)
+    assert worker_2.get("throttle_anon_10.0.0.1") == [1.0, 2.0]
 
 
 @pytest.mark.skipif(not redis_reachable(), reason="no Redis at 127.0.0.1:6379 on this machine")
@@ -134,3 +214,80 @@ def test_the_cache_uses_redis_when_redis_url_is_set():
     assert redis_cache.get("facet") == {"open": 3}
     redis_cache.delete("facet")
 
+
+
+# -- Throttling of the site's heavy pages and exports, per client like the API -----------------
+
+
+@pytest.fixture
+def page_rates(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                   "pages": "3/minute", "exports": "2/minute"},
+    }
+    cache.clear()
+    return settings
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/calendrier/", "/en/"])
+def test_the_search_and_the_timeline_are_throttled_per_client_with_retry_after(client, page_rates, path):
+    for _request in range(3):
+        assert client.get(path, REMOTE_ADDR="10.0.0.1").status_code == 200
+    throttled = client.get(path, REMOTE_ADDR="10.0.0.1")
+    assert throttled.status_code == 429 and 0 < int(throttled["Retry-After"]) <= 60
+    assert "Too many requests" in throttled.content.decode()
+    # A forged X-Forwarded-For is not a new client; another address is.
+    assert client.get(path, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+    assert client.get(path, REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+@pytest.mark.django_db
+def test_exports_are_throttled_per_client_across_the_site_and_the_api(client, page_rates):
+    assert client.get("/export/appels.csv", REMOTE_ADDR="10.0.0.1").status_code == 200
+    assert client.get("/export/echeances.ics", REMOTE_ADDR="10.0.0.1").status_code == 200
+    for path in ("/export/appels.csv", "/export/echeances.ics"):
+        throttled = client.get(path, REMOTE_ADDR="10.0.0.1")
+        assert throttled.status_code == 429 and int(throttled["Retry-After"]) > 0, path
+    api = client.get("/api/v1/exports/calls.json", REMOTE_ADDR="10.0.0.1")
+    assert api.status_code == 429 and int(api["Retry-After"]) > 0
+    assert api["Content-Type"].startswith("application/json")
+    assert client.get("/api/v1/exports/calls.csv", REMOTE_ADDR="10.0.0.3").status_code == 200
+
+
+@pytest.mark.django_db
+def test_throttle_counters_live_in_the_shared_cache(client, page_rates):
+    for _request in range(3):
+        client.get("/", REMOTE_ADDR="10.0.0.1")
+    assert client.get("/", REMOTE_ADDR="10.0.0.1").status_code == 429
+    cache.clear()  # the counters are the cache's, not a worker's memory
+    assert client.get("/", REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+# -- Logs ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_403_is_logged_without_a_traceback(client, caplog):
+    from tests.factories import CuratorFactory
+
+    client.force_login(CuratorFactory(username="camille"))
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get("/en/admin/auth/user/").status_code == 403
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert records and all(r.exc_info is None for r in records)
+    assert "Traceback" not in caplog.text
+
+
+def test_the_local_secret_is_readable_by_its_owner_only(tmp_path):
+    import shutil
+    import stat
+
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    result = subprocess.run(["make", "-s", ".local-secret", f"PY={sys.executable}"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    secret = tmp_path / ".local-secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert len(secret.read_text().strip()) >= 50

@@ -1,4 +1,8 @@
-"""Full export of the published registry, as JSON and as CSV, streamed chunk by chunk.
+"""Full export of the published registry, as JSON and as CSV.
+
+Each file is built whole in a temporary file (read in chunks: memory stays flat), then served
+with its length: a client gets either the complete file or an error, never a 200 whose body
+stops half way (see `calls.exports`).
 
 Open data under the Licence Ouverte / Open Licence 2.0 (Etalab): stated in a `Link` header
 (rel="license") and an `X-License` header on both, and in the JSON body.
@@ -6,11 +10,11 @@ Open data under the Licence Ouverte / Open Licence 2.0 (Etalab): stated in a `Li
 import json
 
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.http import FileResponse
 from django.utils import timezone, translation
 from rest_framework.renderers import BaseRenderer
 
-from calls.exports import CHUNK_SIZE, stream_csv
+from calls.exports import CHUNK_SIZE, built_file, file_response, write_csv
 
 from .serializers import CallSerializer
 
@@ -40,34 +44,32 @@ def licence_headers(response):
     return response
 
 
-def _in_default_language(chunks):
-    """Public page URLs in the default language, whatever the request's (the body streams later)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        yield from chunks
+def write_json(calls, text_file, *, request):
+    """`{"licence": …, "generated_at": …, "calls": [<call>, …]}`, each call as in the API.
 
-
-def stream_json(calls, *, request) -> StreamingHttpResponse:
-    """`{"licence": …, "generated_at": …, "calls": [<call>, …]}`, each call as in the API."""
+    Public page URLs are in the default language, whatever the request's.
+    """
     serializer = CallSerializer(context={"request": request})
-
-    def chunks():
-        head = {"licence": LICENCE, "generated_at": timezone.now().isoformat()}
-        yield json.dumps(head, ensure_ascii=False)[:-1] + ', "calls": ['
+    head = {"licence": LICENCE, "generated_at": timezone.now().isoformat()}
+    with translation.override(settings.LANGUAGE_CODE):
+        text_file.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "calls": [')
         separator = ""
         for call in calls.iterator(chunk_size=CHUNK_SIZE):
-            yield separator + json.dumps(serializer.to_representation(call), ensure_ascii=False)
+            text_file.write(separator + json.dumps(serializer.to_representation(call), ensure_ascii=False))
             separator = ","
-        yield "]}"
+        text_file.write("]}")
 
-    response = StreamingHttpResponse(
-        _in_default_language(chunks()), content_type="application/json; charset=utf-8"
-    )
-    response["Content-Disposition"] = 'attachment; filename="calls.json"'
+
+def json_download(calls, *, request) -> FileResponse:
+    """The JSON export of `calls` (a `calls_for_api()` queryset), built whole, then served."""
+    file = built_file(lambda text_file: write_json(calls, text_file, request=request))
+    response = file_response(file, filename="calls.json", content_type="application/json; charset=utf-8")
     return licence_headers(response)
 
 
-def stream_calls_csv(calls, *, request) -> StreamingHttpResponse:
+def csv_download(calls, *, request) -> FileResponse:
     """The shared CSV export (`calls.exports`), with the licence stated."""
-    response = stream_csv(calls, filename="calls.csv", build_url=request.build_absolute_uri)
-    response.streaming_content = _in_default_language(response.streaming_content)
+    with translation.override(settings.LANGUAGE_CODE):
+        file = built_file(lambda text_file: write_csv(calls, text_file, build_url=request.build_absolute_uri))
+    response = file_response(file, filename="calls.csv", content_type="text/csv; charset=utf-8")
     return licence_headers(response)

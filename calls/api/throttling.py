@@ -2,10 +2,25 @@
 
 DRF's own throttles read `DEFAULT_THROTTLE_RATES` once, at import; these read it on each
 request. Anonymous clients are counted per client address (`NUM_PROXIES` says how many
-proxies' `X-Forwarded-For` entries to trust), partners per token owner.
+proxies' `X-Forwarded-For` entries to trust: with 0, the default, a forged header changes
+nothing), partners per token owner. Counters live in the default cache, shared by every worker
+(Redis, or the database cache).
+
+The same throttles guard the site's heavy pages (`throttle_view`): the HTML search and the
+timeline (rate `pages`) and every export (rate `exports`), per client like the API.
 """
+import functools
+
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, SimpleRateThrottle, UserRateThrottle
+
+
+def client_address(request) -> str:
+    """The client's address as the throttles see it: REMOTE_ADDR, or the `X-Forwarded-For`
+    entry set by the last of `NUM_PROXIES` trusted proxies (for django-axes too)."""
+    return BaseThrottle().get_ident(request)
 
 
 class _LiveRateMixin:
@@ -33,3 +48,49 @@ class PartnerRateThrottle(_LiveRateMixin, UserRateThrottle):
         if not (request.user and request.user.is_authenticated):
             return None
         return super().get_cache_key(request, view)
+
+
+class ClientRateThrottle(_LiveRateMixin, SimpleRateThrottle):
+    """Every client, signed in or not: per user when signed in, else per address."""
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        ident = f"user-{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PageRateThrottle(ClientRateThrottle):
+    """The HTML search and the timeline: rate `pages`."""
+
+    scope = "pages"
+
+
+class ExportRateThrottle(ClientRateThrottle):
+    """Exports (search CSV and iCal, the API's full exports): rate `exports`."""
+
+    scope = "exports"
+
+
+def too_many_requests(wait) -> HttpResponse:
+    """The site's 429 page, with Retry-After in seconds."""
+    seconds = max(1, int(wait or 1))
+    response = HttpResponse(render_to_string("429.html", {"seconds": seconds}), status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def throttle_view(throttle_class):
+    """Decorate a Django view function with a throttle of this module (a class-based view's
+    `dispatch` with `method_decorator`): over the rate, the 429 page."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(request, *args, **kwargs):
+            throttle = throttle_class()
+            if not throttle.allow_request(request, None):
+                return too_many_requests(throttle.wait())
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate

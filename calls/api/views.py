@@ -25,6 +25,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from calls.filters import CallFilterSet
@@ -46,6 +47,7 @@ from .serializers import (
     vocabularies,
 )
 from .submissions import submit_call
+from .throttling import ExportRateThrottle
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 
@@ -299,9 +301,11 @@ class VocabulariesView(APIView):
 
 
 class ExportJSONView(APIView):
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ExportRateThrottle]
     @extend_schema(
-        summary="Full export of the published registry (JSON, streamed)",
-        description=f"Every published call, in the API's representation, streamed. Open data: {exports.LICENCE['name']}"
+        summary="Full export of the published registry (JSON)",
+        description=f"Every published call, in the API's representation, built whole before it is sent (a complete "
+                    f"file with its `Content-Length`, or an error). Open data: {exports.LICENCE['name']}"
                     f" ({exports.LICENCE['url']}), also stated in the `Link` header.",
         responses={
             200: inline_serializer("CallsExport", {
@@ -316,14 +320,15 @@ class ExportJSONView(APIView):
         },
     )
     def get(self, request):
-        return exports.stream_json(queries.published_calls().order_by("slug"), request=request)
+        return exports.json_download(queries.published_calls().order_by("slug"), request=request)
 
 
 class ExportCSVView(APIView):
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ExportRateThrottle]
     renderer_classes = [exports.CSVRenderer, JSONRenderer]
 
     @extend_schema(
-        summary="Full export of the published registry (CSV, streamed)",
+        summary="Full export of the published registry (CSV)",
         description=f"Every published call, one row each; lists are `|`-separated codes. Open data: "
                     f"{exports.LICENCE['name']} ({exports.LICENCE['url']}).",
         responses={
@@ -333,4 +338,4 @@ class ExportCSVView(APIView):
         },
     )
     def get(self, request):
-        return exports.stream_calls_csv(queries.published_listing().order_by("slug"), request=request)
+        return exports.csv_download(queries.published_listing().order_by("slug"), request=request)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "axes",
     "calls",
 ]
 
@@ -63,7 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "registry.login_throttle.AdminLoginThrottleMiddleware",
+    # Last, as django-axes requires: locks out repeated failed admin logins (see AXES_* below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -109,14 +111,22 @@ def _database(url) -> dict:
 
 
 def cache_settings(environ) -> dict:
-    """Redis when REDIS_URL is set (shared by every app server: throttling, facet counts)."""
+    """A cache shared by every worker and app server (throttle counters, login lock-outs, facet
+    counts): Redis when REDIS_URL is set, else a table of the database (created by `migrate`).
+
+    Never a per-process memory cache: with several workers, each would count apart, and a
+    client would get workers × the rate, a password guesser workers × the attempts.
+    """
     if environ.get("REDIS_URL"):
         return {"default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": environ["REDIS_URL"],
             "KEY_PREFIX": "registry",
         }}
-    return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry"}}
+    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+
+
+CACHE_TABLE = "registry_cache"
 
 
 DATABASES = database_settings(os.environ)
@@ -164,6 +174,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_RATE", "60/minute"),
         "partner": env("API_PARTNER_RATE", "1000/minute"),
+        # Per client (address, or signed-in user) on the HTML search and timeline, and on every
+        # export (the search's CSV and iCal, the API's full exports), on top of the API's rates.
+        "pages": env("PAGE_RATE", "120/minute"),
+        "exports": env("EXPORT_RATE", "20/hour"),
     },
     # How many proxies' X-Forwarded-For entries to trust for the client address (0: none, use
     # REMOTE_ADDR, so a client cannot choose its own address to dodge the throttle).
@@ -217,6 +231,30 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# Admin logins: this many failures from one address within the window block it for the window.
+# Admin logins (django-axes): this many failures for one account from one address lock that
+# combination out for the window; the account still opens from elsewhere, and the address can
+# still sign in to other accounts, so nobody can lock every curator out. Counts live in the
+# shared cache; the right password after the window opens the admin again.
 LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW = int(env("LOGIN_FAILURE_WINDOW", str(15 * 60)))
+AUTHENTICATION_BACKENDS = [
+    "registry.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = "registry.lockout.failure_limit"
+AXES_COOLOFF_TIME = "registry.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "calls.api.throttling.client_address"  # X-Forwarded-For only per API_NUM_PROXIES
+AXES_LOCKOUT_CALLABLE = "registry.lockout.locked_out"
+AXES_VERBOSE = False
+
+# A 403 (permission denied) is an answer, not an error: logged without a traceback.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"no_traceback_for_4xx": {"()": "registry.log_filters.NoTracebackFor4xx"}},
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["no_traceback_for_4xx"]}},
+}

@@ -24,8 +24,6 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "")  # noqa: F405
 STATIC_ROOT = env("STATIC_ROOT", str(BASE_DIR / "staticfiles"))  # noqa: F405
 LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    **LOGGING,  # noqa: F405 (the django.request filter: no traceback for a 403)
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},  # noqa: F405
 }

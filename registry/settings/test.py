@@ -7,3 +7,6 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 WHITENOISE_AUTOREFRESH = True  # tests serve static files from the finders, not a collected folder
+# Each test starts with an empty cache (tests/conftest.py): a per-process memory cache, cleared
+# without the database. The shared caches of the other settings are tested in test_security.py.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry-tests"}}
