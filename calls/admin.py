@@ -247,3 +247,6 @@ class ThemeAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 class DocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ["title", "key", "url"]
     search_fields = ["title", "key"]
+
+
+from .alerts import admin as alerts_admin  # noqa: E402,F401  (email alerts: their own module)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import feeds, views
+from .alerts import views as alerts
 
 urlpatterns = [
     path("", views.CallSearchView.as_view(), name="call-search"),
@@ -9,6 +10,14 @@ urlpatterns = [
     path("export/echeances.ics", views.export_ics, name="call-export-ics"),
     path("flux/nouveaux-appels.atom", feeds.NewCallsFeed(), name="call-feed"),
     path("appels/<slug:slug>/", views.CallDetailView.as_view(), name="call-detail"),
+    path("alertes/", alerts.SubscribeView.as_view(), name="alert-subscribe"),
+    path("alertes/rappel/<slug:slug>/", alerts.RemindView.as_view(), name="alert-remind"),
+    path("alertes/envoyee/", alerts.PendingView.as_view(), name="alert-pending"),
+    path("alertes/confirmer/<str:token>/", alerts.ConfirmView.as_view(), name="alert-confirm"),
+    path("alertes/gerer/<str:token>/", alerts.ManageView.as_view(), name="alert-manage"),
+    path("alertes/recherche/", alerts.ChangeSearchView.as_view(), name="alert-change-search"),
+    path("alertes/desabonner/<str:token>/", alerts.UnsubscribeView.as_view(), name="alert-unsubscribe"),
+    path("alertes/oublier/<str:token>/", alerts.ForgetAddressView.as_view(), name="alert-forget"),
     path("financeurs/<slug:slug>/", views.FunderDetailView.as_view(), name="funder-detail"),
     path("programmes/<slug:slug>/", views.ProgrammeDetailView.as_view(), name="programme-detail"),
 ]

@@ -1,10 +1,12 @@
 """The registry's data model: funders, programmes, calls and what hangs off a call."""
+from .alerts import AlertReason, AlertSubscription, Rhythm, SentAlert
 from .base import DatedWindow
 from .call import Call, CallFunder, Ceiling, Laureate, Round, Source
 from .provenance import Provenance
 from .reference import AidFormType, BeneficiaryType, CodedTerm, Document, Funder, Programme, Region, Theme
 
 __all__ = [
+    "AlertReason", "AlertSubscription", "Rhythm", "SentAlert",
     "AidFormType", "BeneficiaryType", "Call", "CallFunder", "Ceiling", "CodedTerm", "DatedWindow", "Document",
     "Funder", "Laureate", "Programme", "Provenance", "Region", "Round", "Source", "Theme",
 ]

@@ -258,3 +258,42 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"django.request": {"filters": ["no_traceback_for_4xx"]}},
 }
+
+
+def email_settings(environ) -> dict:
+    """Mail settings from `EMAIL_URL` (`smtp://user:password@host:587?tls=true`, `smtps://…:465`,
+    `console://`), else from the usual `EMAIL_HOST`, `EMAIL_PORT`, `EMAIL_HOST_USER`,
+    `EMAIL_HOST_PASSWORD`, `EMAIL_USE_TLS`, `EMAIL_USE_SSL` (Django's SMTP backend)."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    url = environ.get("EMAIL_URL", "")
+    if not url:
+        return {
+            "EMAIL_HOST": environ.get("EMAIL_HOST", "localhost"), "EMAIL_PORT": int(environ.get("EMAIL_PORT", "25")),
+            "EMAIL_HOST_USER": environ.get("EMAIL_HOST_USER", ""),
+            "EMAIL_HOST_PASSWORD": environ.get("EMAIL_HOST_PASSWORD", ""),
+            "EMAIL_USE_TLS": environ.get("EMAIL_USE_TLS", "").lower() in {"1", "true", "yes", "on"},
+            "EMAIL_USE_SSL": environ.get("EMAIL_USE_SSL", "").lower() in {"1", "true", "yes", "on"},
+            "EMAIL_TIMEOUT": int(environ.get("EMAIL_TIMEOUT", "30")),
+        }
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"EMAIL_URL: unknown scheme {parts.scheme!r} (smtp, smtps or console)")
+    options = {key: values[-1].lower() for key, values in parse_qs(parts.query).items()}
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""), "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": parts.scheme == "smtp" and options.get("tls") in {"1", "true", "yes", "on"},
+        "EMAIL_TIMEOUT": int(options.get("timeout", "30")),
+    }
+
+
+# Email alerts (calls/alerts/): mail through Django's email framework, links to SITE_URL.
+globals().update(email_settings(os.environ))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Registre bioproduction <alertes@localhost>")
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")

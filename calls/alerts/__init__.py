@@ -1,0 +1,1 @@
+"""Alerts by email without an account: saved searches and deadline reminders (see services)."""

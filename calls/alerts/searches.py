@@ -1,0 +1,62 @@
+"""A saved search: the query string of the public search, read by its one FilterSet."""
+import datetime
+
+from django.http import QueryDict
+from django.utils.formats import date_format
+
+from ..filters import CallFilterSet
+from ..models import Call
+
+# Not part of what a search finds: the page, the sort, and the API's sync parameter.
+NOT_SAVED = {"page", "ordering", "updated_since"}
+MAX_QUERY_LENGTH = 1000
+
+
+def _bound(query: str) -> CallFilterSet:
+    filterset = CallFilterSet(QueryDict(query or ""), queryset=Call.objects.published().for_listing())
+    filterset.is_valid()
+    return filterset
+
+
+def normalize_query(raw: str) -> str:
+    """The query string's valid filters, in a stable order; unknown parameters and invalid values left out.
+
+    The same search typed twice gives the same saved search, so an address follows it once.
+    """
+    data = QueryDict(raw or "")
+    errors = _bound(raw).form.errors
+    kept = QueryDict(mutable=True)
+    for name in sorted(CallFilterSet.base_filters):
+        if name in NOT_SAVED or name in errors:
+            continue
+        values = sorted({value.strip() for value in data.getlist(name) if value.strip()})
+        if values:
+            kept.setlist(name, values)
+    return kept.urlencode()
+
+
+def matching_calls(query: str):
+    """The published calls the saved search finds (the public search's own filters and defaults)."""
+    return _bound(query).qs
+
+
+def describe_search(query: str) -> list[tuple[str, str]]:
+    """The saved search in words, as (filter label, chosen values) pairs, in the active language."""
+    form = _bound(query).form
+    described = []
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if name in NOT_SAVED or value in (None, "") or (hasattr(value, "__len__") and not len(value)):
+            continue
+        values = value if isinstance(value, list | tuple) or hasattr(value, "model") else [value]
+        choices = {}
+        if not hasattr(field, "queryset"):  # a model's choices are its objects: shown as they are
+            choices = {str(key): label for key, label in getattr(field, "choices", [])}
+        texts = []
+        for item in values:
+            if isinstance(item, datetime.date):
+                texts.append(date_format(item, "DATE_FORMAT"))
+            else:
+                texts.append(str(choices.get(str(item), item)))
+        described.append((str(field.label), ", ".join(texts)))
+    return described

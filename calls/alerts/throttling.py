@@ -1,0 +1,30 @@
+"""Rate limits of alert requests, counted in the cache like the admin login throttle's.
+
+The cache is Redis in production, so every app server sees the same counts. Keys hold a hash
+of the email address, never the address itself.
+"""
+import hashlib
+
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+
+def client_address(request) -> str:
+    """The client's address, read as the API's throttles read it (`API_NUM_PROXIES`)."""
+    return BaseThrottle().get_ident(request) or "unknown"
+
+
+def hashed(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def over_limit(key: str, *, limit: int, window: int) -> bool:
+    """Count one more request under `key`: True when more than `limit` came within `window` seconds."""
+    if cache.add(key, 1, window):
+        return limit < 1
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the counter expired between add() and incr()
+        cache.add(key, 1, window)
+        count = 1
+    return count > limit
