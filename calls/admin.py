@@ -171,20 +171,21 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     def funder_names(self, obj):
         return ", ".join(f.acronym or f.name for f in obj.funders.all())
 
+    def has_import_permission(self, request):
+        """Importing creates and changes calls: it needs both permissions."""
+        return super().has_import_permission(request) and request.user.has_perm("calls.add_call")
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+
     def save_model(self, request, obj, form, change):
-        if obj.publication_state == PublicationState.PUBLISHED:
-            obj.mark_published()
-        super().save_model(request, obj, form, change)
+        services.save_call(call=obj, actor=request.user, reason="admin")
 
     def _set_state(self, request, queryset, state, verb):
-        changed = 0
-        for call in queryset:
-            if call.publication_state != state:
-                if state == PublicationState.PUBLISHED:
-                    call.mark_published()
-                call.publication_state = state
-                call.save(update_fields=["publication_state", "published_at", "updated_at"])
-                changed += 1
+        changed = sum(
+            services.set_publication_state(call=call, state=state, actor=request.user, reason="admin")
+            for call in queryset
+        )
         self.message_user(request, ngettext(
             "%(count)d call %(verb)s.", "%(count)d calls %(verb)s.", changed
         ) % {"count": changed, "verb": verb}, messages.SUCCESS)
@@ -200,8 +201,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     @admin.action(description=_("Mark the selected calls verified today"), permissions=["change"])
     def mark_verified_today(self, request, queryset):
         for call in queryset:
-            call.last_verified_on = today()
-            call.save(update_fields=["last_verified_on", "updated_at"])
+            services.mark_verified(call=call, on=today(), actor=request.user)
         self.message_user(request, _("Marked verified today."), messages.SUCCESS)
 
     @admin.action(description=_("Create a new edition (draft) of the selected call"), permissions=["add"])

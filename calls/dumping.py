@@ -38,7 +38,35 @@ def _sources(sources):
     ]
 
 
-def _call(call):
+def document_entry(document):
+    return {"key": document.key, "title": document.title, "url": document.url or None}
+
+
+def theme_entry(theme):
+    return {"slug": theme.slug, "name": theme.name, "name_en": theme.name_en}
+
+
+def funder_entry(funder):
+    return {
+        "slug": funder.slug, "name": funder.name, "acronym": funder.acronym or None, "kind": funder.kind,
+        "region": funder.region_id, "country": funder.country, "website": funder.website or None,
+        "description": funder.description,
+    }
+
+
+def programme_entry(programme):
+    return {
+        "slug": programme.slug, "name": programme.name,
+        "parent": programme.parent.slug if programme.parent_id else None,
+        "funders": sorted(f.slug for f in programme.funders.all()), "budget_eur": programme.budget_eur,
+        "starts_on": partial_date(programme.starts_on, programme.starts_on_precision),
+        "ends_on": partial_date(programme.ends_on, programme.ends_on_precision),
+        "description": programme.description, "curator_note": programme.curator_note,
+        "sources": _sources(programme.sources.all()),
+    }
+
+
+def call_entry(call):
     return {
         "slug": call.slug,
         "title": call.title,
@@ -102,20 +130,9 @@ def dump_registry() -> dict:
     programmes = Programme.objects.order_by("slug").select_related("parent").prefetch_related("funders", sources)
     return {
         "format_version": FORMAT_VERSION,
-        "documents": [{"key": d.key, "title": d.title, "url": d.url or None} for d in Document.objects.order_by("key")],
-        "themes": [{"slug": t.slug, "name": t.name, "name_en": t.name_en} for t in Theme.objects.order_by("slug")],
-        "funders": [
-            {"slug": f.slug, "name": f.name, "acronym": f.acronym or None, "kind": f.kind, "region": f.region_id,
-             "country": f.country, "website": f.website or None, "description": f.description}
-            for f in Funder.objects.order_by("slug")
-        ],
-        "programmes": [
-            {"slug": p.slug, "name": p.name, "parent": p.parent.slug if p.parent_id else None,
-             "funders": sorted(f.slug for f in p.funders.all()), "budget_eur": p.budget_eur,
-             "starts_on": partial_date(p.starts_on, p.starts_on_precision),
-             "ends_on": partial_date(p.ends_on, p.ends_on_precision),
-             "description": p.description, "curator_note": p.curator_note, "sources": _sources(p.sources.all())}
-            for p in programmes
-        ],
-        "calls": [_call(call) for call in calls.iterator(chunk_size=1000)],
+        "documents": [document_entry(d) for d in Document.objects.order_by("key")],
+        "themes": [theme_entry(t) for t in Theme.objects.order_by("slug")],
+        "funders": [funder_entry(f) for f in Funder.objects.order_by("slug")],
+        "programmes": [programme_entry(p) for p in programmes],
+        "calls": [call_entry(call) for call in calls.iterator(chunk_size=1000)],
     }

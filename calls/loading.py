@@ -1,18 +1,37 @@
 """Load the bundled data (every `calls/data/*.yaml`, merged) into the database, by slug.
 
-Loading is an upsert that only writes what differs, so loading the same file twice changes
-nothing: no row, no timestamp, no history entry. See docs/data-format.md for the format.
+Two ways, and neither ever overwrites a curator's work:
+- **seed** (the default, what `make run` and `make serve` do on every start): entries that
+  are not in the database yet are created; nothing that exists is touched.
+- **update** (`load_registry --update`, run on purpose): a changed bundled file is brought
+  into a live registry field by field. A field is written only where its current value is
+  still what the bundled data last wrote (its `Provenance` baseline): a field a curator
+  changed since is skipped and listed, an archived call stays archived, rows a curator added
+  stay. `--dry-run` shows the same report and writes nothing.
+See docs/data-format.md for the format.
 """
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from . import services
+from .choices import PublicationState
 from .dates import parse_partial_date
+from .dumping import (
+    FORMAT_VERSION,
+    call_entry,
+    document_entry,
+    funder_entry,
+    partial_date,
+    programme_entry,
+    theme_entry,
+)
 from .models import (
     AidFormType,
     BeneficiaryType,
@@ -20,12 +39,16 @@ from .models import (
     Document,
     Funder,
     Programme,
+    Provenance,
     Region,
     Theme,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LIST_KEYS = ("documents", "themes", "funders", "programmes", "calls")
+ORIGIN = "bundled-data"
+# Set by a partner or by the registry itself, never by the bundled data: not merged.
+NOT_FROM_THE_DATA = {"published_at", "submitted_by"}
 
 
 def read_data(path=DATA_DIR) -> dict:
@@ -51,11 +74,151 @@ def read_data(path=DATA_DIR) -> dict:
         return yaml.safe_load(handle)
 
 
-class LoadStats(dict):
-    def bump(self, kind, changed):
-        key = f"{kind}_{'written' if changed else 'unchanged'}"
-        self[key] = self.get(key, 0) + 1
+@dataclass
+class LoadReport:
+    """What a load did (or, in a dry run, would do), entry by entry and field by field."""
 
+    created: list = field(default_factory=list)  # (kind, key)
+    updated: list = field(default_factory=list)  # (kind, key, field, old, new)
+    skipped: list = field(default_factory=list)  # (kind, key, field, why, current, bundled)
+    unchanged: int = 0
+    gone: list = field(default_factory=list)  # (kind, key): loaded once, no longer in the data
+
+    def lines(self):
+        for kind, key in self.created:
+            yield f"+ {kind} {key}: created"
+        for kind, key, name, old, new in self.updated:
+            yield f"~ {kind} {key}.{name}: {_short(old)} -> {_short(new)}"
+        for kind, key, name, why, current, new in self.skipped:
+            yield f"! {kind} {key}.{name}: kept {_short(current)} ({why}); bundled data says {_short(new)}"
+        for kind, key in self.gone:
+            yield f"? {kind} {key}: no longer in the bundled data; left as it is"
+
+    def summary(self):
+        return (
+            f"{len(self.created)} created, {len({(k, e) for k, e, *_ in self.updated})} updated "
+            f"({len(self.updated)} fields), {len(self.skipped)} fields skipped for curators to settle, "
+            f"{self.unchanged} unchanged, {len(self.gone)} no longer in the data"
+        )
+
+
+def _short(value, width=70):
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- The bundled format, normalised as `dumping` writes it back from the database -------------
+
+def _date(text, *, end):
+    return partial_date(*parse_partial_date(text, end=end))
+
+
+def _text(value):
+    return value or ""
+
+
+def _sorted_rows(rows):
+    return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
+
+
+def _normal_sources(entry):
+    return [
+        {
+            "document": source.get("document") or None,
+            "title": source.get("title") or None,
+            "url": source.get("url") or None,
+            "locator": _text(source.get("locator")),
+            "accessed_on": _date(source.get("accessed_on"), end=False),
+            "covers": sorted(source.get("covers") or []),
+        }
+        for source in entry.get("sources") or []
+    ]
+
+
+def normalise_document(entry):
+    return {"key": entry["key"], "title": entry["title"], "url": entry.get("url") or None}
+
+
+def normalise_theme(entry):
+    return {"slug": entry["slug"], "name": entry["name"], "name_en": entry["name_en"]}
+
+
+def normalise_funder(entry):
+    return {
+        "slug": entry["slug"], "name": entry["name"], "acronym": entry.get("acronym") or None,
+        "kind": entry["kind"], "region": entry.get("region") or None, "country": entry.get("country") or "FR",
+        "website": entry.get("website") or None, "description": _text(entry.get("description")),
+    }
+
+
+def normalise_programme(entry):
+    return {
+        "slug": entry["slug"], "name": entry["name"], "parent": entry.get("parent") or None,
+        "funders": sorted(entry.get("funders") or []), "budget_eur": entry.get("budget_eur"),
+        "starts_on": _date(entry.get("starts_on"), end=False), "ends_on": _date(entry.get("ends_on"), end=True),
+        "description": _text(entry.get("description")), "curator_note": _text(entry.get("curator_note")),
+        "sources": _normal_sources(entry),
+    }
+
+
+def normalise_call(entry):
+    return {
+        "slug": entry["slug"],
+        "title": entry["title"],
+        "summary": _text(entry.get("summary")),
+        "description": _text(entry.get("description")),
+        "call_type": entry["call_type"],
+        "programme": entry.get("programme") or None,
+        "funders": [{"funder": f["funder"], "role": f.get("role") or "funder"} for f in entry.get("funders") or []],
+        "opens_on": _date(entry.get("opens_on"), end=False),
+        "closes_on": _date(entry.get("closes_on"), end=True),
+        "is_rolling": bool(entry.get("is_rolling")),
+        "rounds": [
+            {"name": r["name"], "opens_on": _date(r.get("opens_on"), end=False),
+             "closes_on": _date(r.get("closes_on"), end=True), "budget_eur": r.get("budget_eur")}
+            for r in entry.get("rounds") or []
+        ],
+        "total_budget_eur": entry.get("total_budget_eur"),
+        "ceilings": [{"amount_eur": c["amount_eur"], "condition": _text(c.get("condition"))}
+                     for c in entry.get("ceilings") or []],
+        "floor_eur": entry.get("floor_eur"),
+        "funding_rate_min_pct": entry.get("funding_rate_min_pct"),
+        "funding_rate_max_pct": entry.get("funding_rate_max_pct"),
+        "aid_forms": sorted(entry.get("aid_forms") or []),
+        "duration_min_months": entry.get("duration_min_months"),
+        "duration_max_months": entry.get("duration_max_months"),
+        "beneficiaries": sorted(entry.get("beneficiaries") or []),
+        "scope": entry.get("scope") or "national",
+        "country": entry.get("country") or "FR",
+        "regions": sorted(str(code) for code in entry.get("regions") or []),
+        "consortium_required": entry.get("consortium_required"),
+        "trl_min": entry.get("trl_min"),
+        "trl_max": entry.get("trl_max"),
+        "themes": sorted(entry.get("themes") or []),
+        "eligibility": _text(entry.get("eligibility")),
+        "eligible_expenses": _text(entry.get("eligible_expenses")),
+        "apply_url": _text(entry.get("apply_url")),
+        "previous_edition": entry.get("previous_edition") or None,
+        "laureates": [
+            {"organisation": lau["organisation"], "project": _text(lau.get("project")),
+             "amount_eur": lau.get("amount_eur"), "region": lau.get("region") or None, "year": lau.get("year")}
+            for lau in entry.get("laureates") or []
+        ],
+        "publication_state": entry.get("publication_state") or PublicationState.PUBLISHED,
+        "last_verified_on": _date(entry.get("last_verified_on"), end=False),
+        "curator_note": _text(entry.get("curator_note")),
+        "sources": _normal_sources(entry),
+    }
+
+
+def _comparable(value):
+    """Rows of related entries compare as sets: their order in a file or a query is not a change."""
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return _sorted_rows(value)
+    return value
+
+
+# --- Writing one entry (through the services for calls) --------------------------------------
 
 def _upsert(model, lookup: dict, values: dict):
     """Create or update one row, saving (after full_clean) only when a value differs."""
@@ -64,10 +227,11 @@ def _upsert(model, lookup: dict, values: dict):
         instance = model(**lookup)
         changed = True
     else:
-        changed = any(getattr(instance, field) != value for field, value in values.items())
+        changed = any(getattr(instance, name) != value for name, value in values.items())
     if changed:
-        for field, value in values.items():
-            setattr(instance, field, value)
+        for name, value in values.items():
+            setattr(instance, name, value)
+        instance._change_reason = "bundled data"
         instance.full_clean()
         instance.save()
     return instance, changed
@@ -118,92 +282,61 @@ def _source_rows(entry, documents):
 SOURCE_FIELDS = ["document", "title", "url", "locator", "accessed_on", "covers"]
 
 
-@transaction.atomic
-def load_registry(*, data: dict) -> LoadStats:
-    """Upsert documents, themes, funders, programmes and calls from `data`, by slug."""
-    from .dumping import FORMAT_VERSION
-
-    if data.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
-        raise ValueError(f"This dump has format {data['format_version']}; this registry reads {FORMAT_VERSION}.")
-    stats = LoadStats()
-    documents = {}
-    for doc in data.get("documents") or []:
-        documents[doc["key"]], changed = _upsert(
-            Document, {"key": doc["key"]}, {"title": doc["title"], "url": doc.get("url") or ""}
-        )
-        stats.bump("documents", changed)
-    for theme in data.get("themes") or []:
-        _obj, changed = _upsert(
-            Theme, {"slug": theme["slug"]}, {"name": theme["name"], "name_en": theme["name_en"]}
-        )
-        stats.bump("themes", changed)
-    for funder in data.get("funders") or []:
-        _obj, changed = _upsert(Funder, {"slug": funder["slug"]}, {
-            "name": funder["name"],
-            "acronym": funder.get("acronym") or "",
-            "kind": funder["kind"],
-            "region": Region.objects.get(code=funder["region"]) if funder.get("region") else None,
-            "country": funder.get("country") or "FR",
-            "website": funder.get("website") or "",
-            "description": funder.get("description") or "",
-        })
-        stats.bump("funders", changed)
-    _load_programmes(data.get("programmes") or [], documents, stats)
-    _load_calls(data.get("calls") or [], documents, stats)
-    return stats
+def _documents():
+    return {document.key: document for document in Document.objects.all()}
 
 
-def _load_programmes(entries, documents, stats):
-    # Parents first: a programme may name a parent defined further down the file.
-    pending = list(entries)
-    while pending:
-        ready = [e for e in pending if not e.get("parent") or Programme.objects.filter(slug=e["parent"]).exists()]
-        if not ready:
-            raise ValueError(f"Unknown parent programme in: {[e['slug'] for e in pending]}")
-        for entry in ready:
-            pending.remove(entry)
-            programme, changed = _upsert(Programme, {"slug": entry["slug"]}, {
-                "name": entry["name"],
-                "parent": Programme.objects.get(slug=entry["parent"]) if entry.get("parent") else None,
-                "budget_eur": entry.get("budget_eur"),
-                **_dates(entry, "starts_on", end=False),
-                **_dates(entry, "ends_on", end=True),
-                "description": entry.get("description") or "",
-                "curator_note": entry.get("curator_note") or "",
-            })
-            changed |= _sync_m2m(programme.funders, Funder.objects.filter(slug__in=entry.get("funders") or []))
-            changed |= _sync_children(programme.sources, _source_rows(entry, documents), SOURCE_FIELDS)
-            stats.bump("programmes", changed)
+def write_document(entry):
+    return _upsert(Document, {"key": entry["key"]}, {"title": entry["title"], "url": entry.get("url") or ""})[0]
 
 
-def _load_calls(entries, documents, stats):
-    by_slug = {entry["slug"]: entry for entry in entries}
-    loaded = set()
+def write_theme(entry):
+    return _upsert(Theme, {"slug": entry["slug"]}, {"name": entry["name"], "name_en": entry["name_en"]})[0]
 
-    def load(entry):
-        if entry["slug"] in loaded:
-            return
-        previous = entry.get("previous_edition")
-        if previous in by_slug:  # the previous edition first, so this one can link to it
-            load(by_slug[previous])
-        loaded.add(entry["slug"])
-        values = _call_values(entry)
-        if entry.get("published_at"):  # a dump restores it as it was
-            values["published_at"] = parse_datetime(entry["published_at"])
-        elif values["publication_state"] == "published" and not Call.objects.filter(
-            slug=entry["slug"], published_at__isnull=False
-        ).exists():
-            values["published_at"] = timezone.now()
-        call, saved = _upsert(Call, {"slug": entry["slug"]}, values)
-        related_changed = _sync_call_relations(call, entry, documents)
-        if related_changed and not saved:
-            # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.
-            call.save(update_fields=["updated_at"])
-        changed = saved or related_changed
-        stats.bump("calls", changed)
 
-    for entry in entries:
-        load(entry)
+def write_funder(entry):
+    return _upsert(Funder, {"slug": entry["slug"]}, {
+        "name": entry["name"],
+        "acronym": entry.get("acronym") or "",
+        "kind": entry["kind"],
+        "region": Region.objects.get(code=entry["region"]) if entry.get("region") else None,
+        "country": entry.get("country") or "FR",
+        "website": entry.get("website") or "",
+        "description": entry.get("description") or "",
+    })[0]
+
+
+def write_programme(entry):
+    programme, _changed = _upsert(Programme, {"slug": entry["slug"]}, {
+        "name": entry["name"],
+        "parent": Programme.objects.get(slug=entry["parent"]) if entry.get("parent") else None,
+        "budget_eur": entry.get("budget_eur"),
+        **_dates(entry, "starts_on", end=False),
+        **_dates(entry, "ends_on", end=True),
+        "description": entry.get("description") or "",
+        "curator_note": entry.get("curator_note") or "",
+    })
+    _sync_m2m(programme.funders, Funder.objects.filter(slug__in=entry.get("funders") or []))
+    _sync_children(programme.sources, _source_rows(entry, _documents()), SOURCE_FIELDS)
+    return programme
+
+
+def write_call(entry):
+    """Write a call from an entry in the bundled format, through the services' write path."""
+    values = _call_values(entry)
+    call = Call.objects.filter(slug=entry["slug"]).first() or Call(slug=entry["slug"])
+    if entry.get("published_at"):  # a dump restores it as it was
+        values["published_at"] = parse_datetime(entry["published_at"])
+    saved = call.pk is None or any(getattr(call, name) != value for name, value in values.items())
+    if saved:
+        for name, value in values.items():
+            setattr(call, name, value)
+        services.save_call(call=call, reason="bundled data")
+    related_changed = _sync_call_relations(call, entry, _documents())
+    if related_changed and not saved:
+        # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.
+        call.save(update_fields=["updated_at"])
+    return call
 
 
 def _call_values(entry):
@@ -232,7 +365,7 @@ def _call_values(entry):
         "eligible_expenses": entry.get("eligible_expenses") or "",
         "apply_url": entry.get("apply_url") or "",
         "previous_edition": Call.objects.get(slug=entry["previous_edition"]) if entry.get("previous_edition") else None,
-        "publication_state": entry.get("publication_state") or "published",
+        "publication_state": entry.get("publication_state") or PublicationState.PUBLISHED,
         "last_verified_on": last_verified,
         "curator_note": entry.get("curator_note") or "",
         "submitted_by": _user(entry.get("submitted_by")),
@@ -287,3 +420,136 @@ def _sync_call_relations(call, entry, documents) -> bool:
     changed |= _sync_m2m(call.regions, Region.objects.filter(code__in=entry.get("regions") or []))
     changed |= _sync_m2m(call.themes, Theme.objects.filter(slug__in=entry.get("themes") or []))
     return changed
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type
+    key: str
+    normalise: object
+    represent: object
+    write: object
+
+
+KINDS = [
+    Kind("documents", Document, "key", normalise_document, document_entry, write_document),
+    Kind("themes", Theme, "slug", normalise_theme, theme_entry, write_theme),
+    Kind("funders", Funder, "slug", normalise_funder, funder_entry, write_funder),
+    Kind("programmes", Programme, "slug", normalise_programme, programme_entry, write_programme),
+    Kind("calls", Call, "slug", normalise_call, call_entry, write_call),
+]
+
+
+# --- Seed and update ------------------------------------------------------------------------------
+
+def load_registry(*, data: dict, update: bool = False, dry_run: bool = False) -> LoadReport:
+    """Seed the registry from `data` or, with `update`, merge a changed bundled file into it.
+
+    See the module's docstring for what each mode may write. With `dry_run`, everything is
+    computed and reported, and the transaction is rolled back.
+    """
+    if data.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+        raise ValueError(f"This dump has format {data['format_version']}; this registry reads {FORMAT_VERSION}.")
+    report = LoadReport()
+    with transaction.atomic():
+        for kind in KINDS:
+            entries = _in_dependency_order(kind, data.get(kind.name) or [])
+            for entry in entries:
+                _merge_entry(kind, entry, report, update=update)
+            if update:
+                _report_gone(kind, {entry[kind.key] for entry in entries}, report)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _in_dependency_order(kind, entries):
+    """Parents before children, previous editions before the next: each can link to the other."""
+    link = {"programmes": "parent", "calls": "previous_edition"}.get(kind.name)
+    if link is None:
+        return list(entries)
+    by_key = {entry[kind.key]: entry for entry in entries}
+    ordered, placed = [], set()
+
+    def place(entry, chain=()):
+        key = entry[kind.key]
+        if key in placed:
+            return
+        if key in chain:
+            raise ValueError(f"{kind.name}: {key} links to itself through {link}")
+        target = entry.get(link)
+        if target in by_key:
+            place(by_key[target], (*chain, key))
+        placed.add(key)
+        ordered.append(entry)
+
+    for entry in entries:
+        place(entry)
+    return ordered
+
+
+def _provenance(kind, key):
+    content_type = ContentType.objects.get_for_model(kind.model)
+    return Provenance.objects.filter(origin=ORIGIN, content_type=content_type, external_id=key).first()
+
+
+def _remember(kind, key, instance, baseline, pending, provenance):
+    provenance = provenance or Provenance(
+        origin=ORIGIN, external_id=key,
+        content_type=ContentType.objects.get_for_model(kind.model), object_id=instance.pk,
+    )
+    provenance.object_id, provenance.baseline, provenance.pending = instance.pk, baseline, pending
+    provenance.full_clean()
+    provenance.save()
+
+
+def _merge_entry(kind, entry, report, *, update):
+    key = entry[kind.key]
+    instance = kind.model.objects.filter(**{kind.key: key}).first()
+    if instance is None:
+        instance = kind.write(entry)
+        report.created.append((kind.name, key))
+        # A provenance may outlive its entry (a registry emptied before a restore): reuse it.
+        _remember(kind, key, instance, kind.normalise(entry), {}, _provenance(kind, key))
+        return
+    if not update:
+        return  # seeding touches nothing that exists
+    wanted = kind.normalise(entry)
+    current = kind.represent(instance)
+    provenance = _provenance(kind, key)
+    baseline = provenance.baseline if provenance else None
+    merged, pending = dict(current), {}
+    for name, new in wanted.items():
+        now = current.get(name)
+        if name in NOT_FROM_THE_DATA or _comparable(now) == _comparable(new):
+            continue
+        why = _why_kept(name, now, baseline)
+        if why:
+            pending[name] = new
+            report.skipped.append((kind.name, key, name, why, now, new))
+        else:
+            merged[name] = new
+            report.updated.append((kind.name, key, name, now, new))
+    if merged == current:
+        report.unchanged += 1
+    else:
+        kind.write(merged)
+    _remember(kind, key, instance, wanted, pending, provenance)
+
+
+def _why_kept(name, current, baseline):
+    """Why a field the bundled data changed keeps its current value, or None to write it."""
+    if name == "publication_state" and current == PublicationState.ARCHIVED:
+        return "archived by a curator"
+    if baseline is None:
+        return "not written by the bundled data before"
+    if name not in baseline or _comparable(baseline[name]) != _comparable(current):
+        return "changed by a curator since it was loaded"
+    return None
+
+
+def _report_gone(kind, keys_in_data, report):
+    content_type = ContentType.objects.get_for_model(kind.model)
+    loaded = Provenance.objects.filter(origin=ORIGIN, content_type=content_type).values_list("external_id", flat=True)
+    report.gone += [(kind.name, key) for key in sorted(set(loaded) - keys_in_data)]

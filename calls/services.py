@@ -1,8 +1,55 @@
-"""Writes that touch several models: a new edition of a call, loading the bundled data."""
+"""The write path: every program and screen that writes a call goes through these functions.
+
+Each is keyword-only, validates with `full_clean()` (the model's rules, as the admin form
+applies them) and keeps the call's invariants in the same transaction: a call first published
+gets its `published_at`, and the change is recorded in history with who made it and why.
+"""
+import datetime
+
 from django.db import transaction
 
 from .choices import PublicationState
 from .models import Call
+
+
+def _record_as(instance, *, actor, reason):
+    """Tell django-simple-history who made this change, and why (a program names itself)."""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        instance._history_user = actor
+    if reason:
+        instance._change_reason = reason
+
+
+@transaction.atomic
+def save_call(*, call: Call, actor=None, reason: str = "") -> Call:
+    """Validate and save `call`: the one way a call is written, whoever writes it.
+
+    Admin form, CSV import, API submission, the bundled data's loader and importers all call
+    this, so a call published by any of them gets its first-publication date the same way.
+    """
+    call.full_clean()
+    if call.publication_state == PublicationState.PUBLISHED:
+        call.mark_published()
+    _record_as(call, actor=actor, reason=reason)
+    call.save()
+    return call
+
+
+@transaction.atomic
+def set_publication_state(*, call: Call, state: str, actor=None, reason: str = "") -> bool:
+    """Publish, archive or return a call to draft; says whether anything changed."""
+    if call.publication_state == state:
+        return False
+    call.publication_state = state
+    save_call(call=call, actor=actor, reason=reason)
+    return True
+
+
+@transaction.atomic
+def mark_verified(*, call: Call, on: datetime.date, actor=None) -> Call:
+    """Record that a curator checked the call's facts against its sources on `on`."""
+    call.last_verified_on = on
+    return save_call(call=call, actor=actor, reason="verified against its sources")
 
 
 def _free_slug(base: str) -> str:

@@ -8,7 +8,14 @@ from django.contrib.auth.models import Permission
 from calls.models import Call
 from calls.querysets import today
 from calls.resources import CallResource
-from tests.factories import CallFactory, CeilingFactory, CuratorFactory, FunderFactory, ProgrammeFactory
+from tests.factories import (
+    CallFactory,
+    CeilingFactory,
+    CuratorFactory,
+    FunderFactory,
+    ProgrammeFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 ADMIN = "/en/admin/calls/call/"
@@ -215,3 +222,68 @@ def test_create_partner_gives_a_token_that_may_submit(db):
     partner = get_user_model().objects.get(username="lyonbiopole")
     assert partner.has_perm("calls.submit_call") and not partner.is_staff
     assert partner.auth_token.key in out.getvalue()
+
+
+def staff_with(client, *codenames):
+    """A staff member holding exactly these permissions on calls, logged in."""
+    user = UserFactory(username="stagiaire", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="calls", codename__in=codenames))
+    client.force_login(user)
+    return user
+
+
+def test_import_needs_the_change_and_add_permissions_and_export_the_view_permission(client):
+    staff_with(client, "view_call")
+    assert client.get(f"{ADMIN}import/").status_code == 403
+    assert client.get(f"{ADMIN}export/").status_code == 200
+    staff_with(client, "view_call", "change_call", "add_call")
+    assert client.get(f"{ADMIN}import/").status_code == 200
+
+
+def test_a_staff_member_without_view_permission_cannot_export(client):
+    staff_with(client, "add_call")
+    assert client.get(f"{ADMIN}export/").status_code == 403
+
+
+def test_curator_notes_are_exported_only_to_those_who_may_change_calls(curator):
+    CallFactory(slug="aap-brouillon", curator_note="Montant à confirmer auprès du financeur")
+    viewer = UserFactory(username="lecteur", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_call"))
+    viewer = type(viewer).objects.get(pk=viewer.pk)  # fresh permission cache
+    assert "Montant à confirmer" not in CallResource(user=viewer).export().csv
+    assert "Montant à confirmer" in CallResource(user=curator).export().csv
+
+
+def import_csv(client, csv_text):
+    """The admin's import preview: returns the confirmation form's data."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = client.get(f"{ADMIN}import/")
+    formats = page.context["form"].fields["format"].choices
+    csv_index = next(value for value, label in formats if "csv" in str(label).lower())
+    response = client.post(f"{ADMIN}import/", {
+        "resource": "0", "format": csv_index,
+        "import_file": SimpleUploadedFile("calls.csv", csv_text.encode("utf-8"), content_type="text/csv"),
+    })
+    assert response.status_code == 200
+    confirm = response.context["confirm_form"]
+    assert confirm is not None, response.context["result"].invalid_rows if response.context.get("result") else ""
+    return {name: confirm[name].value() for name in confirm.fields}
+
+
+def test_the_import_confirmation_reads_only_a_pending_import_the_server_named(curator_client, tmp_path):
+    target = tmp_path / "not-an-import.csv"
+    target.write_text("slug,title\n", encoding="utf-8")
+    data = import_csv(curator_client, "slug,title,call_type,scope,publication_state\n"
+                      "aap-csv,Appel importé,call_for_projects,national,published\n")
+    assert len(data["import_file_name"]) == 32 and "/" not in data["import_file_name"]
+
+    forged = {**data, "import_file_name": str(target)}
+    assert curator_client.post(f"{ADMIN}process_import/", forged).status_code == 403
+    assert target.exists()  # neither read nor deleted
+    assert not Call.objects.filter(slug="aap-csv").exists()
+
+    assert curator_client.post(f"{ADMIN}process_import/", data).status_code == 302
+    call = Call.objects.get(slug="aap-csv")
+    assert call.published_at is not None  # first publication is dated, as in the admin form
+    assert call.history.first().history_user.username == "camille"

@@ -1,9 +1,12 @@
 """The bundled data: loading it is idempotent, and every figure and date cites its source."""
+import json
+
 import pytest
 from django.core.management import call_command
 
-from calls.loading import read_data
-from calls.models import Call, Funder, Laureate, Programme, Source
+from calls.loading import KINDS, load_registry, read_data
+from calls.models import Call, Funder, Laureate, Programme, Provenance, Source
+from tests.admin_forms import change_form_data
 
 DATA = read_data()
 
@@ -121,7 +124,126 @@ def test_a_change_of_related_rows_only_marks_the_call_changed_for_partners_synci
     entry["ceilings"] = entry["ceilings"][:1]
     from calls.loading import load_registry
 
-    load_registry(data=data)
+    load_registry(data=data, update=True)
     call = Call.objects.get(slug=entry["slug"])
     assert call.ceilings.count() == 1
     assert call.updated_at > before
+
+
+ADMIN = "/en/admin/calls/call/"
+EDITED = "aap-integrateurs-biotherapie-bioproduction"
+ARCHIVED = "pm-up-relance"
+
+
+def start_up():
+    """What `make run` and `make serve` do on every start before serving."""
+    call_command("migrate", verbosity=0)
+    call_command("load_registry", verbosity=0)
+
+
+def curators_work(client):
+    """In the admin: correct a title and add a round to one bundled call, archive another."""
+    call = Call.objects.get(slug=EDITED)
+    data = change_form_data(client.get(f"{ADMIN}{call.pk}/change/"))
+    data["title"] = "Intégrateurs Biothérapie-Bioproduction (titre corrigé)"
+    new = int(data["rounds-TOTAL_FORMS"])
+    data.update({
+        "rounds-TOTAL_FORMS": str(new + 1), f"rounds-{new}-name": "Relève ajoutée par une curatrice",
+        f"rounds-{new}-opens_on": "2022-09-01", f"rounds-{new}-opens_on_precision": "day",
+        f"rounds-{new}-closes_on": "2022-10-15", f"rounds-{new}-closes_on_precision": "day",
+    })
+    response = client.post(f"{ADMIN}{call.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    archived = Call.objects.get(slug=ARCHIVED)
+    assert client.post(ADMIN, {"action": "archive", "_selected_action": [archived.pk]}).status_code == 302
+    return call.rounds.count()
+
+
+def assert_curators_work_survives(rounds):
+    call = Call.objects.get(slug=EDITED)
+    assert call.title == "Intégrateurs Biothérapie-Bioproduction (titre corrigé)"
+    assert call.rounds.count() == rounds
+    assert call.rounds.filter(name="Relève ajoutée par une curatrice").exists()
+    assert Call.objects.get(slug=ARCHIVED).publication_state == "archived"
+
+
+def test_a_restart_never_undoes_a_curators_work(curator_client):
+    start_up()
+    rounds = curators_work(curator_client)
+    history = Call.history.filter(slug=EDITED).count()
+
+    start_up()
+    start_up()
+
+    assert_curators_work_survives(rounds)
+    assert Call.history.filter(slug=EDITED).count() == history  # a restart writes nothing at all
+
+
+def test_the_update_command_skips_what_curators_changed_and_lists_it(curator_client, capsys):
+    start_up()
+    rounds = curators_work(curator_client)
+    data = read_data()
+    edited = next(e for e in data["calls"] if e["slug"] == EDITED)
+    edited["title"] = "Titre révisé dans les données livrées"
+    edited["summary"] = "Résumé révisé dans les données livrées."  # a field no curator touched
+    edited["rounds"] = []
+    archived = next(e for e in data["calls"] if e["slug"] == ARCHIVED)
+    archived["publication_state"] = "published"
+
+    report = load_registry(data=data, update=True)
+
+    assert_curators_work_survives(rounds)
+    call = Call.objects.get(slug=EDITED)
+    assert call.summary == "Résumé révisé dans les données livrées."
+    skipped = {(key, name): why for _kind, key, name, why, _now, _new in report.skipped}
+    assert skipped[(EDITED, "title")] == "changed by a curator since it was loaded"
+    assert skipped[(EDITED, "rounds")] == "changed by a curator since it was loaded"
+    assert skipped[(ARCHIVED, "publication_state")] == "archived by a curator"
+    assert [(key, name) for _kind, key, name, *_ in report.updated] == [(EDITED, "summary")]
+    provenance = Provenance.objects.get(origin="bundled-data", external_id=EDITED)
+    assert provenance.pending["title"] == "Titre révisé dans les données livrées"
+    latest = call.history.first()
+    assert latest.history_change_reason == "bundled data" and latest.history_user is None
+
+
+@pytest.mark.django_db
+def test_the_update_command_prints_per_field_what_it_would_change_and_a_dry_run_writes_nothing(tmp_path, capsys):
+    start_up()
+    data = read_data()
+    next(e for e in data["calls"] if e["slug"] == EDITED)["summary"] = "Nouveau résumé."
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(data), encoding="utf-8")
+    capsys.readouterr()
+
+    call_command("load_registry", str(changed), "--update", "--dry-run")
+
+    out = capsys.readouterr().out
+    assert f"~ calls {EDITED}.summary:" in out and "Nouveau résumé." in out
+    assert "Dry run, nothing written" in out
+    assert Call.objects.get(slug=EDITED).summary != "Nouveau résumé."
+    call_command("load_registry", str(changed), "--update", verbosity=0)
+    assert Call.objects.get(slug=EDITED).summary == "Nouveau résumé."
+
+
+@pytest.mark.django_db
+def test_seeding_adds_entries_that_are_missing_and_nothing_else():
+    start_up()
+    data = read_data()
+    data["calls"].append({**next(e for e in data["calls"] if e["slug"] == EDITED), "slug": "nouvel-appel-livre",
+                          "title": "Un appel ajouté aux données livrées", "previous_edition": None})
+    next(e for e in data["calls"] if e["slug"] == EDITED)["summary"] = "Changé dans le fichier"
+
+    report = load_registry(data=data)
+
+    assert report.created == [("calls", "nouvel-appel-livre")]
+    assert Call.objects.get(slug="nouvel-appel-livre").published_at is not None
+    assert Call.objects.get(slug=EDITED).summary != "Changé dans le fichier"
+
+
+@pytest.mark.django_db
+def test_an_update_of_unchanged_data_finds_nothing_to_change():
+    """The update compares the data as it reads it with the registry as it stored it: no false changes."""
+    start_up()
+    report = load_registry(data=read_data(), update=True)
+    assert (report.updated, report.skipped, report.created, report.gone) == ([], [], [], [])
+    assert report.unchanged == sum(len(read_data()[kind.name]) for kind in KINDS)

@@ -219,6 +219,11 @@ CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "if-none-mat
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link", "X-License", "Content-Disposition"]
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The admin's import and export follow Django's model permissions (import also needs `add`, see
+# CallAdmin.has_import_permission), and a pending import is kept under a name the server draws.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "calls.resources.PendingImportStorage"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 LOGIN_URL = "admin:login"

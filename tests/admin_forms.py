@@ -1,0 +1,42 @@
+"""Post an admin change form as a curator's browser would: every field and inline as the page shows it."""
+import datetime
+
+from django.forms import CheckboxInput, NullBooleanSelect
+
+
+def _as_post_value(bound_field):
+    value = bound_field.value()
+    widget = bound_field.field.widget
+    if isinstance(widget, NullBooleanSelect):
+        return {True: "true", False: "false"}.get(value, "unknown")
+    if isinstance(widget, CheckboxInput):
+        return "on" if value else None
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return [str(getattr(item, "pk", item)) for item in value]
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return str(getattr(value, "pk", value))
+
+
+def _form_values(form, prefix=None):
+    data = {}
+    for name in form.fields:
+        value = _as_post_value(form[name])
+        if value is not None:
+            data[f"{prefix}-{name}" if prefix else name] = value
+    return data
+
+
+def change_form_data(response) -> dict:
+    """The data a curator's browser posts back from an admin change page left as it is."""
+    data = _form_values(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        data.update({f"{formset.prefix}-{name}": management[name].value() for name in management.fields})
+        for form in formset.initial_forms:
+            data.update(_form_values(form, form.prefix))
+        data[f"{formset.prefix}-TOTAL_FORMS"] = str(len(formset.initial_forms))
+    return data
