@@ -1,7 +1,9 @@
-"""The deadlines of a search as an iCalendar file (RFC 5545), one event per closing date or round.
+"""The dates of a search as an iCalendar file (RFC 5545): for each call (or each of its rounds),
+an opening event and a deadline event, the deadline with a reminder (VALARM) a week before.
 
-A closing date known only to the month or the year becomes an all-day event spanning that month
-or year, so the calendar never shows a day the sources do not give.
+A date known only to the month or the year is an all-day event on the day the registry stores
+(the period's last day for a deadline, its first for an opening), its summary saying the date is
+approximate: never an event spanning a whole month or year that would pass for the deadline.
 """
 import datetime
 
@@ -9,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import DatePrecision
+from .dates import format_partial_date
 
 PRODID = "-//Bioproduction funding-call registry//Deadlines//FR"
 
@@ -40,17 +43,18 @@ def _utc(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _span(day: datetime.date, precision: str) -> tuple[datetime.date, datetime.date]:
-    """[start, end) of the period a closing date stands for (the date is that period's last day)."""
-    if precision == DatePrecision.YEAR:
-        return datetime.date(day.year, 1, 1), datetime.date(day.year + 1, 1, 1)
-    if precision == DatePrecision.MONTH:
-        return day.replace(day=1), day + datetime.timedelta(days=1)
-    return day, day + datetime.timedelta(days=1)
+REMINDER_DAYS = 7
+
+
+def _approximate(day: datetime.date, precision: str) -> str:
+    """"" for a day-precise date, else what the sources give: "mars 2026", "2026"."""
+    if precision == DatePrecision.DAY:
+        return ""
+    return format_partial_date(day, precision)
 
 
 def deadlines(call):
-    """(uid suffix, label, date, precision) of each closing date: its rounds', else the call's own."""
+    """(uid suffix, round name, date, precision) of each closing date: its rounds', else the call's own."""
     rounds = [r for r in call.rounds.all() if r.closes_on]
     if rounds:
         return [(f"round-{r.pk}", r.name, r.closes_on, r.closes_on_precision) for r in rounds]
@@ -59,31 +63,59 @@ def deadlines(call):
     return []
 
 
-def _event(call, key, label, day, precision, *, host, build_url, stamp):
-    start, end = _span(day, precision)
+def openings(call):
+    """(uid suffix, round name, date, precision) of each opening date: its rounds', else the call's own."""
+    rounds = [r for r in call.rounds.all() if r.opens_on]
+    if rounds:
+        return [(f"round-{r.pk}-open", r.name, r.opens_on, r.opens_on_precision) for r in rounds]
+    if call.opens_on:
+        return [("open", "", call.opens_on, call.opens_on_precision)]
+    return []
+
+
+def _event(call, key, label, day, precision, *, opening, host, build_url, stamp):
+    """One all-day event on `day`: a deadline (with a reminder) or an opening.
+
+    A date known only to the month or the year stands for the last day of that period (a
+    deadline) or its first (an opening), as the registry stores it: the event is on that single
+    day and its summary says the date is approximate ("date approximative : mars 2026"), never
+    an event spanning the month or the year.
+    """
     url = build_url(call.get_absolute_url())
-    if label:
-        summary = _("Deadline (%(round)s): %(title)s") % {"round": label, "title": call.title}
+    if opening:
+        summary = (_("Opens (%(round)s): %(title)s") % {"round": label, "title": call.title} if label
+                   else _("Opens: %(title)s") % {"title": call.title})
     else:
-        summary = _("Deadline: %(title)s") % {"title": call.title}
-    description = "\n".join(part for part in (call.summary, url) if part)
-    return [
+        summary = (_("Deadline (%(round)s): %(title)s") % {"round": label, "title": call.title} if label
+                   else _("Deadline: %(title)s") % {"title": call.title})
+    approximate = _approximate(day, precision)
+    note = _("approximate date: %(period)s") % {"period": approximate} if approximate else ""
+    if note:
+        summary = f"{summary} ({note})"
+    description = "\n".join(part for part in (note, call.summary, url) if part)
+    lines = [
         "BEGIN:VEVENT",
         f"UID:{call.slug}-{key}@{host}",
         f"DTSTAMP:{stamp}",
         f"LAST-MODIFIED:{_utc(call.updated_at)}",
-        f"DTSTART;VALUE=DATE:{start:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{end:%Y%m%d}",
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{day + datetime.timedelta(days=1):%Y%m%d}",
         f"SUMMARY:{escape_text(summary)}",
         f"DESCRIPTION:{escape_text(description)}",
         f"URL:{url}",
         "TRANSP:TRANSPARENT",
-        "END:VEVENT",
     ]
+    if not opening:
+        reminder = _("In %(days)d days: %(summary)s") % {"days": REMINDER_DAYS, "summary": summary}
+        lines += [
+            "BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:-P{REMINDER_DAYS}D",
+            f"DESCRIPTION:{escape_text(reminder)}", "END:VALARM",
+        ]
+    return lines + ["END:VEVENT"]
 
 
 def calendar_of_deadlines(calls, *, name: str, host: str, build_url) -> str:
-    """A VCALENDAR with one all-day VEVENT per deadline of `calls` (with rounds prefetched)."""
+    """A VCALENDAR with all-day VEVENTs for the openings and deadlines of `calls` (rounds prefetched)."""
     host = host.split(":")[0] or "localhost"
     stamp = _utc(timezone.now())
     lines = [
@@ -92,7 +124,11 @@ def calendar_of_deadlines(calls, *, name: str, host: str, build_url) -> str:
         "REFRESH-INTERVAL;VALUE=DURATION:PT12H", "X-PUBLISHED-TTL:PT12H",
     ]
     for call in calls:
+        for key, label, day, precision in openings(call):
+            lines += _event(call, key, label, day, precision, opening=True, host=host, build_url=build_url,
+                            stamp=stamp)
         for key, label, day, precision in deadlines(call):
-            lines += _event(call, key, label, day, precision, host=host, build_url=build_url, stamp=stamp)
+            lines += _event(call, key, label, day, precision, opening=False, host=host, build_url=build_url,
+                            stamp=stamp)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

@@ -1,21 +1,25 @@
 """Public pages of the registry: thin views over the model's querysets and the one FilterSet."""
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView
+from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
 from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
 from .calendar import calendar_of_deadlines
-from .choices import Status
-from .exports import csv_download
+from .choices import PublicationState, Status
+from .editions import expected_editions
+from .exports import people_csv_download
 from .filters import CallFilterSet
 from .models import Call, Funder, Programme
+from .overview import home_groups
+from .statistics import bars, funding_in_figures
 
 # The filters the search form shows; others (updated_since, for API clients) report errors apart.
 SHOWN_FILTERS = (
     "q status funder funder_kind programme call_type beneficiary region theme aid_form amount trl "
-    "closes_after closes_before closing_within consortium ordering"
+    "closes_after closes_before closing_within consortium foreign ordering"
 )
 MAX_TIMELINE_CALLS = 300
 
@@ -59,10 +63,28 @@ class CallSearchView(CallFilterMixin, FilterView):
         page = paginator.page(number)
         return paginator, page, page.object_list, page.has_other_pages()
 
+    def is_home(self):
+        """The bare home page (no search asked for): the overview in groups, not a list of results."""
+        return not self.request.GET and self.template_name == CallSearchView.template_name
+
+    def get_paginate_by(self, queryset):
+        return None if self.is_home() else self.paginate_by
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
+        if self.is_home():
+            context["home_groups"] = home_groups(self.get_queryset())
+            context["shown_filters"] = SHOWN_FILTERS
+            return context
         context["facets"] = filterset.facet_counts()
+        context["chosen_count"] = sum(
+            1 for name in SHOWN_FILTERS.split() if name not in ("q", "ordering") and self.request.GET.get(name)
+        )
+        if context.get("page_obj") is not None:  # the search's page (the timeline draws every call)
+            estimates = expected_editions()
+            for call in context["page_obj"].object_list:
+                call.expected_edition = estimates.get(call.pk)
         context["shown_filters"] = SHOWN_FILTERS
         context["query_string"] = self.request.GET.urlencode()
         include_closed = self.request.GET.copy()
@@ -72,14 +94,18 @@ class CallSearchView(CallFilterMixin, FilterView):
 
 
 class TimelineView(CallSearchView):
-    """Calls on a time axis; past calls too unless the visitor chooses statuses."""
+    """Calls on a time axis: the next twelve months by default (open and upcoming calls), past
+    calls too on request (`?past=1`, or statuses chosen in the filters)."""
 
     template_name = "calls/timeline.html"
     paginate_by = None
 
+    def shows_past(self):
+        return self.request.GET.get("past") == "1" or Status.CLOSED in self.request.GET.getlist("status")
+
     def get_filter_data(self):
         data = self.request.GET
-        if not data.get("status"):
+        if self.request.GET.get("past") == "1" and not data.get("status"):
             data = data.copy()
             data.setlist("status", Status.values)
         return data
@@ -92,6 +118,15 @@ class TimelineView(CallSearchView):
         calls = list(context["object_list"][: MAX_TIMELINE_CALLS + 1])
         context["timeline_calls"] = calls[:MAX_TIMELINE_CALLS]
         context["timeline_truncated"] = len(calls) > MAX_TIMELINE_CALLS
+        context["shows_past"] = self.shows_past()
+        with_past = self.request.GET.copy()
+        with_past["past"] = "1"
+        without_past = self.request.GET.copy()
+        without_past.pop("past", None)
+        if not self.request.GET.get("past"):
+            without_past.setlist("status", [s for s in without_past.getlist("status") if s != Status.CLOSED])
+        context["past_url"] = "?" + with_past.urlencode()
+        context["future_url"] = "?" + without_past.urlencode()
         return context
 
 
@@ -106,7 +141,8 @@ def current_search(request, queryset=None):
 def export_csv(request):
     """The current search as a CSV file (every result, not one page)."""
     filterset = current_search(request)
-    return csv_download(filterset.qs, filename="appels-bioproduction.csv", build_url=request.build_absolute_uri)
+    return people_csv_download(filterset.qs, filename=_("bioproduction-calls.csv"),
+                               build_url=request.build_absolute_uri)
 
 
 @throttle_view(ExportRateThrottle)
@@ -147,11 +183,36 @@ class CallDetailView(DetailView):
             .prefetch_related("rounds", "ceilings", "sources__document", "laureates__region")
         )
 
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            archived = Call.objects.filter(slug=kwargs["slug"], publication_state=PublicationState.ARCHIVED).first()
+            if archived is None:
+                raise
+            return render(request, "calls/call_archived.html", {"call": archived, "newer": newest_edition(archived)},
+                          status=404)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["previous_edition"] = self.object.public_previous_edition
         context["next_edition"] = self.object.public_next_edition
+        if context["next_edition"] is None and self.object.previous_edition_id:  # a series, not yet continued
+            context["expected_edition"] = expected_editions().get(self.object.pk)
+        context["may_be_outdated"] = context["next_edition"] is None and self.object.dates_passed_since_verified()
         return context
+
+
+def newest_edition(call, limit=50):
+    """The newest published edition after `call`, following its next editions (None if none is)."""
+    newest, current = None, call
+    for _step in range(limit):
+        current = Call.objects.filter(previous_edition=current).first()
+        if current is None:
+            break
+        if current.publication_state == PublicationState.PUBLISHED:
+            newest = current
+    return newest
 
 
 class FunderDetailView(DetailView):
@@ -177,3 +238,39 @@ class ProgrammeDetailView(DetailView):
         calls = Call.objects.published().for_listing().filter(programme__in=self.object.with_descendants())
         context["groups"] = group_by_status(calls)
         return context
+
+
+class FundingInPicturesView(TemplateView):
+    """The sector's funding in pictures: server-rendered SVG charts, each bar linking to its calls."""
+
+    template_name = "calls/funding_in_pictures.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        figures = funding_in_figures()
+        context["figures"] = figures
+        context["charts"] = [
+            {"key": "kind-calls", "title": _("Number of calls by kind of funder"),
+             "chart": bars(figures["by_kind"], "calls"), "value": "calls"},
+            {"key": "kind-budget", "title": _("Announced budgets by kind of funder"),
+             "chart": bars([f for f in figures["by_kind"] if f.budget_calls], "budget"), "value": "budget"},
+            {"key": "year-calls", "title": _("Number of calls by year of their deadlines"),
+             "chart": bars(figures["by_year"], "calls"), "value": "calls"},
+            {"key": "year-budget", "title": _("Announced budgets by year of their deadlines"),
+             "chart": bars([f for f in figures["by_year"] if f.budget_calls], "budget"), "value": "budget"},
+            {"key": "theme-calls", "title": _("Number of calls by theme"), "chart": bars(figures["by_theme"], "calls"),
+             "value": "calls"},
+            {"key": "theme-budget", "title": _("Announced budgets by theme"),
+             "chart": bars([f for f in figures["by_theme"] if f.budget_calls], "budget"), "value": "budget"},
+            {"key": "regions", "title": _("Share of calls open to applicants of each region"),
+             "chart": bars(figures["regions"], "share"), "value": "share"},
+        ]
+        return context
+
+
+class AboutView(TemplateView):
+    template_name = "pages/about.html"
+
+
+class ContactView(TemplateView):
+    template_name = "pages/contact.html"

@@ -50,13 +50,26 @@ def calls():
 
 # --- The search page -------------------------------------------------------------------------
 
-def test_home_lists_open_and_upcoming_calls_by_default(client, calls):
+def test_home_groups_open_then_upcoming_then_expected_then_recently_closed(client, calls):
+    make(title="Appel clos il y a longtemps", slug="old", opens_on=today() - 400 * DAY, closes_on=today() - 300 * DAY)
     response = client.get("/")
     assert response.status_code == 200
+    groups = {group["key"]: [call.slug for call in group["calls"]] for group in response.context["home_groups"]}
+    assert list(groups) == ["open", "upcoming", "expected", "closed"]
+    assert sorted(groups["open"]) == ["complet-0", "idf"]
+    assert groups["upcoming"] == ["upcoming"] and groups["closed"] == ["closed"]  # closed 10 days ago
+    assert "Appel clos il y a longtemps" not in response.content.decode()
+    body = re.sub(r"\s+", " ", response.content.decode())
+    assert re.search(r'Ouverts maintenant <span class="count">2</span>.*À venir <span class="count">1</span>.*'
+                     r'Récemment clos <span class="count">1</span>', body)
+    # The eligibility questions are one step away, and lead to the search.
+    assert_contains_all(response, 'name="region"', 'name="beneficiary"', 'name="amount"', 'name="trl"')
+
+    search = client.get("/?q=")
     assert response.context["filter"].__class__.__name__ == "CallFilterSet"
-    assert_contains_all(response, "Appel complet 0", "Appel à venir", "Appel francilien")
-    assert "Appel clos" not in response.content.decode()
-    assert_contains_all(response, "3 appels", 'lang="fr"', "Ouvert", "À venir")
+    assert_contains_all(search, "Appel complet 0", "Appel à venir", "Appel francilien", "3 appels", 'lang="fr"',
+                        "Ouvert", "À venir")
+    assert "Appel clos" not in search.content.decode()
 
 
 def assert_contains_all(response, *texts):
@@ -66,7 +79,7 @@ def assert_contains_all(response, *texts):
 
 
 def test_each_result_shows_its_facts(client, calls):
-    response = client.get("/")
+    response = client.get("/?q=")
     assert_contains_all(
         response, "Financeur complet 0", "badge--open", "Clôture dans 30 jours", "1,5 M€", "10 M€",
         "Start-up", "Bioproduction", "Ouvre le",
@@ -94,14 +107,28 @@ def test_filters_apply_through_the_query_string(client, calls, query, shown, hid
 def test_why_it_matches_in_a_word_each(client, calls):
     calls["regional"].regions.add(Region.objects.get(code="11"))
     response = client.get("/?region=11&beneficiary=startup&amount=500000&trl=4")
-    assert_contains_all(
-        response, "Pourquoi il correspond", "national", "Île-de-France", "plafond non précisé",
-        "jusqu&#x27;à 1,5 M€", "tout TRL", "non restreint",
-    )
+    body = re.sub(r"\s+", " ", response.content.decode())
+    assert "Pourquoi il correspond" in body
+
+    def reasons(slug):
+        card = body.split(f'href="/appels/{slug}/"')[1].split("</article>")[0]
+        return re.findall(r'matches__item--(\w+)"><span class="matches__filter">([^<]+)</span> ([^<]+)<', card)
+
+    # What the source states and matches is green ("match"); what it does not state is neutral.
+    assert reasons("complet-0") == [
+        ("match", "Région", "France entière"), ("match", "Bénéficiaire", "Start-up"),
+        ("match", "Plafond", "jusqu&#x27;à 1,5 M€"), ("not_stated", "TRL", "non précisé"),
+    ]
+    assert reasons("idf") == [
+        ("match", "Région", "Île-de-France"), ("not_stated", "Bénéficiaire", "non précisé"),
+        ("not_stated", "Plafond", "non précisé"), ("not_stated", "TRL", "non précisé"),
+    ]
+    english = re.sub(r"\s+", " ", client.get("/en/?region=11&trl=4").content.decode())
+    assert "All of France" in english and "not stated" in english
 
 
 def test_facet_counts_are_shown_next_to_each_choice(client, calls):
-    response = client.get("/")
+    response = client.get("/?q=")
     facets = response.context["facets"]
     assert facets["status"] == {"open": 2, "upcoming": 1, "closed": 1}
     # One open call names start-ups, two name nobody (they may apply): ticking it gives 3.
@@ -173,7 +200,8 @@ def seed(count):
 @pytest.mark.parametrize("count", [5, 30])
 def test_search_page_queries_stay_bounded(client, django_assert_max_num_queries, count):
     seed(count)
-    with django_assert_max_num_queries(24):
+    # 24 before issue 11, plus the calls naming no beneficiary (their facet count) and the editions' dates.
+    with django_assert_max_num_queries(26):
         response = client.get("/?region=11&beneficiary=startup&theme=bioproduction&q=complet")
     assert response.context["paginator"].count == count
 
@@ -270,11 +298,16 @@ def test_programme_page_shows_sub_programmes_sources_and_calls_below_it(client):
 
 # --- Timeline and exports --------------------------------------------------------------------
 
-def test_timeline_draws_past_ongoing_and_upcoming_calls_filtered_like_the_search(client, calls):
+def test_timeline_looks_forward_and_shows_the_past_on_request(client, calls):
     response = client.get("/calendrier/")
-    assert_contains_all(response, "Passés", "En cours", "À venir", "<svg", 'class="bar bar--closed', "Appel clos")
-    assert not re.search(r'x="\d+,\d"', response.content.decode())  # SVG numbers, never localized
-    filtered = client.get("/calendrier/?q=complet")
+    body = response.content.decode()
+    assert_contains_all(response, "En cours", "À venir", "<svg", "douze prochains mois", "?past=1")
+    assert "Appel clos" not in body and "Passés" not in body  # forward by default
+    assert 'href="/calendrier/' not in body.split('id="exports-heading"')[1]  # the export box doesn't link to itself
+    assert not re.search(r'x="\d+,\d"', body)  # SVG numbers, never localized
+    past = client.get("/calendrier/?past=1")
+    assert_contains_all(past, "Passés", "En cours", "À venir", 'class="bar bar--closed', "Appel clos")
+    filtered = client.get("/calendrier/?past=1&q=complet")
     assert "Appel clos" not in filtered.content.decode() and "Appel complet 0" in filtered.content.decode()
 
 
@@ -284,12 +317,17 @@ def test_search_page_links_its_exports_with_the_same_query(client, calls):
                         "/export/echeances.ics?theme=bioproduction", "/flux/nouveaux-appels.atom?theme=bioproduction")
 
 
-def test_csv_export_of_the_current_search(client, calls):
+def test_csv_export_of_the_current_search_is_for_people_in_their_language(client, calls):
     response = client.get("/export/appels.csv?theme=bioproduction")
     assert response["Content-Type"].startswith("text/csv")
-    lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0].startswith("slug,url,title,status") and len(lines) == 2
-    assert lines[1].startswith("complet-0,http://testserver/appels/complet-0/,Appel complet 0,open")
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf")  # a byte order mark: spreadsheets read UTF-8
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Titre;Statut;Type d'appel;Financeurs") and len(lines) == 2
+    assert lines[1].startswith("Appel complet 0;Ouvert;Appel à projets;Financeur complet 0")
+    assert "http://testserver/appels/complet-0/" in lines[1]
+    english = b"".join(client.get("/en/export/appels.csv?theme=bioproduction").streaming_content)
+    assert english.decode("utf-8-sig").startswith("Title;Status;Type of call;Funders")
 
 
 def test_ics_export_is_valid_rfc5545_with_one_event_per_deadline(client, detailed):
@@ -302,12 +340,19 @@ def test_ics_export_is_valid_rfc5545_with_one_event_per_deadline(client, detaile
     assert "\n" not in body.replace("\r\n", "")
     unfolded = body.replace("\r\n ", "")
     events = unfolded.split("BEGIN:VEVENT")[1:]
-    assert len(events) == 3  # the round of the 2026 call, the 2022 edition, the long one
+    # An opening and a deadline each: the round of the 2026 call, the 2022 edition, the long one.
+    assert len(events) == 6
     for event in events:
         for prop in ("UID:", "DTSTAMP:", "DTSTART;VALUE=DATE:", "DTEND;VALUE=DATE:", "SUMMARY:", "END:VEVENT"):
             assert prop in event
+    deadlines = [event for event in events if "SUMMARY:Clôture" in event]
+    assert len(deadlines) == 3 and all("BEGIN:VALARM" in e and "TRIGGER:-P7D" in e for e in deadlines)
+    assert not any("VALARM" in event for event in events if event not in deadlines)
     assert "UID:integrateurs-2026-round-" in unfolded
-    assert "DTSTART;VALUE=DATE:20220101\r\nDTEND;VALUE=DATE:20230101" in unfolded  # "2022", as given
+    # "closed in 2022": one day (the last), said approximate, never a year-long event.
+    edition_2022 = next(e for e in deadlines if "Édition 2022" in e)
+    assert "DTSTART;VALUE=DATE:20221231\r\nDTEND;VALUE=DATE:20230101" in edition_2022
+    assert "date approximative : 2022" in edition_2022
     assert "Appel\\, avec\\; virgule" in unfolded
 
 
@@ -323,7 +368,7 @@ def test_atom_feed_of_newly_published_calls_filterable(client, calls):
 # --- Languages and formats -------------------------------------------------------------------
 
 def test_english_version_under_the_en_prefix(client, calls):
-    response = client.get("/en/")
+    response = client.get("/en/?q=")
     assert_contains_all(response, 'lang="en"', "3 calls", "Closes in 30 days", "€1.5M", "€10M", "Upcoming",
                         'href="/en/appels/complet-0/"', "Biomanufacturing")
     detail = client.get("/en/appels/complet-0/")

@@ -172,6 +172,15 @@ class Call(DatedWindow):
             return Status.DATES_UNKNOWN
         return Status.CLOSED
 
+    def dates_passed_since_verified(self, on: datetime.date | None = None) -> bool:
+        """Whether the call's last deadline (its own, or a round's) has passed since its facts were
+        last checked against its sources (or it was never checked): a newer edition may exist."""
+        on = on or today()
+        deadlines = [day for day in [self.closes_on, *(r.closes_on for r in self.rounds.all())] if day]
+        if not deadlines or max(deadlines) >= on:
+            return False
+        return self.last_verified_on is None or self.last_verified_on < max(deadlines)
+
     def mark_published(self, when=None):
         """Publish the call, remembering when it was first published."""
         self.publication_state = PublicationState.PUBLISHED

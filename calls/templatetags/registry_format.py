@@ -65,6 +65,8 @@ def _as_given(display, precision, on_day, in_period):
 def deadline_text(call):
     """"Closes in 12 days", "Rolling", "Opens on 1 March 2027", "Closed in 2022"…"""
     status = call.status
+    if status == Status.DATES_UNKNOWN:
+        return _("Dates not given by the sources")
     if status == Status.UPCOMING:
         if not call.opens_on:
             return _("Opening date not announced")

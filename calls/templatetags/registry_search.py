@@ -2,8 +2,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
-from calls.choices import REGIONS, Scope
-from calls.templatetags.registry_format import money
+from calls.choices import Scope
+from calls.templatetags.registry_format import money, range_text
 
 register = template.Library()
 
@@ -63,53 +63,61 @@ def active_filters(request, filterset):
     return found
 
 
+MATCH, NOT_STATED = "match", "not_stated"
+
+
 def _region_reason(call, code):
+    """(state, word): a regional call of that region, or a call open to the whole of France…"""
     if call.scope == Scope.REGIONAL:
         regions = [region for region in call.regions.all() if region.code == code]
-        return regions[0].name if regions else _("region not stated")
-    return {
-        Scope.NATIONAL: _("national"), Scope.EUROPEAN: _("European"), Scope.INTERNATIONAL: _("international"),
+        return (MATCH, regions[0].name) if regions else (NOT_STATED, _("not stated"))
+    return MATCH, {
+        Scope.NATIONAL: _("All of France"), Scope.EUROPEAN: _("All of Europe"),
+        Scope.INTERNATIONAL: _("International"),
     }.get(call.scope, call.get_scope_display())
 
 
 def _beneficiary_reason(call, codes):
     stated = [b for b in call.beneficiaries.all() if b.code in codes]
     if stated:
-        return ", ".join(str(b) for b in stated)
-    return _("not restricted")
+        return MATCH, ", ".join(str(b) for b in stated)
+    return NOT_STATED, _("not stated")
 
 
 def _amount_reason(call):
     ceiling = getattr(call, "max_ceiling", None)
     if ceiling is None:
-        return _("ceiling not stated")
-    return _("up to %(amount)s") % {"amount": money(ceiling)}
+        return NOT_STATED, _("not stated")
+    return MATCH, _("up to %(value)s") % {"value": money(ceiling)}
 
 
 def _trl_reason(call):
     if call.trl_min is None and call.trl_max is None:
-        return _("any TRL")
-    low = call.trl_min if call.trl_min is not None else 1
-    high = call.trl_max if call.trl_max is not None else 9
-    return _("TRL %(low)s–%(high)s") % {"low": low, "high": high}
+        return NOT_STATED, _("not stated")
+    return MATCH, range_text(call.trl_min, call.trl_max)
 
 
 @register.simple_tag
 def match_reasons(call, filterset):
-    """Why a call matches the applicant's own filters, in a word each (region, beneficiary, amount, TRL)."""
-    if not getattr(filterset, "is_bound", False):
+    """Why a call matches the applicant's own filters (region, beneficiary, amount, TRL), in a word each.
+
+    Each reason is a match (the source says so: shown in green) or not stated by the source
+    (neutral: the call is kept since it may apply). A call that does not match is not listed at
+    all: the filters drop it.
+    """
+    if not getattr(filterset, "is_bound", False) or not hasattr(filterset.form, "cleaned_data"):
         return []
     chosen = filterset.form.cleaned_data
     reasons = []
     if chosen.get("region"):
-        reasons.append((_("Region"), REGIONS.get(chosen["region"], ""), _region_reason(call, chosen["region"])))
+        reasons.append((_("Region"), *_region_reason(call, chosen["region"])))
     if chosen.get("beneficiary"):
-        reasons.append((_("Beneficiary"), "", _beneficiary_reason(call, set(chosen["beneficiary"]))))
+        reasons.append((_("Beneficiary"), *_beneficiary_reason(call, set(chosen["beneficiary"]))))
     if chosen.get("amount") is not None:
-        reasons.append((_("Amount"), money(chosen["amount"]), _amount_reason(call)))
+        reasons.append((_("Ceiling"), *_amount_reason(call)))
     if chosen.get("trl") is not None:
-        reasons.append((_("TRL"), str(int(chosen["trl"])), _trl_reason(call)))
-    return [{"filter": name, "asked": asked, "word": word} for name, asked, word in reasons]
+        reasons.append((_("TRL"), *_trl_reason(call)))
+    return [{"filter": name, "state": state, "word": word} for name, state, word in reasons]
 
 
 @register.simple_tag

@@ -2,6 +2,7 @@
 import datetime
 
 from django import template
+from django.utils.dates import MONTHS_3
 
 from calls.choices import Status
 from calls.querysets import today
@@ -19,18 +20,35 @@ def _bounds(call):
     return (min(starts) if starts else None), (max(ends) if ends else None)
 
 
+MONTHS_AHEAD = 12
+
+
+def _add_months(day, months):
+    index = day.month - 1 + months
+    return datetime.date(day.year + index // 12, index % 12 + 1, 1)
+
+
 @register.simple_tag
-def timeline(calls):
-    """Rows grouped as past, ongoing and upcoming, with x positions on a shared axis of years."""
+def timeline(calls, past=False):
+    """Rows grouped as past, ongoing and upcoming, with x positions on a shared time axis.
+
+    By default the axis looks forward: from the first day of this month to twelve months
+    later, with a tick per month; bars are clipped to it. With `past`, the axis spans every
+    call's years. Calls with no dates go to `undated`.
+    """
     now = today()
     spans = [(call, *_bounds(call)) for call in calls]
-    known = [d for _, start, end in spans for d in (start, end) if d] + [now]
-    first = datetime.date(min(known).year, 1, 1)
-    last = datetime.date(max(known).year + 1, 1, 1)
+    if past:
+        known = [d for _, start, end in spans for d in (start, end) if d] + [now]
+        first = datetime.date(min(known).year, 1, 1)
+        last = datetime.date(max(known).year + 1, 1, 1)
+    else:
+        first = now.replace(day=1)
+        last = _add_months(first, MONTHS_AHEAD)
     total = (last - first).days
 
     def x(day):
-        return round((day - first).days * WIDTH / total, 1)
+        return min(max(round((day - first).days * WIDTH / total, 1), 0), WIDTH)
 
     def svg(number):
         """SVG wants a dot as decimal separator, whatever the language: format it here, not in the template."""
@@ -39,24 +57,32 @@ def timeline(calls):
     groups = {status: [] for status in GROUPS}
     undated = []
     for call, start, end in spans:
-        if start is None and end is None and not call.is_rolling:
+        if call.status == Status.DATES_UNKNOWN or (start is None and end is None and not call.is_rolling):
             undated.append(call)
             continue
         left = x(start) if start else 0
         right = x(end) if end else (x(now) if not call.is_rolling else WIDTH)
-        groups[call.status].append({
+        groups.setdefault(call.status, []).append({
             "call": call, "x": svg(left), "width": svg(max(right - left, 4)),
-            "open_start": start is None, "open_end": end is None,
-            "rounds": [svg(x(r.closes_on)) for r in call.rounds.all() if r.closes_on],
+            "open_start": start is None or start < first, "open_end": end is None or end >= last,
+            "rounds": [svg(x(r.closes_on)) for r in call.rounds.all() if r.closes_on and first <= r.closes_on < last],
             "sort": start or end or first,
         })
-    step = max(1, -(-(last.year - first.year) // 12))  # at most about twelve labels
-    years = [
-        {"label": year, "x": svg(x(datetime.date(year, 1, 1))), "labelled": (year - first.year) % step == 0}
-        for year in range(first.year, last.year)
-    ]
+    if past:
+        step = max(1, -(-(last.year - first.year) // 12))  # at most about twelve labels
+        ticks = [
+            {"label": year, "x": svg(x(datetime.date(year, 1, 1))), "labelled": (year - first.year) % step == 0}
+            for year in range(first.year, last.year)
+        ]
+    else:
+        ticks = []
+        for n in range(MONTHS_AHEAD):
+            month = _add_months(first, n)
+            label = MONTHS_3[month.month].capitalize() + (f" {month.year}" if n == 0 or month.month == 1 else "")
+            ticks.append({"label": label, "x": svg(x(month)), "labelled": True})
     return {
-        "years": years, "today_x": svg(x(now)), "width": WIDTH, "undated": undated,
+        "years": ticks, "today_x": svg(x(now)), "width": WIDTH, "undated": undated,
+        "first": first, "last": last - datetime.timedelta(days=1), "past": past,
         "groups": [
             {"status": status, "rows": sorted(groups[status], key=lambda row: (row["sort"], row["call"].title))}
             for status in GROUPS

@@ -1,0 +1,108 @@
+"""Series of editions of a call (`Call.previous_edition` chains) and when the next one can be expected.
+
+No funder gives the date of an edition it has not announced; the registry can still say what
+the past editions suggest ("opened in March in 2022, 2023 and 2024"). Such an estimate is shown
+as an estimate, with its basis, never as a date the funder gave, and never counted as upcoming.
+"""
+import dataclasses
+import datetime
+
+from django.utils.dates import MONTHS
+from django.utils.translation import gettext as _
+
+from .choices import DatePrecision, PublicationState
+from .querysets import today
+
+
+@dataclasses.dataclass(frozen=True)
+class Edition:
+    """What the estimate reads of one edition: when it opened, and how precisely that is known."""
+
+    pk: int
+    opens_on: datetime.date | None
+    opens_on_precision: str = DatePrecision.DAY
+
+
+@dataclasses.dataclass(frozen=True)
+class ExpectedEdition:
+    """The month a series' next edition can be expected in, and the past openings it rests on."""
+
+    month: datetime.date  # the first day of the expected month
+    basis: tuple[datetime.date, ...]  # the openings of the past editions, oldest first
+
+    @property
+    def basis_text(self) -> str:
+        """"opened in March in 2022, 2023 and 2024", in the active language."""
+        years = [str(day.year) for day in self.basis]
+        listed = _("%(first)s and %(last)s") % {"first": ", ".join(years[:-1]), "last": years[-1]}
+        return _("opened in %(month)s in %(years)s") % {"month": MONTHS[self.month.month], "years": listed}
+
+    @property
+    def month_text(self) -> str:
+        return f"{MONTHS[self.month.month]} {self.month.year}"
+
+
+def expected_next_edition(series: list[Edition], on: datetime.date | None = None) -> ExpectedEdition | None:
+    """When the next edition of `series` (its editions, oldest first) can be expected, or None.
+
+    The rule, written once here:
+    - it takes at least two past editions (one opening tells no rhythm: no estimate);
+    - every edition's opening date must be known at least to the month (a year alone tells no
+      month), and already past on `on`;
+    - the editions must have opened in the same calendar month of consecutive years (a yearly
+      rhythm); any other series is irregular: no estimate;
+    - the estimate is that month in the year after the last edition, and only while that month
+      has not ended: once it has passed without a new edition, the series may have stopped and
+      the registry says nothing.
+    An announced next edition supersedes the estimate: callers give the series up to its latest
+    edition, and a series whose latest edition has a successor is not estimated (see
+    `expected_editions`).
+    """
+    on = on or today()
+    if len(series) < 2:
+        return None
+    openings = []
+    for edition in series:
+        if edition.opens_on is None or edition.opens_on_precision == DatePrecision.YEAR or edition.opens_on > on:
+            return None
+        openings.append(edition.opens_on)
+    months = {day.month for day in openings}
+    years = [day.year for day in openings]
+    if len(months) != 1 or any(later - earlier != 1 for earlier, later in zip(years, years[1:], strict=False)):
+        return None
+    expected = datetime.date(years[-1] + 1, openings[-1].month, 1)
+    month_end = datetime.date(expected.year + expected.month // 12, expected.month % 12 + 1, 1)
+    if month_end <= on:
+        return None
+    return ExpectedEdition(month=expected, basis=tuple(openings))
+
+
+def expected_editions(on: datetime.date | None = None) -> dict[int, ExpectedEdition]:
+    """The estimate of each published call that is the latest edition of its series, by call id.
+
+    One query: every call that is not a draft (archived past editions still tell the rhythm),
+    with its opening date and previous edition. A call whose next edition exists (published or
+    archived) is not the latest: the announced edition supersedes any estimate.
+    """
+    from .models import Call
+
+    rows = list(
+        Call.objects.exclude(publication_state=PublicationState.DRAFT)
+        .values_list("pk", "previous_edition_id", "opens_on", "opens_on_precision", "publication_state")
+        .order_by()
+    )
+    by_pk = {row[0]: row for row in rows}
+    has_next = {row[1] for row in rows if row[1] is not None}
+    estimates = {}
+    for pk, previous, *_rest, state in rows:
+        if state != PublicationState.PUBLISHED or pk in has_next or previous not in by_pk:
+            continue
+        series, seen, current = [], set(), pk
+        while current in by_pk and current not in seen:
+            seen.add(current)
+            row = by_pk[current]
+            series.append(Edition(pk=row[0], opens_on=row[2], opens_on_precision=row[3]))
+            current = row[1]
+        if estimate := expected_next_edition(list(reversed(series)), on):
+            estimates[pk] = estimate
+    return estimates

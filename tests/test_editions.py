@@ -1,0 +1,62 @@
+"""When the next edition of a series can be expected: the rule at its edges."""
+import datetime
+
+import pytest
+from django.utils import translation
+
+from calls.choices import PublicationState
+from calls.editions import Edition, expected_editions, expected_next_edition
+from tests.factories import CallFactory
+
+ON = datetime.date(2026, 11, 30)
+
+
+def series(*openings, precision="day"):
+    return [Edition(pk=n, opens_on=day, opens_on_precision=precision) for n, day in enumerate(openings)]
+
+
+def test_a_yearly_series_is_expected_in_the_same_month_next_year():
+    estimate = expected_next_edition(series(datetime.date(2024, 3, 4), datetime.date(2025, 3, 20),
+                                            datetime.date(2026, 3, 2)), ON)
+    assert estimate.month == datetime.date(2027, 3, 1)
+    with translation.override("fr"):
+        assert estimate.basis_text == "ouvert en mars en 2024, 2025 et 2026"
+        assert estimate.month_text == "mars 2027"
+    with translation.override("en"):
+        assert estimate.basis_text == "opened in March in 2024, 2025 and 2026"
+
+
+def test_month_precision_is_enough_but_a_year_alone_is_not():
+    assert expected_next_edition(series(datetime.date(2025, 3, 1), datetime.date(2026, 3, 1), precision="month"), ON)
+    assert expected_next_edition(series(datetime.date(2025, 1, 1), datetime.date(2026, 1, 1), precision="year"),
+                                 ON) is None
+
+
+@pytest.mark.parametrize("openings", [
+    (datetime.date(2026, 3, 1),),  # a single past edition tells no rhythm
+    (datetime.date(2025, 3, 1), datetime.date(2026, 6, 1)),  # another month: irregular
+    (datetime.date(2023, 3, 1), datetime.date(2026, 3, 1)),  # a gap of years: irregular
+    (datetime.date(2024, 3, 1), None, datetime.date(2026, 3, 1)),  # an edition without a date
+    (datetime.date(2023, 3, 1), datetime.date(2024, 3, 1)),  # March 2025 passed with no edition: stopped?
+])
+def test_no_estimate_for_an_irregular_or_too_short_series(openings):
+    assert expected_next_edition(series(*openings), ON) is None
+
+
+def test_the_expected_month_itself_still_counts():
+    assert expected_next_edition(series(datetime.date(2024, 11, 5), datetime.date(2025, 11, 5)), ON).month == \
+        datetime.date(2026, 11, 1)
+
+
+@pytest.mark.django_db
+def test_an_announced_edition_supersedes_the_estimate():
+    first = CallFactory(opens_on=datetime.date(2025, 3, 1), closes_on=datetime.date(2025, 4, 1))
+    second = CallFactory(opens_on=datetime.date(2026, 3, 1), closes_on=datetime.date(2026, 4, 1),
+                         previous_edition=first)
+    assert set(expected_editions(ON)) == {second.pk}
+    third = CallFactory(opens_on=None, closes_on=None, previous_edition=second,
+                        publication_state=PublicationState.PUBLISHED)
+    assert expected_editions(ON) == {}  # the third is announced (no dates yet): no estimate
+    third.publication_state = PublicationState.DRAFT
+    third.save()
+    assert set(expected_editions(ON)) == {second.pk}  # a curator's draft announces nothing
