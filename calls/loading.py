@@ -489,40 +489,57 @@ def _in_dependency_order(kind, entries):
     return ordered
 
 
-def _provenance(kind, key):
+def _provenance(kind, origin, external_id):
     content_type = ContentType.objects.get_for_model(kind.model)
-    return Provenance.objects.filter(origin=ORIGIN, content_type=content_type, external_id=key).first()
+    return Provenance.objects.filter(origin=origin, content_type=content_type, external_id=external_id).first()
 
 
-def _remember(kind, key, instance, baseline, pending, provenance):
+def _remember(kind, instance, *, origin, external_id, baseline, pending, provenance):
     provenance = provenance or Provenance(
-        origin=ORIGIN, external_id=key,
-        content_type=ContentType.objects.get_for_model(kind.model), object_id=instance.pk,
+        origin=origin, external_id=external_id, content_type=ContentType.objects.get_for_model(kind.model),
     )
     provenance.object_id, provenance.baseline, provenance.pending = instance.pk, baseline, pending
     provenance.full_clean()
     provenance.save()
+    return provenance
 
 
 def _merge_entry(kind, entry, report, *, update):
     key = entry[kind.key]
     instance = kind.model.objects.filter(**{kind.key: key}).first()
     if instance is None:
-        instance = kind.write(entry)
-        report.created.append((kind.name, key))
-        # A provenance may outlive its entry (a registry emptied before a restore): reuse it.
-        _remember(kind, key, instance, kind.normalise(entry), {}, _provenance(kind, key))
-        return
-    if not update:
-        return  # seeding touches nothing that exists
+        create_entry(kind, entry, origin=ORIGIN, external_id=key, report=report)
+    elif update:  # seeding touches nothing that exists
+        update_entry(kind, instance, entry, origin=ORIGIN, external_id=key, report=report)
+
+
+def create_entry(kind, entry, *, origin, external_id, report):
+    """Create an entry from a program's `entry` (bundled format), remembering what the origin said."""
+    instance = kind.write(entry)
+    report.created.append((kind.name, entry[kind.key]))
+    # A provenance may outlive its entry (a registry emptied before a restore): reuse it.
+    _remember(kind, instance, origin=origin, external_id=external_id, baseline=kind.normalise(entry), pending={},
+              provenance=_provenance(kind, origin, external_id))
+    return instance
+
+
+def update_entry(kind, instance, entry, *, origin, external_id, report):
+    """Bring what `origin` now says of `instance` into it, field by field, never over a curator.
+
+    A field is written where its current value is still the origin's last one (the provenance's
+    baseline); where a curator changed it since, it is kept, reported as skipped, and the
+    origin's new value waits in the provenance's `pending` for a curator to settle. The key
+    (slug) and what the origin never gives (`NOT_FROM_THE_DATA`) are not merged.
+    """
     wanted = kind.normalise(entry)
     current = kind.represent(instance)
-    provenance = _provenance(kind, key)
+    key = current[kind.key]
+    provenance = _provenance(kind, origin, external_id)
     baseline = provenance.baseline if provenance else None
     merged, pending = dict(current), {}
     for name, new in wanted.items():
         now = current.get(name)
-        if name in NOT_FROM_THE_DATA or _comparable(now) == _comparable(new):
+        if name in NOT_FROM_THE_DATA or name == kind.key or _comparable(now) == _comparable(new):
             continue
         why = _why_kept(name, now, baseline)
         if why:
@@ -535,7 +552,8 @@ def _merge_entry(kind, entry, report, *, update):
         report.unchanged += 1
     else:
         kind.write(merged)
-    _remember(kind, key, instance, wanted, pending, provenance)
+    return _remember(kind, instance, origin=origin, external_id=external_id, baseline=wanted, pending=pending,
+                     provenance=provenance)
 
 
 def _why_kept(name, current, baseline):
