@@ -25,6 +25,7 @@ run: load
 	@echo "  Admin:      http://$(HOST):$(PORT)/admin/"
 	@echo "  API:        http://$(HOST):$(PORT)/api/v1/   (docs: http://$(HOST):$(PORT)/api/docs/)"
 	@echo "  Create a curator account:  $(PY) manage.py create_curator <username> <email>"
+	@echo "  Email alerts: messages print in this terminal; send the digests due: $(PY) manage.py send_alerts"
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -302,3 +302,7 @@ def email_settings(environ) -> dict:
 globals().update(email_settings(os.environ))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Registre bioproduction <alertes@localhost>")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+ALERTS_UNCONFIRMED_DAYS = int(env("ALERTS_UNCONFIRMED_DAYS", "3"))
+ALERTS_CONFIRMATIONS_PER_EMAIL_PER_DAY = int(env("ALERTS_CONFIRMATIONS_PER_EMAIL_PER_DAY", "3"))
+ALERTS_SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR = int(env("ALERTS_SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR", "10"))
+ALERTS_MAX_PER_EMAIL = int(env("ALERTS_MAX_PER_EMAIL", "20"))
