@@ -112,3 +112,124 @@ def test_admin_search_with_injection_strings_is_harmless(curator_client):
         assert response.status_code == 200
         assert SCRIPT not in response.content.decode()
     assert Call.objects.filter(title="Appel intact").exists()
+
+
+# -- Submissions: size, rows, nesting, dates, concurrency --------------------------------------
+
+SUBMISSION = {"title": "Appel soumis", "call_type": "call_for_projects"}
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed():
+    from calls.api.parsers import MAX_BODY_BYTES
+
+    payload = {**SUBMISSION, "description": "x" * (MAX_BODY_BYTES + 1)}
+    response = partner_client().post("/api/v1/calls/", payload, format="json")
+    assert response.status_code == 413, response.content
+    assert "KiB" in response.json()["detail"]
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("field,row", [
+    ("rounds", {"name": "Vague"}),
+    ("ceilings", {"amount_eur": 1000}),
+    ("sources", {"title": "Source"}),
+    ("themes", "bioproduction"),
+    ("beneficiaries", "sme"),
+    ("aid_forms", "grant"),
+    ("regions", "11"),
+])
+def test_a_list_over_the_documented_number_of_rows_is_a_400_naming_it(field, row):
+    from calls.api.serializers import MAX_ROWS
+
+    response = partner_client().post("/api/v1/calls/", {**SUBMISSION, field: [row] * (MAX_ROWS + 1)}, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("depth", [6, 50, 100_000])
+def test_nested_json_of_any_depth_is_a_400(depth):
+    body = '{"title": "Profond", "call_type": "prize", "rounds": ' + "[" * depth + "]" * depth + "}"
+    response = partner_client().post("/api/v1/calls/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "nested" in response.json()["detail"]
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("body", ['{"title": NaN}', b'{"title": "\xff"}', '{"title": "x", "call_type": '])
+def test_invalid_json_is_a_400(body):
+    response = partner_client().post("/api/v1/calls/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+
+
+def test_unknown_themes_are_named():
+    response = partner_client().post("/api/v1/calls/", {**SUBMISSION, "themes": ["nulle-part"]}, format="json")
+    assert response.status_code == 400 and "nulle-part" in str(response.json()["themes"])
+
+
+@pytest.mark.parametrize("field,value", [
+    ("opens_on", "1989-12-31"), ("closes_on", "2101-01-01"), ("closes_on", "9999-12-31"), ("opens_on", "0001-01-01"),
+])
+def test_submitted_dates_outside_1990_2100_are_a_400_naming_the_field(field, value):
+    response = partner_client().post("/api/v1/calls/", {**SUBMISSION, field: value}, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not Call.objects.exists()
+
+
+def test_submitted_round_dates_outside_the_range_are_a_400_naming_the_row():
+    rounds = [{"name": "Vague 1", "closes_on": "2027-03-01"}, {"name": "Vague 2", "closes_on": "2205-03-01"}]
+    response = partner_client().post("/api/v1/calls/", {**SUBMISSION, "rounds": rounds}, format="json")
+    assert response.status_code == 400
+    assert any(message.startswith("#2 closes_on") for message in response.json()["rounds"])
+
+
+@pytest.mark.parametrize("field,value", [("opens_on", "1989-12-31"), ("closes_on", "2101-01-01")])
+def test_the_admin_refuses_dates_outside_the_range(curator_client, field, value):
+    from tests.test_admin import ADMIN, call_form
+
+    response = curator_client.post(f"{ADMIN}add/", call_form(**{field: value}))
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not Call.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twelve_simultaneous_submissions_of_one_title_make_twelve_drafts_with_distinct_slugs(on_postgres):
+    """Threads on PostgreSQL (each its own connection and transaction); one after the other on
+    SQLite, which serialises writers anyway."""
+    import threading
+
+    from django.db import connection
+
+    clients = [partner_client() if i == 0 else None for i in range(12)]
+    token = clients[0]._credentials["HTTP_AUTHORIZATION"]
+    statuses, barrier = [], threading.Barrier(12 if on_postgres else 1)
+
+    def submit():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=token)
+        try:
+            barrier.wait(timeout=30)
+            statuses.append(client.post("/api/v1/calls/", {**SUBMISSION, "title": "Même titre"}, format="json")
+                            .status_code)
+        finally:
+            connection.close()
+
+    if on_postgres:
+        threads = [threading.Thread(target=submit) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    else:
+        for _ in range(12):
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=token)
+            statuses.append(client.post("/api/v1/calls/", {**SUBMISSION, "title": "Même titre"}, format="json")
+                            .status_code)
+    assert statuses == [201] * 12
+    slugs = list(Call.objects.filter(title="Même titre").values_list("slug", flat=True))
+    assert len(slugs) == 12 and len(set(slugs)) == 12
+    assert "meme-titre" in slugs
+    assert set(Call.objects.values_list("publication_state", flat=True)) == {"draft"}

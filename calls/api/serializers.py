@@ -296,6 +296,10 @@ def vocabularies() -> dict:
 
 # -- Submissions ---------------------------------------------------------------------------------
 
+# At most this many rows in each list of a submission (funders, rounds, ceilings, sources, themes,
+# aid forms, beneficiaries, regions): far more than any call has; more is a 400 naming the list.
+MAX_ROWS = 50
+
 
 class SubmittedFunderSerializer(serializers.Serializer):
     funder = serializers.SlugRelatedField(slug_field="slug", queryset=Funder.objects.all())
@@ -325,7 +329,9 @@ class CallSubmissionSerializer(serializers.Serializer):
     """A call handed in by a partner. It is stored as a draft for the curators to review.
 
     `publication_state` cannot be chosen: a submission is always a draft. `slug` is made from
-    the title when not given. Amounts are integers in euros, dates ISO 8601 (YYYY-MM-DD).
+    the title when not given. Amounts are integers in euros, dates ISO 8601 (YYYY-MM-DD), in the
+    years 1990 to 2100. Each list holds at most 50 rows; the body is at most 256 KiB of JSON,
+    nested at most 5 levels deep (413 and 400 beyond).
     """
 
     title = serializers.CharField(max_length=300)
@@ -336,28 +342,30 @@ class CallSubmissionSerializer(serializers.Serializer):
     programme = serializers.SlugRelatedField(
         slug_field="slug", queryset=Programme.objects.all(), required=False, allow_null=True
     )
-    funders = SubmittedFunderSerializer(many=True, required=False, default=list)
+    funders = SubmittedFunderSerializer(many=True, required=False, default=list, max_length=MAX_ROWS)
     opens_on = serializers.DateField(required=False, allow_null=True)
     closes_on = serializers.DateField(required=False, allow_null=True)
     is_rolling = serializers.BooleanField(required=False, default=False)
-    rounds = SubmittedRoundSerializer(many=True, required=False, default=list)
+    rounds = SubmittedRoundSerializer(many=True, required=False, default=list, max_length=MAX_ROWS)
     total_budget_eur = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**15)
-    ceilings = SubmittedCeilingSerializer(many=True, required=False, default=list)
+    ceilings = SubmittedCeilingSerializer(many=True, required=False, default=list, max_length=MAX_ROWS)
     floor_eur = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**15)
     funding_rate_min_pct = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
     funding_rate_max_pct = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
     aid_forms = serializers.ListField(
-        child=serializers.ChoiceField(choices=AidForm.choices), required=False, default=list
+        child=serializers.ChoiceField(choices=AidForm.choices), required=False, default=list, max_length=MAX_ROWS
     )
     beneficiaries = serializers.ListField(
-        child=serializers.ChoiceField(choices=Beneficiary.choices), required=False, default=list
+        child=serializers.ChoiceField(choices=Beneficiary.choices), required=False, default=list,
+        max_length=MAX_ROWS,
     )
     scope = serializers.ChoiceField(choices=Scope.choices, required=False, default=Scope.NATIONAL)
     regions = serializers.ListField(
-        child=serializers.ChoiceField(choices=REGION_CHOICES), required=False, default=list
+        child=serializers.ChoiceField(choices=REGION_CHOICES), required=False, default=list, max_length=MAX_ROWS
     )
-    themes = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Theme.objects.all(), many=True, required=False, default=list
+    themes = serializers.ListField(
+        child=serializers.SlugField(max_length=80), required=False, default=list, max_length=MAX_ROWS,
+        help_text="Theme slugs (see `themes/`).",
     )
     trl_min = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
     trl_max = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=9)
@@ -365,11 +373,19 @@ class CallSubmissionSerializer(serializers.Serializer):
     eligibility = serializers.CharField(required=False, allow_blank=True, default="")
     eligible_expenses = serializers.CharField(required=False, allow_blank=True, default="")
     apply_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
-    sources = SubmittedSourceSerializer(many=True, required=False, default=list)
+    sources = SubmittedSourceSerializer(many=True, required=False, default=list, max_length=MAX_ROWS)
     note = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=5000,
         help_text="Anything the curators should know (kept in the curator note).",
     )
+
+    def validate_themes(self, value):
+        """The themes, read in one query; an unknown slug is named."""
+        themes = {theme.slug: theme for theme in Theme.objects.filter(slug__in=value)}
+        unknown = sorted(set(value) - set(themes))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown theme: {', '.join(unknown)}.")
+        return [themes[slug] for slug in dict.fromkeys(value)]
 
     def validate_funders(self, value):
         slugs = [row["funder"].slug for row in value]

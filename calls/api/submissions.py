@@ -1,6 +1,11 @@
-"""Partners' submissions: a call handed in through the API, stored as a draft for review."""
+"""Partners' submissions: a call handed in through the API, stored as a draft for review.
+
+Limits on what a partner may send (each refused with a clear 4xx, never a 500): the body's size
+and nesting (`calls.api.parsers`), the rows of each nested list (`MAX_ROWS`, in the serializers).
+Submissions of the same title at the same moment each get their own slug.
+"""
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -14,12 +19,42 @@ CALL_FIELDS = [
 ]
 
 
+# How often a submission looks for a free slug again when a concurrent one took it first.
+SLUG_ATTEMPTS = 50
+
+
 def _free_slug(base: str) -> str:
     base = (slugify(base) or "appel")[:140].strip("-") or "appel"
     slug, n = base, 2
     while Call.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def _slug_taken(error: ValidationError) -> bool:
+    return set(getattr(error, "error_dict", {})) == {"slug"}
+
+
+def _save_under_a_free_slug(call: Call, *, user, slug_given: bool):
+    """Save `call`; a slug made from the title that a concurrent submission took in the meantime
+    is drawn again (the unique index decides, in a savepoint), a slug the partner chose is a 400."""
+    for _attempt in range(SLUG_ATTEMPTS):
+        if not slug_given:
+            call.slug = _free_slug(call.title)
+        try:
+            with transaction.atomic():
+                call.full_clean()
+                call.save()
+            return
+        except ValidationError as error:
+            if slug_given or not _slug_taken(error):
+                raise
+        except IntegrityError:
+            if not Call.objects.filter(slug=call.slug).exists():
+                raise
+            if slug_given:
+                raise ValidationError({"slug": [call.unique_error_message(Call, ("slug",))]}) from None
+    raise ValidationError({"slug": ["No free slug for this title: give one."]})
 
 
 def _clean_children(name, instances, exclude):
@@ -48,13 +83,12 @@ def submit_call(*, user, data: dict) -> Call:
     stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     call = Call(
         **{field: data[field] for field in CALL_FIELDS if field in data},
-        slug=data.get("slug") or _free_slug(data["title"]),
+        slug=data.get("slug") or "",
         publication_state=PublicationState.DRAFT,
         submitted_by=user,
         curator_note=f"Submitted through the API by {user.get_username()} on {stamp}." + (f"\n{note}" if note else ""),
     )
-    call.full_clean()
-    call.save()
+    _save_under_a_free_slug(call, user=user, slug_given=bool(data.get("slug")))
     rounds = [Round(call=call, **row) for row in data.get("rounds") or []]
     ceilings = [Ceiling(call=call, **row) for row in data.get("ceilings") or []]
     sources = [Source(call=call, **row) for row in data.get("sources") or []]

@@ -35,6 +35,7 @@ from registry.middleware import service_unavailable
 from . import exports, queries
 from .conditional import is_fresh, not_modified, set_validators
 from .pagination import RegistryPagination, is_sync
+from .parsers import MAX_BODY_BYTES, SubmissionJSONParser
 from .permissions import ReadOnlyOrSubmitter
 from .serializers import (
     CallSerializer,
@@ -205,6 +206,7 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
             201: CallSerializer,
             400: OpenApiResponse(FieldErrorsSerializer, description="Invalid submission: messages per field."),
             401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED,
+            413: OpenApiResponse(ErrorSerializer, description=f"The body is over {MAX_BODY_BYTES // 1024} KiB."),
         },
     ),
 )
@@ -214,6 +216,7 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = CallFilterSet
     permission_classes = [ReadOnlyOrSubmitter]
+    parser_classes = [SubmissionJSONParser]
     sync_enabled = True
     daily = True
 
