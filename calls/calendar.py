@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import DatePrecision
+from .dates import is_supported_date
 from .dates import format_partial_date
 
 PRODID = "-//Bioproduction funding-call registry//Deadlines//FR"
@@ -124,11 +125,15 @@ def calendar_of_deadlines(calls, *, name: str, host: str, build_url) -> str:
         "REFRESH-INTERVAL;VALUE=DURATION:PT12H", "X-PUBLISHED-TTL:PT12H",
     ]
     for call in calls:
+        # A date outside the registry's years (stored before they were enforced) is left out:
+        # no calendar needs it, and the day after 9999-12-31 does not exist.
         for key, label, day, precision in openings(call):
-            lines += _event(call, key, label, day, precision, opening=True, host=host, build_url=build_url,
-                            stamp=stamp)
+            if is_supported_date(day):
+                lines += _event(call, key, label, day, precision, opening=True, host=host, build_url=build_url,
+                                stamp=stamp)
         for key, label, day, precision in deadlines(call):
-            lines += _event(call, key, label, day, precision, opening=False, host=host, build_url=build_url,
-                            stamp=stamp)
+            if is_supported_date(day):
+                lines += _event(call, key, label, day, precision, opening=False, host=host, build_url=build_url,
+                                stamp=stamp)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

@@ -25,7 +25,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.utils import translation
 
+from calls import services as call_services
 from calls.alerts import services
+from calls.choices import PublicationState
 from calls.models import AlertSubscription, Call, SentAlert
 from registry.settings.base import email_settings
 from tests.factories import CallFactory, CallFunderFactory, CeilingFactory, FunderFactory, UserFactory
@@ -56,11 +58,15 @@ def clock(day, hour=8):
 
 
 def published_call(*, published_on=D0, **fields):
-    """A call in published state, first published on `published_on` (no publish service to go through)."""
+    """A call created as a draft, then published through the services at noon on `published_on`."""
     fields.setdefault("opens_on", D0 - 10 * DAY)
     fields.setdefault("closes_on", D0 + 60 * DAY)
-    fields.setdefault("published_at", at(published_on, 12))
-    return CallFactory(**fields)
+    fields.pop("published_at", None)
+    state = fields.pop("publication_state", PublicationState.PUBLISHED)
+    call = CallFactory(publication_state=PublicationState.DRAFT, **fields)
+    with time_machine.travel(at(published_on, 12), tick=False):
+        call_services.set_publication_state(call=call, state=state, reason="test")
+    return call
 
 
 def links(message) -> list[str]:
@@ -117,7 +123,7 @@ def test_subscribe_confirm_and_receive_one_digest_a_day_of_the_matching_new_call
     with clock(D0, 15):
         matching = published_call(title="Production de vecteurs viraux", published_on=D0)
         published_call(title="Anticorps monoclonaux", published_on=D0)  # another subject
-        published_call(title="Vecteurs : brouillon", published_at=None, publication_state="draft")
+        published_call(title="Vecteurs : brouillon", publication_state="draft")
 
     with clock(D0 + DAY, 7):
         assert send_alerts() == 1
