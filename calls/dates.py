@@ -16,6 +16,11 @@ MIN_YEAR = 1990
 MAX_YEAR = 2100
 
 
+def is_supported_date(value: datetime.date) -> bool:
+    """Whether a date falls in the registry's years (MIN_YEAR to MAX_YEAR)."""
+    return MIN_YEAR <= value.year <= MAX_YEAR
+
+
 def validate_supported_date(value: datetime.date | None):
     """A date of the registry falls in the years MIN_YEAR to MAX_YEAR."""
     if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:

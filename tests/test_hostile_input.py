@@ -233,3 +233,40 @@ def test_twelve_simultaneous_submissions_of_one_title_make_twelve_drafts_with_di
     assert len(slugs) == 12 and len(set(slugs)) == 12
     assert "meme-titre" in slugs
     assert set(Call.objects.values_list("publication_state", flat=True)) == {"draft"}
+
+
+# -- Extreme dates already stored (before the validators, or written around them) ---------------
+
+
+@pytest.mark.parametrize("extreme", ["min", "max"])
+def test_a_stored_extreme_date_never_makes_a_page_the_timeline_or_ical_fail(client, extreme):
+    import datetime
+
+    from calls.models import Laureate, Round, Source
+    from tests.factories import CallFunderFactory, LaureateFactory, RoundFactory, SourceFactory
+
+    day = datetime.date.min if extreme == "min" else datetime.date.max
+    call = CallFactory(slug="extreme", title="Appel aux dates extrêmes")
+    rounds = CallFactory(slug="extreme-rounds", title="Vagues aux dates extrêmes")
+    RoundFactory(call=rounds)
+    funder = CallFunderFactory(call=call).funder
+    SourceFactory(call=call)
+    LaureateFactory(call=call)
+    for precision in ("day", "month", "year"):
+        Call.objects.filter(pk=call.pk).update(
+            opens_on=day, closes_on=day, last_verified_on=day, opens_on_precision=precision,
+            closes_on_precision=precision,
+        )
+        Round.objects.filter(call=rounds).update(opens_on=day, closes_on=day, closes_on_precision=precision)
+        Source.objects.filter(call=call).update(accessed_on=day)
+        Laureate.objects.filter(call=call).update(year=1 if extreme == "min" else 32767)
+        for path in ("/", "/?status=open&status=upcoming&status=closed", "/en/?ordering=newest", "/calendrier/",
+                     "/calendrier/?status=closed", call.get_absolute_url(), rounds.get_absolute_url(),
+                     f"/financeurs/{funder.slug}/", "/export/echeances.ics", "/export/appels.csv",
+                     "/flux/nouveaux-appels.atom", "/?closing_within=30", "/?closes_after=2026-01-01",
+                     "/api/v1/calls/?status=closed", "/api/v1/calls/extreme/", "/api/v1/calls/?ordering=deadline",
+                     "/api/v1/calls/?updated_since=2000-01-01T00:00:00Z", "/api/v1/exports/calls.json",
+                     "/api/v1/exports/calls.csv"):
+            cache.clear()
+            response = client.get(path)
+            assert response.status_code == 200, (precision, path, response.status_code)
