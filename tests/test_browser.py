@@ -5,6 +5,7 @@ Without /usr/bin/chromium these tests skip, saying why, unless REQUIRE_BROWSER=1
 """
 import datetime
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -117,8 +118,11 @@ def test_search_filter_open_switch_language_and_export(page, live_server, regist
         page.get_by_role("link", name="Spreadsheet (CSV)").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
-    rows = Path(download.path()).read_text(encoding="utf-8").splitlines()
-    assert rows[0].startswith("slug,") and len(rows) == 2 and rows[1].startswith("therapies-geniques,")
+    raw = Path(download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a byte order mark: a French spreadsheet reads UTF-8
+    rows = raw.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("Title;Status;") and len(rows) == 2
+    assert rows[1].startswith("Thérapies géniques : industrialiser la bioproduction;Open;")
 
 
 def test_site_works_without_javascript(browser, live_server, registry_calls):
@@ -130,4 +134,171 @@ def test_site_works_without_javascript(browser, live_server, registry_calls):
     page.get_by_role("button", name="Appliquer les filtres").click()
     page.wait_for_url("**beneficiary=startup**")
     assert "Thérapies géniques" in page.content()
+    context.close()
+
+
+# --- The start-up's journey (issue 11): Île-de-France, start-up, about 500 k€, TRL 4 ------------
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DEVICES = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
+              "has_touch": True},
+}
+
+
+@pytest.fixture
+def startup_registry():
+    """Calls a start-up in Île-de-France meets: open, upcoming, closed, undated, foreign, a series."""
+    from calls.models import Region
+    from tests.factories import LaureateFactory, RoundFactory, ThemeFactory
+
+    startup, _ = BeneficiaryType.objects.get_or_create(code="startup")
+    sme, _ = BeneficiaryType.objects.get_or_create(code="sme")
+    cdmo, _ = BeneficiaryType.objects.get_or_create(code="cdmo")
+    idf, _ = Region.objects.get_or_create(code="11", defaults={"name": "Île-de-France"})
+    Region.objects.get_or_create(code="84", defaults={"name": "Auvergne-Rhône-Alpes"})
+    now = today()
+    day = datetime.timedelta(days=1)
+    theme = ThemeFactory(slug="bioproduction", name="Bioproduction", name_en="Biomanufacturing")
+    innov = CallFactory(
+        title="Innov'up Île-de-France : amorçage des start-up de la bioproduction", slug="innovup",
+        summary="Subvention et avance remboursable pour les jeunes entreprises franciliennes.",
+        opens_on=now - 20 * day, closes_on=now + 25 * day, scope=Scope.REGIONAL, trl_min=3, trl_max=6,
+        apply_url="https://example.org/innovup", total_budget_eur=20_000_000,
+    )
+    innov.regions.add(idf)
+    innov.beneficiaries.add(startup, sme)
+    innov.themes.add(theme)
+    CeilingFactory(call=innov, amount_eur=500_000)
+    CallFunderFactory(call=innov, funder=FunderFactory(name="Région Île-de-France", slug="region-idf",
+                                                       website="https://www.iledefrance.fr"))
+    national = CallFactory(title="i-Nov : innovation en biothérapies", slug="i-nov", opens_on=now - 5 * day,
+                           closes_on=now + 60 * day, total_budget_eur=50_000_000)
+    national.themes.add(theme)
+    CeilingFactory(call=national, amount_eur=3_000_000)
+    RoundFactory(call=national, name="Relève 1", opens_on=now - 5 * day, closes_on=now + 60 * day,
+                 budget_eur=25_000_000)
+    for n in range(12):
+        LaureateFactory(call=national, organisation=f"Organisation lauréate au nom assez long numéro {n}",
+                        project="Procédé de bioproduction de vecteurs viraux à haut rendement " * 2,
+                        amount_eur=1_250_000, year=2025)
+    CallFactory(title="PME de la bioproduction : industrialisation", slug="pme", opens_on=now - 5 * day,
+                closes_on=now + 40 * day).beneficiaries.add(sme)
+    CallFactory(title="Plateformes CDMO", slug="cdmo", opens_on=now + 30 * day,
+                closes_on=now + 90 * day).beneficiaries.add(cdmo)
+    CallFactory(title="Appel régional Auvergne-Rhône-Alpes", slug="aura", scope=Scope.REGIONAL,
+                opens_on=now - 5 * day, closes_on=now + 50 * day).regions.add(
+        Region.objects.get(code="84"))
+    CallFactory(title="Appel sans dates connues", slug="sans-dates", opens_on=None, closes_on=None)
+    CallFactory(title="Dispositif belge de référence", slug="belge", country="BE", opens_on=now - 5 * day,
+                closes_on=now + 50 * day)
+    first = CallFactory(title="Challenge bioproduction 2024", slug="challenge-2024",
+                        opens_on=datetime.date(now.year - 2, 3, 1), closes_on=datetime.date(now.year - 2, 4, 30))
+    second = CallFactory(title="Challenge bioproduction 2025", slug="challenge-2025", previous_edition=first,
+                         opens_on=datetime.date(now.year - 1, 3, 1), closes_on=datetime.date(now.year - 1, 4, 30))
+    CallFactory(title="Challenge bioproduction 2026", slug="challenge-2026", previous_edition=second,
+                opens_on=datetime.date(now.year, 3, 2), closes_on=datetime.date(now.year, 4, 30))
+    return innov
+
+
+def _no_horizontal_scroll(page):
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: {widths}"
+
+
+def _first_result_on_first_screen(page):
+    """The first result's badge and title are within the first screen, without scrolling."""
+    top, title_bottom, height = page.evaluate(
+        "(() => { const card = document.querySelector('.call-card');"
+        " const title = card.querySelector('.call-card__title').getBoundingClientRect();"
+        " return [card.getBoundingClientRect().top, title.bottom, window.innerHeight]; })()"
+    )
+    assert title_bottom <= height, f"first result from {top} to {title_bottom} (title) on a {height}px screen"
+
+
+def _shoot(page, device, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{device}-{name}.png"), full_page=False)
+
+
+def _result_count(page):
+    return int(re.search(r"\d+", page.locator("#results-heading").inner_text()).group())
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_start_ups_journey(browser, live_server, startup_registry, device):
+    context = browser.new_context(locale="fr-FR", **DEVICES[device])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/")
+
+    # The home page: open calls by soonest deadline, then upcoming, expected, recently closed; counted.
+    headings = page.locator(".home-group > h2").all_inner_texts()
+    assert [re.sub(r"\s*\d+$", "", h) for h in headings] == [
+        "Ouverts maintenant", "À venir", "Prochaines éditions attendues", "Récemment clos"]
+    assert page.locator(".home-group--open .call-card").first.locator("h3").inner_text().startswith("Innov'up")
+    assert "Prochaine édition attendue vers mars" in page.locator(".home-group--expected").inner_text()
+    assert "Dispositif belge" not in page.content()
+    _shoot(page, device, "1-home")
+    _first_result_on_first_screen(page)
+    _no_horizontal_scroll(page)
+
+    # The eligibility questions, one step away.
+    page.locator("#questions > summary").click()
+    page.get_by_label("Ma région").select_option("11")
+    page.locator("#id_beneficiary_home").select_option("startup")
+    page.get_by_label("Montant recherché (EUR)").fill("500000")
+    page.locator("#id_trl").fill("4")
+    page.get_by_role("button", name="Voir les appels pour moi").click()
+    page.wait_for_url("**trl=4**")
+    cards = page.locator(".call-card")
+    titles = cards.locator("h3").all_inner_texts()
+    assert any(title.startswith("Innov'up") for title in titles)
+    assert not any("Auvergne" in title or "PME de la" in title for title in titles)
+    innov = cards.filter(has_text="Innov'up")
+    assert innov.locator(".matches__item--match").count() == 4  # region, start-up, ceiling, TRL 3–6
+    national = cards.filter(has_text="i-Nov")
+    assert "France entière" in national.locator(".matches__item--match").first.inner_text()
+    assert national.locator(".matches__item--not_stated").count() == 2  # beneficiaries and TRL not stated
+    if device == "phone":
+        assert not page.locator(".filters").is_visible()  # the filters wait behind their disclosure
+    _shoot(page, device, "2-results")
+    _first_result_on_first_screen(page)
+    _no_horizontal_scroll(page)
+
+    # A facet's count is the number of results after choosing it.
+    if device == "phone":
+        page.locator(".filters-disclosure > summary").click()
+    label = page.locator("label[for]", has=page.locator(".count")).filter(has_text="CDMO")
+    shown = int(re.search(r"(\d+)", label.locator(".count").inner_text()).group(1))
+    page.get_by_label("Start-up", exact=False).first.uncheck()
+    label.click()
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    page.wait_for_url("**beneficiary=cdmo**")
+    assert _result_count(page) == shown
+    _no_horizontal_scroll(page)
+
+    # The call page: apply, documents, funder's site; its wide tables scroll in their own box.
+    page.goto(live_server.url + "/appels/innovup/")
+    assert page.get_by_role("link", name="Candidater").first.get_attribute("href") == "https://example.org/innovup"
+    assert "Informations vérifiées auprès des sources le" in page.content()
+    _no_horizontal_scroll(page)
+    _shoot(page, device, "3-call")
+    page.goto(live_server.url + "/appels/i-nov/")
+    assert page.locator(".table-scroll table").count() == 2
+    _no_horizontal_scroll(page)
+    _shoot(page, device, "4-call-laureates")
+
+    # The calendar looks forward; the sector in pictures.
+    page.goto(live_server.url + "/calendrier/")
+    assert "douze prochains mois" in page.locator(".timeline__hint").inner_text()
+    _no_horizontal_scroll(page)
+    _shoot(page, device, "5-timeline")
+    page.goto(live_server.url + "/panorama/")
+    assert page.locator("svg.chart__svg").count() >= 3
+    _no_horizontal_scroll(page)
+    _shoot(page, device, "6-panorama")
+    page.goto(live_server.url + "/nulle-part/")
+    assert "Page introuvable" in page.locator("h1").inner_text()
     context.close()

@@ -1,0 +1,203 @@
+"""Issue 11 on the public site: say what we know and only that; the first screen; the sector in pictures."""
+import datetime
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.core.management import call_command
+from django.http import QueryDict
+
+from calls.choices import FunderKind, PublicationState, Scope
+from calls.filters import CallFilterSet
+from calls.models import Region
+from calls.querysets import today
+from tests.factories import (
+    CallFunderFactory,
+    CeilingFactory,
+    DocumentFactory,
+    FunderFactory,
+    LaureateFactory,
+    RoundFactory,
+    SourceFactory,
+    ThemeFactory,
+)
+from tests.test_filters import make
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
+
+
+def text(response):
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+# --- Say what we know, and only that ----------------------------------------------------------
+
+def test_a_call_without_dates_is_not_closed_but_findable_under_its_own_status(client):
+    make(title="Appel sans dates", slug="sans-dates", opens_on=None, closes_on=None)
+    make(title="Appel clos", slug="clos", opens_on=today() - 60 * DAY, closes_on=today() - 30 * DAY)
+    assert "Appel sans dates" not in text(client.get("/?q="))  # not open, nor upcoming
+    assert "Appel sans dates" not in text(client.get("/?status=closed"))  # nor closed
+    unknown = text(client.get("/?status=dates_unknown"))
+    assert "Appel sans dates" in unknown and "Appel clos" not in unknown
+    assert "badge--dates_unknown" in unknown and "Dates non précisées par les sources" in unknown
+    page = text(client.get("/appels/sans-dates/"))
+    assert "Dates non précisées par les sources" in page and ">Clos<" not in page
+    assert "Dates not given by the sources" in text(client.get("/en/appels/sans-dates/"))
+    assert client.get("/api/v1/calls/sans-dates/").json()["status"] == "dates_unknown"
+    assert [c["slug"] for c in client.get("/api/v1/calls/?status=dates_unknown").json()["results"]] == ["sans-dates"]
+    timeline = text(client.get("/calendrier/?past=1"))
+    assert "Sans dates dans les sources" in timeline or "Dates non précisées" in timeline
+
+
+def test_foreign_schemes_are_out_of_the_default_search_and_marked_as_references(client):
+    make(title="Appel français", slug="fr")
+    make(title="Dispositif belge", slug="be", country="BE")
+    assert "Dispositif belge" not in text(client.get("/?q="))
+    assert "Dispositif belge" not in text(client.get("/"))
+    included = text(client.get("/?foreign=include"))
+    assert "Appel français" in included and "Dispositif belge" in included
+    assert "Référence étrangère (BE)" in included
+    only = text(client.get("/?foreign=only"))
+    assert "Dispositif belge" in only and ">Appel français<" not in only
+    assert {c["slug"] for c in client.get("/api/v1/calls/").json()["results"]} == {"fr"}
+    assert {c["slug"] for c in client.get("/api/v1/calls/?foreign=include").json()["results"]} == {"fr", "be"}
+
+
+def test_each_call_says_when_it_was_checked_and_flags_passed_dates_since(client):
+    make(title="Vérifié après", slug="ok", opens_on=today() - 60 * DAY, closes_on=today() - 30 * DAY,
+         last_verified_on=today() - 10 * DAY)
+    stale = make(title="Vérifié avant", slug="stale", opens_on=today() - 60 * DAY, closes_on=today() - 30 * DAY,
+                 last_verified_on=today() - 45 * DAY)
+    ok = text(client.get("/appels/ok/"))
+    assert "Informations vérifiées auprès des sources le" in ok and "nouvelle édition existe peut-être" not in ok
+    assert "une nouvelle édition existe peut-être" in text(client.get("/appels/stale/"))
+    assert "a newer edition may exist" in text(client.get("/en/appels/stale/"))
+    make(title="Suivant", slug="next", previous_edition=stale)
+    assert "nouvelle édition existe peut-être" not in text(client.get("/appels/stale/"))  # it does: no flag
+    assert "Vérifié auprès des sources le" in text(client.get("/?q=Vérifié&status=closed"))
+
+
+def yearly_series(month=3):
+    first = make(title="Édition 2025", slug="ed-2025", opens_on=datetime.date(2025, month, 2),
+                 closes_on=datetime.date(2025, month + 1, 15))
+    return make(title="Édition 2026", slug="ed-2026", opens_on=datetime.date(2026, month, 3),
+                closes_on=datetime.date(2026, month + 1, 20), previous_edition=first)
+
+
+def test_an_expected_edition_is_an_estimate_with_its_basis_never_upcoming(client):
+    yearly_series()
+    home = client.get("/")
+    groups = {group["key"]: group for group in home.context["home_groups"]}
+    assert [call.slug for call in groups["expected"]["calls"]] == ["ed-2026"]
+    assert groups["upcoming"]["count"] == 0
+    body = text(home)
+    assert "Prochaine édition attendue vers mars 2027" in body
+    assert "les éditions passées ont ouvert en mars en 2025 et 2026" in body
+    assert "ed-2026" not in text(client.get("/?status=upcoming"))
+    detail = text(client.get("/appels/ed-2026/"))
+    assert "Prochaine édition attendue vers mars 2027" in detail
+    assert "Next edition expected around March 2027" in text(client.get("/en/appels/ed-2026/"))
+
+
+def test_an_announced_edition_supersedes_the_estimate(client):
+    make(title="Édition 2027", slug="ed-2027", opens_on=None, closes_on=None, previous_edition=yearly_series())
+    assert not {group["key"]: group for group in client.get("/").context["home_groups"]}["expected"]["calls"]
+    assert "Prochaine édition attendue" not in text(client.get("/appels/ed-2026/"))
+
+
+def test_the_call_page_shows_how_to_apply_its_documents_and_its_funders_site(client):
+    call = make(title="Appel documenté", slug="doc", apply_url="https://example.org/depot")
+    CallFunderFactory(call=call, funder=FunderFactory(name="Bpifrance", acronym="Bpi", website="https://bpifrance.fr"))
+    SourceFactory(call=call, document=DocumentFactory(title="Cahier des charges", url="https://example.org/cdc.pdf"))
+    body = text(client.get("/appels/doc/"))
+    assert re.search(r'href="https://example.org/depot"[^>]*>Candidater', body)
+    assert 'href="https://example.org/cdc.pdf" rel="external">Cahier des charges' in body
+    assert 'href="https://bpifrance.fr" rel="external">Site de Bpi' in body
+
+
+def test_wide_tables_scroll_in_their_own_box(client):
+    call = make(title="Appel à lauréats", slug="laureats")
+    RoundFactory(call=call, opens_on=call.opens_on, closes_on=call.closes_on)
+    LaureateFactory(call=call, organisation="Une organisation au nom très long " * 3, project="Projet " * 20)
+    body = text(client.get("/appels/laureats/"))
+    assert body.count('<div class="table-scroll"') == 2
+
+
+# --- Site-wide: 404, archived calls, footer, icon, Open Graph --------------------------------
+
+def test_404_is_in_the_sites_design_and_language(client):
+    response = client.get("/nulle-part/")
+    assert response.status_code == 404
+    assert "Page introuvable" in text(response) and 'class="site-header"' in text(response)
+    english = client.get("/en/nowhere/")
+    assert english.status_code == 404 and "Page not found" in text(english)
+    assert client.get("/api/v1/nowhere/").json() == {"detail": "Not found."}
+
+
+def test_an_archived_call_says_so_and_links_to_its_newer_edition(client):
+    old = make(title="Ancienne édition", slug="ancienne", publication_state=PublicationState.ARCHIVED)
+    make(title="Nouvelle édition", slug="nouvelle", previous_edition=old)
+    response = client.get("/appels/ancienne/")
+    assert response.status_code == 404
+    body = text(response)
+    assert "Cet appel a été archivé" in body and 'href="/appels/nouvelle/"' in body
+    make(title="Brouillon", slug="brouillon", publication_state=PublicationState.DRAFT)
+    assert "archivé" not in text(client.get("/appels/brouillon/"))
+
+
+def test_every_page_has_an_icon_a_footer_and_open_graph_tags(client):
+    make(title="Appel partagé", slug="partage", summary="Un résumé pour l'aperçu.")
+    body = text(client.get("/appels/partage/"))
+    assert re.search(r'<link rel="icon" href="/static/img/favicon\.svg"', body)
+    assert '<meta property="og:title" content="Appel partagé">' in body
+    assert '<meta property="og:description" content="Un résumé pour l&#x27;aperçu.">' in body
+    assert '<meta property="og:url" content="http://testserver/appels/partage/">' in body
+    for link in ('href="/a-propos/"', 'href="/contact/"', 'href="/api/v1/"', 'href="/api/docs/"',
+                 'href="https://www.etalab.gouv.fr/licence-ouverte-open-licence/"'):
+        assert link in body
+    assert client.get("/a-propos/").status_code == 200 and client.get("/contact/").status_code == 200
+
+
+# --- The sector's funding in pictures ---------------------------------------------------------
+
+def test_funding_in_pictures_draws_svg_charts_whose_bars_lead_to_their_calls(client):
+    state, agency = FunderFactory(kind=FunderKind.STATE), FunderFactory(kind=FunderKind.STATE_AGENCY)
+    theme = ThemeFactory(slug="therapie-genique", name="Thérapie génique", name_en="Gene therapy")
+    first = make(title="Un", slug="un", total_budget_eur=10_000_000, closes_on=datetime.date(2026, 12, 15))
+    second = make(title="Deux", slug="deux", total_budget_eur=5_000_000, closes_on=datetime.date(2027, 1, 15))
+    third = make(title="Trois", slug="trois", scope=Scope.REGIONAL, opens_on=datetime.date(2024, 1, 1),
+                 closes_on=datetime.date(2024, 6, 30))
+    third.regions.add(Region.objects.get(code="11"))
+    CallFunderFactory(call=first, funder=state)
+    CallFunderFactory(call=second, funder=agency)
+    CallFunderFactory(call=third, funder=agency)
+    first.themes.add(theme)
+    CeilingFactory(call=first)
+    response = client.get("/panorama/")
+    assert response.status_code == 200
+    body = text(response)
+    assert body.count("<svg class=\"chart__svg\"") >= 5 and "<script" not in body.split("</head>")[1]
+    assert "<desc id=" in body and "role=\"img\"" in body
+    figures = response.context["figures"]
+    kinds = {f.label: f for f in figures["by_kind"]}
+    assert kinds["Agence de l'État"].calls == 2 and kinds["Agence de l'État"].budget == 5_000_000
+    assert kinds["État"].budget == 10_000_000
+    assert [(f.label, f.calls) for f in figures["by_year"]] == [("2024", 1), ("2026", 1), ("2027", 1)]
+    idf = next(f for f in figures["regions"] if f.label == "Île-de-France")
+    assert idf.calls == 3 and idf.share == 1.0
+    assert next(f for f in figures["regions"] if f.label == "Bretagne").calls == 2
+    # Each figure's link lists exactly the calls it counts.
+    for figure in [*figures["by_kind"], *figures["by_year"], *figures["by_theme"], *figures["regions"]]:
+        assert f'href="{figure.url.replace("&", "&amp;")}"' in body
+        query = QueryDict(urlparse(figure.url).query)
+        assert CallFilterSet(query).qs.count() == figure.calls, (figure.label, parse_qs(urlparse(figure.url).query))
+    assert "Gene therapy" in text(client.get("/en/panorama/"))
+
+
+def test_the_bundled_data_renders_the_new_pages(client):
+    call_command("load_registry", verbosity=0)
+    for url in ("/", "/en/", "/panorama/", "/en/panorama/", "/calendrier/", "/calendrier/?past=1", "/a-propos/",
+                "/contact/", "/?status=dates_unknown", "/?foreign=include", "/export/appels.csv",
+                "/export/echeances.ics?past=1"):
+        assert client.get(url).status_code == 200, url
