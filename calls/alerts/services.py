@@ -342,9 +342,12 @@ def send_due(*, connection=None) -> SendReport:
     finds the calls recorded and sends nothing twice. No digest when there is nothing to say.
     """
     report = SendReport(forgotten=forget_stale())
+    due = list(due_subscriptions().values_list("pk", flat=True))
+    if not due:
+        return report
     connection = connection or get_connection()
-    with connection:
-        for pk in due_subscriptions().values_list("pk", flat=True):
+    with connection:  # one connection to the mail server for the whole run
+        for pk in due:
             try:
                 if _send_one(pk, connection=connection):
                     report.sent += 1
