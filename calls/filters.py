@@ -25,6 +25,10 @@ FOREIGN_EXCLUDED, FOREIGN_INCLUDED, FOREIGN_ONLY = "exclude", "include", "only"
 DEFAULT_FOREIGN = FOREIGN_EXCLUDED
 FACET_CACHE_SECONDS = 300
 MAX_DAYS = 3660
+# No filter value is longer, and no filter is repeated more often, in a real search: beyond,
+# the search is refused (a form error, a 400), never run without that filter.
+MAX_VALUE_LENGTH = 200
+MAX_VALUES = 50
 
 
 def _linked(model, **lookups):
@@ -138,9 +142,44 @@ class CallFilterSet(django_filters.FilterSet):
         if queryset is None:
             queryset = Call.objects.published().for_listing()
         super().__init__(data, queryset=queryset, **kwargs)
+        self.overlong = self._overlong_values(self.data) if self.is_bound else {}
+
+    def _overlong_values(self, data) -> dict[str, str]:
+        """Filters given a value over MAX_VALUE_LENGTH characters or over MAX_VALUES values."""
+        errors = {}
+        for name in self.filters:
+            values = data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+            values = values if isinstance(values, list | tuple) else [values]
+            values = [value for value in values if value is not None]
+            if len(values) > MAX_VALUES:
+                errors[name] = _("At most %(n)d values.") % {"n": MAX_VALUES}
+            elif any(len(str(value)) > MAX_VALUE_LENGTH for value in values):
+                errors[name] = _("At most %(n)d characters.") % {"n": MAX_VALUE_LENGTH}
+        return errors
+
+    @property
+    def form(self):
+        """The filters' form; an over-long value is an error on its filter (see `filter_queryset`)."""
+        form = super().form
+        if self.overlong and not getattr(form, "overlong_reported", False):
+            form.overlong_reported = True
+            for name, message in self.overlong.items():
+                if name in form.fields:
+                    form.errors.setdefault(name, form.error_class()).clear()
+                    form.add_error(name, message)
+        return form
+
+    def filter_queryset(self, queryset):
+        """An over-long value makes the search match nothing: leaving that filter out would give
+        more than was asked (a whole registry in an export)."""
+        if self.overlong:
+            return queryset.none()
+        return super().filter_queryset(queryset)
 
     def queryset_without(self, excluded: str):
         """The calls the other active filters give: what a facet's choices are counted on."""
+        if self.overlong:
+            return self.queryset.none()
         queryset = self.queryset.all()
         for name, value in self.form.cleaned_data.items():
             if name not in (excluded, "ordering"):

@@ -1,5 +1,5 @@
 """Public pages of the registry: thin views over the model's querysets and the one FilterSet."""
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -137,10 +137,21 @@ def current_search(request, queryset=None):
     return filterset
 
 
+def overlong_search(filterset):
+    """A 400 for a download whose search has an over-long filter value (None otherwise): a file
+    cannot show the form's message, and the search without that filter would give too much."""
+    if not filterset.overlong:
+        return None
+    lines = [f"{name}: {message}" for name, message in filterset.overlong.items()]
+    return HttpResponseBadRequest("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
 @throttle_view(ExportRateThrottle)
 def export_csv(request):
     """The current search as a CSV file (every result, not one page)."""
     filterset = current_search(request)
+    if refused := overlong_search(filterset):
+        return refused
     return people_csv_download(filterset.qs, filename=_("bioproduction-calls.csv"),
                                build_url=request.build_absolute_uri)
 
@@ -149,6 +160,8 @@ def export_csv(request):
 def export_ics(request):
     """The deadlines of the current search as an iCalendar file a calendar can subscribe to."""
     filterset = current_search(request, queryset=Call.objects.published().for_listing().prefetch_related("rounds"))
+    if refused := overlong_search(filterset):
+        return refused
     body = calendar_of_deadlines(
         filterset.qs, name=_("Bioproduction funding calls: deadlines"), host=request.get_host(),
         build_url=request.build_absolute_uri,

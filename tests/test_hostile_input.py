@@ -270,3 +270,28 @@ def test_a_stored_extreme_date_never_makes_a_page_the_timeline_or_ical_fail(clie
             cache.clear()
             response = client.get(path)
             assert response.status_code == 200, (precision, path, response.status_code)
+
+
+# -- Over-long filter values: an error, never a search without that filter ------------------------
+
+LONG = "vaccins " * 30  # 240 characters
+
+
+@pytest.mark.parametrize("query", [{"q": LONG}, {"theme": "x" * 201}, {"funder_kind": ["state"] * 51},
+                                   {"region": "1" * 300}])
+def test_an_overlong_filter_makes_exports_a_400_not_the_whole_registry(client, registry, query):
+    for path in ("/export/appels.csv", "/export/echeances.ics"):
+        response = client.get(path, query)
+        assert response.status_code == 400, path
+        assert list(query)[0] in response.content.decode()
+    api = APIClient().get("/api/v1/calls/", query)
+    assert api.status_code == 400 and list(query)[0] in api.json()
+
+
+def test_an_overlong_search_is_a_form_error_on_the_page_and_finds_nothing(client, registry):
+    response = client.get("/", {"q": LONG})
+    assert response.status_code == 200
+    assert "q" in response.context["filter"].form.errors
+    assert 'id="q-error"' in response.content.decode()
+    assert list(response.context["page_obj"]) == []
+    assert "Appel visible" not in response.content.decode()

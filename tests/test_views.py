@@ -175,7 +175,9 @@ HOSTILE = [
 def test_invalid_input_never_gives_a_server_error(client, calls, query):
     for url in ("/", "/calendrier/", "/export/appels.csv", "/export/echeances.ics", "/flux/nouveaux-appels.atom"):
         response = client.get(f"{url}?{query}")
-        assert response.status_code == 200, url
+        # An over-long value is refused by a download (never run without it), shown on a page.
+        refused = url.startswith("/export/") and query == "q=" + "x" * 500
+        assert response.status_code == (400 if refused else 200), url
 
 
 def test_invalid_filter_has_its_message_and_the_valid_ones_still_apply(client, calls):
