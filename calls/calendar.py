@@ -11,8 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import DatePrecision
-from .dates import is_supported_date
-from .dates import format_partial_date
+from .dates import format_partial_date, is_supported_date
 
 PRODID = "-//Bioproduction funding-call registry//Deadlines//FR"
 
