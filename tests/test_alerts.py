@@ -30,7 +30,14 @@ from calls.alerts import services
 from calls.choices import PublicationState
 from calls.models import AlertSubscription, Call, SentAlert
 from registry.settings.base import email_settings
-from tests.factories import CallFactory, CallFunderFactory, CeilingFactory, FunderFactory, UserFactory
+from tests.factories import (
+    CallFactory,
+    CallFunderFactory,
+    CeilingFactory,
+    FunderFactory,
+    SourceFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +71,7 @@ def published_call(*, published_on=D0, **fields):
     fields.pop("published_at", None)
     state = fields.pop("publication_state", PublicationState.PUBLISHED)
     call = CallFactory(publication_state=PublicationState.DRAFT, **fields)
+    SourceFactory(call=call, covers="opens_on, closes_on, total_budget_eur, ceilings, rounds")
     with time_machine.travel(at(published_on, 12), tick=False):
         call_services.set_publication_state(call=call, state=state, reason="test")
     return call
@@ -348,8 +356,11 @@ def test_invalid_choices_name_their_field(client, data):
 def test_hostile_search_strings_are_saved_cleaned_and_shown_escaped(client):
     hostile = f"q={SCRIPT}&region=%0D%0ABcc:x&status={SCRIPT}&evil=1&theme=..%2F..%2Fetc"
     assert client.get("/alertes/?" + hostile).status_code == 200
-    refused = client.post("/alertes/", {"email": "ana@example.org", "language": "fr", "query": "q=\x00"})
-    assert refused.status_code == 400 and "Recherche enregistrée" in refused.content.decode()
+    for nul in ("q=%00", "theme=%00&funder=%00&programme=%00"):
+        assert client.get("/alertes/?" + nul).status_code == 200
+        query = nul.replace("%00", "\x00")
+        refused = client.post("/alertes/", {"email": "ana@example.org", "language": "fr", "query": query})
+        assert refused.status_code == 400 and "Recherche enregistrée" in refused.content.decode()
     page = client.get("/", {"q": SCRIPT}).content.decode()
     assert SCRIPT not in page and "&lt;script&gt;" in page  # the hidden query of the alert form too
     subscribe(client, query=hostile)
