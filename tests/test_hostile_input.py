@@ -295,3 +295,48 @@ def test_an_overlong_search_is_a_form_error_on_the_page_and_finds_nothing(client
     assert 'id="q-error"' in response.content.decode()
     assert list(response.context["page_obj"]) == []
     assert "Appel visible" not in response.content.decode()
+
+
+# -- Spreadsheet formulas in exports (OWASP "CSV injection") --------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+33 1 23 45", "-2+3", "@SUM(A1:A9)", "\tTAB", "\rCR"]
+
+
+def csv_cells(content):
+    import csv
+    import io
+
+    text = content.decode("utf-8-sig")
+    delimiter = ";" if ";" in text.splitlines()[0] else ","  # the people's CSV is for French spreadsheets
+    return [cell for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) for cell in row]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_exports_neutralise_cells_a_spreadsheet_would_run(client, formula):
+    make(slug="formule", title=formula, summary=formula, eligibility=formula)
+    for path in ("/export/appels.csv", "/api/v1/exports/calls.csv"):
+        cache.clear()
+        cells = csv_cells(client.get(path).getvalue())
+        assert "'" + formula in cells, path
+        assert formula not in cells, path
+
+
+def test_numbers_stay_numbers_in_exports():
+    from calls.exports import spreadsheet_safe
+
+    assert spreadsheet_safe(-5) == -5 and spreadsheet_safe(None) is None and spreadsheet_safe("5 %") == "5 %"
+    assert spreadsheet_safe("Appel -2") == "Appel -2"
+
+
+def test_the_admin_export_resource_neutralises_formulas_through_the_same_function():
+    from calls.exports import SpreadsheetSafeExportMixin
+    from calls.resources import CallResource
+
+    make(slug="formule", title="=1+1", summary="@cmd")
+
+    class SafeCallResource(SpreadsheetSafeExportMixin, CallResource):
+        pass
+
+    dataset = SafeCallResource().export(Call.objects.all())
+    row = dict(zip(dataset.headers, dataset[0], strict=True))
+    assert row["title"] == "'=1+1" and row["summary"] == "'@cmd"
