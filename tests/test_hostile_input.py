@@ -340,3 +340,61 @@ def test_the_admin_export_resource_neutralises_formulas_through_the_same_functio
     dataset = SafeCallResource().export(Call.objects.all())
     row = dict(zip(dataset.headers, dataset[0], strict=True))
     assert row["title"] == "'=1+1" and row["summary"] == "'@cmd"
+
+
+# -- Syncs never let filters reach a withdrawn call's content; renamed slugs come as removals ----
+
+
+def sync(since, **filters):
+    from urllib.parse import urlencode
+
+    from tests.test_api import all_results
+
+    query = urlencode({"updated_since": since.isoformat(), "page_size": 2, **filters}, doseq=True)
+    return all_results(APIClient(), f"/api/v1/calls/?{query}")
+
+
+def test_a_sync_lists_withdrawn_calls_whatever_the_filters_so_none_matches_their_private_content():
+    from django.utils import timezone
+
+    from calls.choices import PublicationState
+
+    since = timezone.now()
+    make(slug="public", title="Appel public", description="bioproduction")
+    withdrawn = make(slug="retire", title="Appel retiré", description="bioproduction")
+    withdrawn.publication_state = PublicationState.ARCHIVED
+    withdrawn.description = "Projet confidentiel zorglub"  # written after withdrawal: never public
+    withdrawn.curator_note = "zorglub"
+    withdrawn.save()
+    removal = {"slug": "retire", "publication_state": "archived"}
+    for filters in ({"q": "zorglub"}, {"q": "introuvable"}, {"trl": 9, "region": "11", "call_type": "prize"}, {}):
+        results = sync(since, **filters)
+        assert [{k: r[k] for k in ("slug", "publication_state")} for r in results if r["slug"] == "retire"] == [
+            removal], filters
+        assert all(set(r) == {"slug", "publication_state", "updated_at"} for r in results if r["slug"] == "retire")
+    assert [r["slug"] for r in sync(since, q="zorglub")] == ["retire"]  # the public call doesn't match
+
+
+def test_a_slug_renamed_by_a_curator_reaches_syncing_partners_as_a_removal():
+    from django.utils import timezone
+
+    from calls.choices import PublicationState
+
+    call = make(slug="ancien-slug", title="Appel renommé")
+    secret = make(slug="brouillon-secret", title="Brouillon", publication_state=PublicationState.DRAFT)
+    since = timezone.now()
+    call.slug = "nouveau-slug"
+    call.save()
+    secret.slug = "appel-annonce"
+    secret.publication_state = PublicationState.PUBLISHED
+    secret.save()
+    results = sync(since)
+    by_slug = {r["slug"]: r for r in results}
+    assert by_slug["ancien-slug"]["publication_state"] == "renamed"
+    assert set(by_slug["ancien-slug"]) == {"slug", "publication_state", "updated_at"}
+    assert by_slug["nouveau-slug"]["title"] == "Appel renommé"
+    assert [r["slug"] for r in results].index("ancien-slug") < [r["slug"] for r in results].index("nouveau-slug")
+    assert "brouillon-secret" not in by_slug  # a slug never published is never shown
+    assert by_slug["appel-annonce"]["publication_state"] == "published"
+    # A partner that synced after the rename gets no removal again.
+    assert "ancien-slug" not in {r["slug"] for r in sync(timezone.now())}

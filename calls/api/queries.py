@@ -61,6 +61,29 @@ def synced_calls():
     return calls_for_api(Call.objects.filter(Q(publication_state=PublicationState.PUBLISHED) | Exists(history)))
 
 
+def retired_slugs(call_ids, *, since) -> dict[int, list[tuple[str, datetime.datetime]]]:
+    """Per call, the slugs it was published under and left after `since`, with when it left each:
+    a curator renamed it. Read from the calls' history, in one query."""
+    rows = (
+        Call.history.model.objects.filter(id__in=call_ids)
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "slug", "publication_state", "history_date")
+    )
+    retired, previous, published_slugs = {}, {}, {}
+    for call_id, slug, state, instant in rows:
+        seen = published_slugs.setdefault(call_id, set())
+        before = previous.get(call_id)
+        if before is not None and before != slug and instant > since and before in seen:
+            retired.setdefault(call_id, {})[before] = instant
+        if state == PublicationState.PUBLISHED:
+            seen.add(slug)
+        previous[call_id] = slug
+    return {
+        call_id: [(slug, instant) for slug, instant in slugs.items() if slug != previous.get(call_id)]
+        for call_id, slugs in retired.items()
+    }
+
+
 def _last_change(model):
     latest = model.history.model.objects.order_by("-history_date").values("history_date")[:1]
     return Max(Subquery(latest))

@@ -103,12 +103,17 @@ class LaureateSerializer(serializers.ModelSerializer):
 # -- Calls ---------------------------------------------------------------------------------------
 
 
+RENAMED = "renamed"
+
+
 class RemovedCallSerializer(serializers.ModelSerializer):
-    """A call no longer public (back to draft, or archived): what a partner needs to remove it."""
+    """A call no longer public (back to draft, or archived), or a slug a curator renamed: what a
+    partner needs to remove it."""
 
     publication_state = serializers.ChoiceField(
-        choices=[(PublicationState.DRAFT, "Draft"), (PublicationState.ARCHIVED, "Archived")],
-        help_text="Not published any more: remove the call from your copy.",
+        choices=[(PublicationState.DRAFT, "Draft"), (PublicationState.ARCHIVED, "Archived"),
+                 (RENAMED, "Renamed: the call now has another slug")],
+        help_text="Not published any more (or not under this slug): remove it from your copy.",
     )
 
     class Meta:
@@ -121,12 +126,19 @@ class CallListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         removed = RemovedCallSerializer(context=self.context)
-        return [
-            self.child.to_representation(call)
-            if call.publication_state == PublicationState.PUBLISHED
-            else removed.to_representation(call)
-            for call in data
-        ]
+        instant_field = serializers.DateTimeField()
+        items = []
+        for call in data:
+            items += [
+                {"slug": slug, "publication_state": RENAMED, "updated_at": instant_field.to_representation(instant)}
+                for slug, instant in getattr(call, "retired_slugs", [])
+            ]
+            items.append(
+                self.child.to_representation(call)
+                if call.publication_state == PublicationState.PUBLISHED
+                else removed.to_representation(call)
+            )
+        return items
 
 
 class CallSerializer(serializers.ModelSerializer):

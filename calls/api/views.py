@@ -7,6 +7,7 @@ import sys
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
+from django.db.models import Q
 from django.http import JsonResponse
 from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
@@ -28,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from calls.choices import PublicationState
 from calls.filters import CallFilterSet
 from calls.models import Funder, Programme, Theme
 from registry.middleware import service_unavailable
@@ -164,7 +166,10 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
             "upcoming calls only. Results are ordered by `ordering` (deadline soonest by default), then by id.\n\n"
             "**Sync** — with `updated_since`, every call changed after that instant, whatever its status, "
             "ordered by `updated_at` then `slug`, including calls unpublished or archived since (shown as "
-            "`{slug, publication_state, updated_at}`: remove them). Page with the `next` link (a keyset `cursor`): "
+            "`{slug, publication_state, updated_at}`: remove them). The filters choose among published calls "
+            "only: withdrawn ones are listed whatever the filters. A slug a curator renamed comes as "
+            "`{slug: <old slug>, publication_state: \"renamed\", updated_at}` just before the call under its new "
+            "slug: remove the old one. Page with the `next` link (a keyset `cursor`): "
             "edits made while you page move calls after the cursor, so nothing is missed."
         ),
         parameters=[
@@ -230,10 +235,30 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
     def filter_queryset(self, queryset):
         if self.action != "list":
             return queryset
-        queryset = super().filter_queryset(queryset)
-        if is_sync(self.request):
-            queryset = queryset.order_by("updated_at", "slug")
-        return queryset
+        if not is_sync(self.request):
+            return super().filter_queryset(queryset)
+        # A sync: the filters choose among published calls only. Calls withdrawn since (archived,
+        # back to draft) are listed whatever the filters, by slug, state and time: a filter must
+        # never match, and so reveal, what a withdrawn call's private content says.
+        published = super().filter_queryset(queryset.filter(publication_state=PublicationState.PUBLISHED))
+        filterset = DjangoFilterBackend().get_filterset(self.request, queryset, self)
+        filterset.is_valid()  # already validated by the backend: a bad value was a 400
+        self.sync_since = filterset.form.cleaned_data["updated_since"]
+        withdrawn = queryset.exclude(publication_state=PublicationState.PUBLISHED).filter(
+            updated_at__gt=self.sync_since
+        )
+        return queryset.filter(
+            Q(pk__in=published.values("pk")) | Q(pk__in=withdrawn.values("pk"))
+        ).order_by("updated_at", "slug")
+
+    def paginate_queryset(self, queryset):
+        """A sync page also says which slugs its calls left (renamed by a curator) since then."""
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list" and is_sync(self.request):
+            retired = queries.retired_slugs([call.pk for call in page], since=self.sync_since)
+            for call in page:
+                call.retired_slugs = retired.get(call.pk, [])
+        return page
 
     def get_serializer_class(self):
         return CallSubmissionSerializer if self.action == "create" else CallSerializer
