@@ -1,4 +1,5 @@
 """Public pages of the registry: thin views over the model's querysets and the one FilterSet."""
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -287,3 +288,6 @@ class AboutView(TemplateView):
 
 class ContactView(TemplateView):
     template_name = "pages/contact.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "contact_email": settings.CONTACT_EMAIL}

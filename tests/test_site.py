@@ -201,3 +201,31 @@ def test_the_bundled_data_renders_the_new_pages(client):
                 "/contact/", "/?status=dates_unknown", "/?foreign=include", "/export/appels.csv",
                 "/export/echeances.ics?past=1"):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("count", [3, 20])
+def test_home_and_panorama_queries_stay_bounded(client, django_assert_max_num_queries, count):
+    theme = ThemeFactory(slug="bioproduction")
+    for n in range(count):
+        call = make(title=f"Appel {n}", slug=f"appel-{n}", total_budget_eur=1_000_000)
+        CallFunderFactory(call=call)
+        call.themes.add(theme)
+        make(title=f"Clos {n}", slug=f"clos-{n}", opens_on=today() - 60 * DAY, closes_on=today() - 5 * DAY)
+    with django_assert_max_num_queries(12):
+        client.get("/")
+    with django_assert_max_num_queries(8):
+        client.get("/panorama/")
+
+
+def test_a_bad_foreign_choice_is_a_message_not_an_error(client):
+    make(title="Appel français", slug="fr")
+    response = client.get("/?foreign=partout")
+    assert response.status_code == 200 and "Appel français" in text(response)
+    assert 'id="foreign-error"' in text(response)
+    api = client.get("/api/v1/calls/?foreign=partout")
+    assert api.status_code == 400 and "foreign" in api.json()
+
+
+def test_the_contact_page_gives_the_address_when_one_is_set(client, settings):
+    settings.CONTACT_EMAIL = "registre@example.org"
+    assert 'href="mailto:registre@example.org"' in text(client.get("/contact/"))
