@@ -1,15 +1,19 @@
 """The curators' admin: calls with their rounds, ceilings, sources and laureates; history; CSV."""
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import rules, services
 from .choices import PublicationState, Status
 from .concurrency import OptimisticLockForm
+from .history import call_history_rows
 from .models import (
     Call,
     CallFunder,
@@ -24,8 +28,13 @@ from .models import (
 )
 from .querysets import today
 from .resources import CallResource
+from .rules import CallRows
 
 NOT_VERIFIED_DAYS = 180
+
+admin.site.site_header = _("Bioproduction funding-call registry")
+admin.site.site_title = _("Funding-call registry")
+admin.site.index_title = _("Curation")
 
 
 class NoDeleteMixin:
@@ -81,6 +90,45 @@ class NotVerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def pending_rows(formset) -> list:
+    """The rows a formset will leave once saved: kept initial rows and filled extra ones, unsaved."""
+    deleted = set(map(id, formset.deleted_forms)) if formset.can_delete else set()
+    return [
+        form.instance for form in formset.forms
+        if id(form) not in deleted and (form.instance.pk or form.has_changed())
+        and not form.errors
+    ]
+
+
+class CallRowsFormSet(BaseInlineFormSet):
+    """Rows of a call being edited: each formset leaves its pending rows on the call (the form's
+    instance, shared by every inline), so that the last one, the sources, checks the whole call
+    against `services.publication_errors` before anything is saved."""
+
+    checks_the_call = False
+
+    def clean(self):
+        super().clean()
+        if not hasattr(self.instance, "_pending_rows"):
+            self.instance._pending_rows = CallRows.of(self.instance)
+        setattr(self.instance._pending_rows, self.rows_name, pending_rows(self))
+        if self.checks_the_call:
+            rows = self.instance._pending_rows
+            self.instance._widened = rules.derive_window(self.instance, rows.rounds)
+            errors = services.publication_errors(
+                call=self.instance, rows=rows,
+                unsourced_acknowledged=getattr(self.instance, "_unsourced_acknowledged", False),
+            )
+            if errors:
+                raise ValidationError(errors)
+
+
+def rows_formset(name, *, checks_the_call=False):
+    return type(f"{name.capitalize()}FormSet", (CallRowsFormSet,), {
+        "rows_name": name, "checks_the_call": checks_the_call,
+    })
+
+
 class CallFunderInline(admin.TabularInline):
     model = CallFunder
     extra = 1
@@ -89,33 +137,59 @@ class CallFunderInline(admin.TabularInline):
 
 class RoundInline(admin.TabularInline):
     model = Round
-    extra = 0
+    formset = rows_formset("rounds")
+    extra = 1
 
 
 class CeilingInline(admin.TabularInline):
     model = Ceiling
-    extra = 0
+    formset = rows_formset("ceilings")
+    extra = 1
+    fields = ["amount_eur", "condition", "to_confirm"]
 
 
 class SourceInline(admin.StackedInline):
     model = Source
     fk_name = "call"
+    formset = rows_formset("sources", checks_the_call=True)
+    extra = 1
+    fields = ["title", "url", "covers", ("document", "locator", "accessed_on"), "to_confirm"]
+
+
+class ProgrammeSourceInline(admin.StackedInline):
+    model = Source
+    fk_name = "programme"
     extra = 0
     fields = ["document", "title", "url", "locator", "accessed_on", "covers"]
 
 
-class ProgrammeSourceInline(SourceInline):
-    fk_name = "programme"
-
-
 class LaureateInline(admin.TabularInline):
     model = Laureate
+    formset = rows_formset("laureates")
     extra = 0
+    classes = ["collapse"]
+
+
+class CallAdminForm(OptimisticLockForm):
+    unsourced_acknowledged = forms.BooleanField(
+        label=_("Publish figures no source covers"), required=False,
+        help_text=_("Tick only after checking them: the registry shows every published figure with its source."),
+    )
+
+    class Meta:
+        model = Call
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance._unsourced_acknowledged = bool(cleaned.get("unsourced_acknowledged"))
+        return cleaned
 
 
 @admin.register(Call)
 class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
-    form = OptimisticLockForm
+    form = CallAdminForm
+    object_history_template = "admin/calls/call/object_history.html"
     resource_classes = [CallResource]
     list_display = [
         "title", "status_badge", "next_deadline_display", "funder_names", "publication_state", "last_verified_on",
@@ -130,26 +204,38 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     filter_horizontal = ["aid_forms", "beneficiaries", "regions"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["submitted_by", "published_at", "created_at", "updated_at"]
-    inlines = [CallFunderInline, RoundInline, CeilingInline, SourceInline, LaureateInline]
-    actions = ["publish", "archive", "mark_verified_today", "new_edition"]
+    # Sources last: their inline checks the whole call (figures covered, copies confirmed).
+    inlines = [CallFunderInline, RoundInline, CeilingInline, LaureateInline, SourceInline]
+    actions = [
+        "publish", "archive", "mark_verified_today", "confirm_copied_figures", "new_edition",
+    ]
+    # What a curator fills in for most calls comes first; what is rarely used is folded away.
     fieldsets = [
-        (None, {"fields": ["title", "slug", "call_type", "programme", "summary", "description"]}),
-        (_("Dates"), {"fields": [
-            ("opens_on", "opens_on_precision"), ("closes_on", "closes_on_precision"), "is_rolling",
-        ]}),
+        (None, {"fields": ["title", "slug", "call_type", "programme", "summary"]}),
+        (_("Dates"), {
+            "fields": [("opens_on", "opens_on_precision"), ("closes_on", "closes_on_precision"), "is_rolling"],
+            "description": _("A call's window covers its rounds: dates of rounds outside it widen it."),
+        }),
         (_("Money"), {"fields": [
-            "total_budget_eur", "floor_eur", ("funding_rate_min_pct", "funding_rate_max_pct"), "aid_forms",
-            ("duration_min_months", "duration_max_months"),
+            ("total_budget_eur", "floor_eur"), ("funding_rate_min_pct", "funding_rate_max_pct"), "aid_forms",
         ]}),
         (_("Eligibility"), {"fields": [
-            "beneficiaries", "scope", "regions", "consortium_required", ("trl_min", "trl_max"), "themes",
-            "eligibility", "eligible_expenses", "apply_url",
+            "beneficiaries", ("scope", "consortium_required"), "regions", "themes", "eligibility", "apply_url",
         ]}),
-        (_("Curation"), {"fields": [
-            "previous_edition", "publication_state", "last_verified_on", "curator_note", "submitted_by",
-            "published_at", "created_at", "updated_at", "seen_updated_at",
+        (_("Publication"), {"fields": [
+            ("publication_state", "last_verified_on"), "unsourced_acknowledged", "curator_note", "seen_updated_at",
+        ]}),
+        (_("More details"), {"classes": ["collapse"], "fields": [
+            "description", "eligible_expenses", ("duration_min_months", "duration_max_months"),
+            ("trl_min", "trl_max"), "previous_edition",
+        ]}),
+        (_("Record"), {"classes": ["collapse"], "fields": [
+            "submitted_by", "published_at", "created_at", "updated_at",
         ]}),
     ]
+
+    class Media:
+        css = {"all": ["calls/admin.css"]}
 
     def get_queryset(self, request):
         return (
@@ -179,13 +265,41 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
 
     def save_model(self, request, obj, form, change):
-        services.save_call(call=obj, actor=request.user, reason="admin")
+        """Saved in `save_related`, with the rows the inlines are about to write (see there)."""
+
+    def save_related(self, request, form, formsets, change):
+        """Save the call through the services with the rows its inlines will have, then the rows.
+
+        The inlines' formsets have already checked these rows (`CallRowsFormSet`); the services
+        check them again and widen the call's window to its rounds, which the curator is told.
+        """
+        call = form.instance
+        rows = getattr(call, "_pending_rows", None) or CallRows.of(call)
+        widened = getattr(call, "_widened", None) or rules.derive_window(call, rows.rounds)
+        services.save_call(
+            call=call, actor=request.user, reason="admin", rows=rows,
+            unsourced_acknowledged=getattr(call, "_unsourced_acknowledged", False),
+        )
+        super().save_related(request, form, formsets, change)
+        if widened:
+            self.message_user(request, _(
+                "The call's dates were widened to cover its rounds: %(opens)s – %(closes)s."
+            ) % {"opens": call.opens_on_display or "…", "closes": call.closes_on_display or "…"}, messages.INFO)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The call's history with its rows' and vocabularies' changes, readable (`calls.history`)."""
+        call = self.get_object(request, object_id)
+        extra = {"history_rows": call_history_rows(call) if call is not None else []}
+        return super().history_view(request, object_id, extra_context={**(extra_context or {}), **extra})
 
     def _set_state(self, request, queryset, state, verb):
-        changed = sum(
-            services.set_publication_state(call=call, state=state, actor=request.user, reason="admin")
-            for call in queryset
-        )
+        changed = 0
+        for call in queryset:
+            try:
+                changed += services.set_publication_state(call=call, state=state, actor=request.user, reason="admin")
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, f"{call}: {message}", messages.ERROR)
         self.message_user(request, ngettext(
             "%(count)d call %(verb)s.", "%(count)d calls %(verb)s.", changed
         ) % {"count": changed, "verb": verb}, messages.SUCCESS)
@@ -201,8 +315,19 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     @admin.action(description=_("Mark the selected calls verified today"), permissions=["change"])
     def mark_verified_today(self, request, queryset):
         for call in queryset:
-            services.mark_verified(call=call, on=today(), actor=request.user)
+            try:
+                services.mark_verified(call=call, on=today(), actor=request.user)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, f"{call}: {message}", messages.ERROR)
         self.message_user(request, _("Marked verified today."), messages.SUCCESS)
+
+    @admin.action(description=_("Confirm the copied figures of the selected calls"), permissions=["change"])
+    def confirm_copied_figures(self, request, queryset):
+        count = sum(services.confirm_copied_figures(call=call, actor=request.user) for call in queryset)
+        self.message_user(request, ngettext(
+            "%(count)d copied figure confirmed.", "%(count)d copied figures confirmed.", count
+        ) % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Create a new edition (draft) of the selected call"), permissions=["add"])
     def new_edition(self, request, queryset):
@@ -210,11 +335,14 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
             self.message_user(request, _("Choose exactly one call to create its new edition."), messages.ERROR)
             return None
         try:
-            edition = services.create_new_edition(call=queryset.get())
+            edition = services.create_new_edition(call=queryset.get(), actor=request.user)
         except ValueError as error:
             self.message_user(request, str(error), messages.ERROR)
             return None
-        self.message_user(request, _("New edition created as a draft: fill in its dates."), messages.SUCCESS)
+        self.message_user(request, _(
+            "New edition created as a draft: fill in its dates, and confirm or replace each copied "
+            "ceiling and source (marked “to confirm for this edition”) before publishing it."
+        ), messages.SUCCESS)
         return redirect("admin:calls_call_change", edition.pk)
 
 

@@ -36,13 +36,18 @@ from .models import (
     AidFormType,
     BeneficiaryType,
     Call,
+    Ceiling,
     Document,
     Funder,
+    Laureate,
     Programme,
     Provenance,
     Region,
+    Round,
+    Source,
     Theme,
 )
+from .rules import CallRows, window_covering_rounds
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LIST_KEYS = ("documents", "themes", "funders", "programmes", "calls")
@@ -170,8 +175,8 @@ def normalise_call(entry):
         "call_type": entry["call_type"],
         "programme": entry.get("programme") or None,
         "funders": [{"funder": f["funder"], "role": f.get("role") or "funder"} for f in entry.get("funders") or []],
-        "opens_on": _date(entry.get("opens_on"), end=False),
-        "closes_on": _date(entry.get("closes_on"), end=True),
+        "opens_on": partial_date(*_window(entry)[:2]),
+        "closes_on": partial_date(*_window(entry)[2:]),
         "is_rolling": bool(entry.get("is_rolling")),
         "rounds": [
             {"name": r["name"], "opens_on": _date(r.get("opens_on"), end=False),
@@ -331,7 +336,7 @@ def write_call(entry):
     if saved:
         for name, value in values.items():
             setattr(call, name, value)
-        services.save_call(call=call, reason="bundled data")
+        services.save_call(call=call, reason="bundled data", rows=_entry_rows(entry, _documents()))
     related_changed = _sync_call_relations(call, entry, _documents())
     if related_changed and not saved:
         # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.
@@ -347,8 +352,8 @@ def _call_values(entry):
         "description": entry.get("description") or "",
         "call_type": entry["call_type"],
         "programme": Programme.objects.get(slug=entry["programme"]) if entry.get("programme") else None,
-        **_dates(entry, "opens_on", end=False),
-        **_dates(entry, "closes_on", end=True),
+        **dict(zip(["opens_on", "opens_on_precision", "closes_on", "closes_on_precision"], _window(entry),
+                   strict=True)),
         "is_rolling": bool(entry.get("is_rolling")),
         "total_budget_eur": entry.get("total_budget_eur"),
         "floor_eur": entry.get("floor_eur"),
@@ -379,6 +384,47 @@ def _user(username):
     return get_user_model().objects.filter(username=username).first()
 
 
+def _round_rows(entry):
+    return [
+        {"name": r["name"], **_dates(r, "opens_on", end=False), **_dates(r, "closes_on", end=True),
+         "budget_eur": r.get("budget_eur")}
+        for r in entry.get("rounds") or []
+    ]
+
+
+def _ceiling_rows(entry):
+    return [{"amount_eur": c["amount_eur"], "condition": c.get("condition") or ""} for c in entry.get("ceilings") or []]
+
+
+def _laureate_rows(entry):
+    return [
+        {"organisation": lau["organisation"], "project": lau.get("project") or "",
+         "amount_eur": lau.get("amount_eur"),
+         "region": Region.objects.get(code=lau["region"]) if lau.get("region") else None,
+         "year": lau.get("year")}
+        for lau in entry.get("laureates") or []
+    ]
+
+
+def _entry_rows(entry, documents) -> CallRows:
+    """The rows the entry gives its call, unsaved: what the services check the call against."""
+    return CallRows(
+        rounds=[Round(**row) for row in _round_rows(entry)],
+        ceilings=[Ceiling(**row) for row in _ceiling_rows(entry)],
+        sources=[Source(**row) for row in _source_rows(entry, documents)],
+        laureates=[Laureate(**row) for row in _laureate_rows(entry)],
+    )
+
+
+def _window(entry) -> tuple:
+    """The call's window as stored: its own dates widened to its rounds' (`rules.window_covering_rounds`)."""
+    def dated(item):
+        opens = parse_partial_date(item.get("opens_on"), end=False)
+        return (*opens, *parse_partial_date(item.get("closes_on"), end=True))
+
+    return window_covering_rounds(dated(entry), [dated(r) for r in entry.get("rounds") or []])
+
+
 def _sync_call_relations(call, entry, documents) -> bool:
     changed = False
     changed |= _sync_children(
@@ -391,27 +437,17 @@ def _sync_call_relations(call, entry, documents) -> bool:
     )
     changed |= _sync_children(
         call.rounds,
-        [
-            {"name": r["name"], **_dates(r, "opens_on", end=False), **_dates(r, "closes_on", end=True),
-             "budget_eur": r.get("budget_eur")}
-            for r in entry.get("rounds") or []
-        ],
+        _round_rows(entry),
         ["name", "opens_on", "opens_on_precision", "closes_on", "closes_on_precision", "budget_eur"],
     )
     changed |= _sync_children(
         call.ceilings,
-        [{"amount_eur": c["amount_eur"], "condition": c.get("condition") or ""} for c in entry.get("ceilings") or []],
+        _ceiling_rows(entry),
         ["amount_eur", "condition"],
     )
     changed |= _sync_children(
         call.laureates,
-        [
-            {"organisation": lau["organisation"], "project": lau.get("project") or "",
-             "amount_eur": lau.get("amount_eur"),
-             "region": Region.objects.get(code=lau["region"]) if lau.get("region") else None,
-             "year": lau.get("year")}
-            for lau in entry.get("laureates") or []
-        ],
+        _laureate_rows(entry),
         ["organisation", "project", "amount_eur", "region", "year"],
     )
     changed |= _sync_children(call.sources, _source_rows(entry, documents), SOURCE_FIELDS)

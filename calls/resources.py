@@ -2,13 +2,17 @@
 import re
 from uuid import uuid4
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 from import_export import fields, resources
 from import_export.tmp_storages import CacheStorage
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
 from . import services
 from .models import AidFormType, BeneficiaryType, Call, Programme, Region, Theme
+
+# Columns the preview of an import always shows, whatever changed: which call a row is.
+ALWAYS_PREVIEWED = {"slug", "title"}
 
 # Seen only by those who may change calls: what curators note to each other about a draft.
 CURATORS_ONLY = ["curator_note"]
@@ -33,6 +37,33 @@ class PendingImportStorage(CacheStorage):
         super().save(data)
 
 
+class StrictManyToManyWidget(ManyToManyWidget):
+    """A list column (`sme|startup`, `11,76`) whose unknown codes are an error on their row, not dropped."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return self.model.objects.none()
+        codes = [code.strip() for code in str(value).replace("|", self.separator).split(self.separator)]
+        codes = [code for code in codes if code]
+        found = self.model.objects.filter(**{f"{self.field}__in": codes})
+        unknown = sorted(set(codes) - {str(getattr(obj, self.field)) for obj in found})
+        if unknown:
+            raise ValueError(_("Unknown code: %(codes)s (see the vocabularies).") % {"codes": ", ".join(unknown)})
+        return found
+
+
+def _rounds_text(call) -> str:
+    return " | ".join(
+        f"{r.name}: {r.opens_on_display or '…'} → {r.closes_on_display or '…'}"
+        + (f" ({r.budget_eur} EUR)" if r.budget_eur is not None else "")
+        for r in call.rounds.all()
+    )
+
+
+def _ceilings_text(call) -> str:
+    return " | ".join(f"{c.amount_eur} EUR" + (f" ({c.condition})" if c.condition else "") for c in call.ceilings.all())
+
+
 class CallResource(resources.ModelResource):
     programme = fields.Field(
         attribute="programme", column_name="programme", widget=ForeignKeyWidget(Programme, field="slug")
@@ -40,14 +71,22 @@ class CallResource(resources.ModelResource):
     previous_edition = fields.Field(
         attribute="previous_edition", column_name="previous_edition", widget=ForeignKeyWidget(Call, field="slug")
     )
-    themes = fields.Field(attribute="themes", column_name="themes", widget=ManyToManyWidget(Theme, field="slug"))
+    themes = fields.Field(
+        attribute="themes", column_name="themes", widget=StrictManyToManyWidget(Theme, field="slug")
+    )
     beneficiaries = fields.Field(
-        attribute="beneficiaries", column_name="beneficiaries", widget=ManyToManyWidget(BeneficiaryType, field="code")
+        attribute="beneficiaries", column_name="beneficiaries",
+        widget=StrictManyToManyWidget(BeneficiaryType, field="code"),
     )
     aid_forms = fields.Field(
-        attribute="aid_forms", column_name="aid_forms", widget=ManyToManyWidget(AidFormType, field="code")
+        attribute="aid_forms", column_name="aid_forms", widget=StrictManyToManyWidget(AidFormType, field="code")
     )
-    regions = fields.Field(attribute="regions", column_name="regions", widget=ManyToManyWidget(Region, field="code"))
+    regions = fields.Field(
+        attribute="regions", column_name="regions", widget=StrictManyToManyWidget(Region, field="code")
+    )
+    # For reviewing deadlines and amounts in bulk: exported, never imported (rows are edited in the admin).
+    rounds = fields.Field(column_name="rounds", readonly=True, dehydrate_method="dehydrate_rounds")
+    ceilings = fields.Field(column_name="ceilings", readonly=True, dehydrate_method="dehydrate_ceilings")
 
     class Meta:
         model = Call
@@ -61,7 +100,7 @@ class CallResource(resources.ModelResource):
             "floor_eur", "funding_rate_min_pct", "funding_rate_max_pct", "duration_min_months",
             "duration_max_months", "scope", "consortium_required", "trl_min", "trl_max", "eligibility",
             "eligible_expenses", "apply_url", "previous_edition", "publication_state", "last_verified_on",
-            "curator_note", "themes", "beneficiaries", "aid_forms", "regions",
+            "curator_note", "themes", "beneficiaries", "aid_forms", "regions", "rounds", "ceilings",
         ]
         export_order = fields
 
@@ -74,6 +113,47 @@ class CallResource(resources.ModelResource):
         if self.user is not None and not self.user.has_perm("calls.change_call"):
             export_fields = [f for f in export_fields if f.attribute not in CURATORS_ONLY]
         return export_fields
+
+    def dehydrate_rounds(self, call):
+        return _rounds_text(call)
+
+    def dehydrate_ceilings(self, call):
+        return _ceilings_text(call)
+
+    def import_instance(self, instance, row, **kwargs):
+        """Every column's errors on its row, list columns' unknown codes included."""
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        for field in self.get_import_fields():
+            if isinstance(field.widget, ManyToManyWidget) and field.column_name in row:
+                try:
+                    field.widget.clean(row[field.column_name], row=row)
+                except ValueError as error:
+                    errors[field.attribute] = [ValidationError(str(error), code="invalid")]
+        if errors:
+            raise ValidationError(errors)
+
+    def import_data(self, dataset, *args, **kwargs):
+        """The import, whose preview keeps only the columns some row changes (and the call's slug
+        and title), instead of every column of the sheet."""
+        result = super().import_data(dataset, *args, **kwargs)
+        headers = list(result.diff_headers)
+        changed = {
+            index for row in result.valid_rows() for index, cell in enumerate(row.diff or [])
+            if "<ins" in str(cell) or "<del" in str(cell)
+        }
+        kept = [i for i, header in enumerate(headers) if i in changed or header in ALWAYS_PREVIEWED]
+        if len(kept) < len(headers):
+            result.diff_headers = [headers[i] for i in kept]
+            for row in result.valid_rows():
+                if row.diff:
+                    row.diff = [row.diff[i] for i in kept]
+            for invalid in result.invalid_rows:
+                invalid.values = tuple(invalid.values[i] for i in kept if i < len(invalid.values))
+        return result
 
     def save_instance(self, instance, is_create, row, **kwargs):
         """Rows are written through the services, like every other write of a call."""

@@ -5,11 +5,18 @@ applies them) and keeps the call's invariants in the same transaction: a call fi
 gets its `published_at`, and the change is recorded in history with who made it and why.
 """
 import datetime
+import re
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
+from . import rules
 from .choices import PublicationState
 from .models import Call
+from .querysets import today
+from .rules import CallRows
 
 
 def _record_as(instance, *, actor, reason):
@@ -20,14 +27,53 @@ def _record_as(instance, *, actor, reason):
         instance._change_reason = reason
 
 
+def publication_errors(*, call: Call, rows: CallRows, unsourced_acknowledged: bool = False) -> list[str]:
+    """Why `call`, with `rows`, may not be saved as published (empty when it may, or is not published).
+
+    Figures copied from the previous edition and not confirmed are refused. Figures no source
+    covers are refused unless the curator acknowledged them (`calls.rules`): all of them when the
+    call is being published, and, for a call already published, those this save gives or changes
+    (an old entry's unsourced figure does not block correcting its title).
+    """
+    if call.publication_state != PublicationState.PUBLISHED:
+        return []
+    errors = []
+    if unconfirmed := rules.unconfirmed_copied_figures(rows):
+        errors.append(_(
+            "Copied from the previous edition and not confirmed for this one: %(figures)s. "
+            "Confirm or replace each before publishing."
+        ) % {"figures": "; ".join(unconfirmed)})
+    unsourced = [] if unsourced_acknowledged else rules.unsourced_figures(call, rows)
+    stored = Call.objects.filter(pk=call.pk).first() if unsourced and call.pk else None
+    if stored is not None and stored.publication_state == PublicationState.PUBLISHED:
+        already = set(rules.unsourced_figures(stored, CallRows.of(stored)))
+        unsourced = [figure for figure in unsourced if figure not in already]
+    if unsourced:
+        errors.append(_(
+            "No source covers: %(figures)s. Add a source covering them, or acknowledge that "
+            "they are published without one."
+        ) % {"figures": "; ".join(unsourced)})
+    return errors
+
+
 @transaction.atomic
-def save_call(*, call: Call, actor=None, reason: str = "") -> Call:
+def save_call(
+    *, call: Call, actor=None, reason: str = "", rows: CallRows | None = None, unsourced_acknowledged: bool = False,
+) -> Call:
     """Validate and save `call`: the one way a call is written, whoever writes it.
 
     Admin form, CSV import, API submission, the bundled data's loader and importers all call
     this, so a call published by any of them gets its first-publication date the same way.
+    `rows` are the rounds, ceilings, sources and laureates the call will have once the caller has
+    written them (the admin's inlines, the loader's entry); by default, those it has now. The
+    call's window is widened to its rounds, and a published call must pass
+    `publication_errors` (raised as a `ValidationError` on `publication_state`).
     """
+    rows = rows if rows is not None else CallRows.of(call)
+    rules.derive_window(call, rows.rounds)
     call.full_clean()
+    if errors := publication_errors(call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged):
+        raise ValidationError({"publication_state": errors})
     if call.publication_state == PublicationState.PUBLISHED:
         call.mark_published()
     _record_as(call, actor=actor, reason=reason)
@@ -36,20 +82,41 @@ def save_call(*, call: Call, actor=None, reason: str = "") -> Call:
 
 
 @transaction.atomic
-def set_publication_state(*, call: Call, state: str, actor=None, reason: str = "") -> bool:
-    """Publish, archive or return a call to draft; says whether anything changed."""
+def set_publication_state(
+    *, call: Call, state: str, actor=None, reason: str = "", unsourced_acknowledged: bool = False,
+) -> bool:
+    """Publish, archive or return a call to draft; says whether anything changed.
+
+    Publishing is refused (`ValidationError`) while `publication_errors` names anything.
+    """
     if call.publication_state == state:
         return False
     call.publication_state = state
-    save_call(call=call, actor=actor, reason=reason)
+    save_call(call=call, actor=actor, reason=reason, unsourced_acknowledged=unsourced_acknowledged)
     return True
 
 
 @transaction.atomic
 def mark_verified(*, call: Call, on: datetime.date, actor=None) -> Call:
-    """Record that a curator checked the call's facts against its sources on `on`."""
+    """Record that a curator checked the call's facts against its sources on `on`.
+
+    A published call's figures must then be covered by its sources (`publication_errors`).
+    """
     call.last_verified_on = on
     return save_call(call=call, actor=actor, reason="verified against its sources")
+
+
+@transaction.atomic
+def confirm_copied_figures(*, call: Call, actor=None) -> int:
+    """Confirm every ceiling and source of `call` still marked "to confirm"; returns how many."""
+    count = 0
+    for row in [*call.ceilings.filter(to_confirm=True), *call.sources.filter(to_confirm=True)]:
+        row.to_confirm = False
+        _record_as(row, actor=actor, reason="confirmed for this edition")
+        row.full_clean()
+        row.save()
+        count += 1
+    return count
 
 
 def _free_slug(base: str) -> str:
@@ -59,38 +126,77 @@ def _free_slug(base: str) -> str:
     return slug
 
 
+def _edition_label(call: Call) -> str:
+    """What names the next edition of `call`: the year after the one it names or opened in.
+
+    "AAP Bioproduction 2026" -> "2027"; a title without a year takes the year after its opening
+    (or after today's, when the call has no date).
+    """
+    years = re.findall(r"(?<!\d)(19[9]\d|20\d\d)(?!\d)", call.title)
+    if years:
+        return str(int(years[-1]) + 1)
+    known = call.opens_on or call.closes_on
+    return str((known or today()).year + 1)
+
+
+def next_edition_title_and_slug(call: Call) -> tuple[str, str]:
+    """The next edition's own title and slug: the year replaced or added, never `-nouvelle-edition`.
+
+    "AAP Bioproduction 2026" (aap-bioproduction-2026) -> "AAP Bioproduction 2027"
+    (aap-bioproduction-2027); "i-Nov" -> "i-Nov 2027" (i-nov-2027); a slug taken gets `-2`.
+    """
+    label = _edition_label(call)
+    previous = str(int(label) - 1)
+    pattern = rf"(?<!\d){previous}(?!\d)"
+    if re.search(pattern, call.title):
+        title = re.sub(pattern, label, call.title)
+    else:
+        title = f"{call.title} {label}"
+    if re.search(pattern, call.slug):
+        base = re.sub(pattern, label, call.slug)
+    else:
+        base = f"{call.slug}-{label}"
+    return title[:300], _free_slug(slugify(base) or base)
+
+
 @transaction.atomic
-def create_new_edition(*, call: Call) -> Call:
+def create_new_edition(*, call: Call, actor=None) -> Call:
     """Copy `call` as a draft linked to it as its previous edition.
 
     What recurs from one edition to the next is copied (funders and their roles, eligibility,
     ceilings, themes, and the sources those facts come from); dates, rounds, laureates and
-    verification are not: they belong to one edition and a curator fills them in anew.
+    verification are not: they belong to one edition and a curator fills them in anew. The
+    edition gets its own title and slug (`next_edition_title_and_slug`), and its copied ceilings
+    and sources are marked "to confirm for this edition": it cannot be published until a
+    curator confirms or replaces each (`publication_errors`).
     """
     if hasattr(call, "next_edition"):
         raise ValueError(f"{call} already has a next edition: {call.next_edition}")
     copied_fields = [
-        "title", "summary", "description", "call_type", "programme", "is_rolling", "floor_eur",
+        "summary", "description", "call_type", "programme", "is_rolling", "floor_eur",
         "funding_rate_min_pct", "funding_rate_max_pct", "duration_min_months", "duration_max_months",
         "scope", "consortium_required", "trl_min", "trl_max", "eligibility", "eligible_expenses",
         "apply_url",
     ]
+    title, slug = next_edition_title_and_slug(call)
     edition = Call(
         **{field: getattr(call, field) for field in copied_fields},
-        slug=_free_slug(f"{call.slug}-nouvelle-edition"),
+        title=title,
+        slug=slug,
         previous_edition=call,
         publication_state=PublicationState.DRAFT,
     )
+    _record_as(edition, actor=actor, reason="new edition")
     edition.full_clean()
     edition.save()
     for role in call.funder_roles.all():
         edition.funder_roles.create(funder=role.funder, role=role.role)
     for ceiling in call.ceilings.all():
-        edition.ceilings.create(amount_eur=ceiling.amount_eur, condition=ceiling.condition)
+        edition.ceilings.create(amount_eur=ceiling.amount_eur, condition=ceiling.condition, to_confirm=True)
     for source in call.sources.all():
         edition.sources.create(
             document=source.document, title=source.title, url=source.url, locator=source.locator,
-            accessed_on=source.accessed_on, covers=source.covers,
+            accessed_on=source.accessed_on, covers=source.covers, to_confirm=True,
         )
     edition.aid_forms.set(call.aid_forms.all())
     edition.beneficiaries.set(call.beneficiaries.all())

@@ -8,12 +8,14 @@ from django.contrib.auth.models import Permission
 from calls.models import Call
 from calls.querysets import today
 from calls.resources import CallResource
+from tests.admin_forms import change_form_data
 from tests.factories import (
     CallFactory,
     CeilingFactory,
     CuratorFactory,
     FunderFactory,
     ProgrammeFactory,
+    SourceFactory,
     UserFactory,
 )
 
@@ -33,7 +35,8 @@ def call_form(**overrides):
         "closes_on": "2027-03-31", "closes_on_precision": "day", "scope": "national",
         "consortium_required": "unknown", "publication_state": "draft",
     }
-    for prefix in ("funder_roles", "rounds", "ceilings", "sources", "laureates"):
+    for prefix in ("funder_roles", "rounds", "ceilings", "sources", "laureates",
+                   "calls-provenance-content_type-object_id"):
         data.update(inline_management(prefix))
     data.update(overrides)
     return data
@@ -105,6 +108,7 @@ def test_curators_archive_and_cannot_delete(curator_client):
 
 def test_publish_and_mark_verified_today(curator_client):
     call = CallFactory(publication_state="draft", last_verified_on=datetime.date(2024, 1, 1))
+    SourceFactory(call=call, covers="opens_on, closes_on")
     curator_client.post(ADMIN, {"action": "publish", "_selected_action": [call.pk]})
     curator_client.post(ADMIN, {"action": "mark_verified_today", "_selected_action": [call.pk]})
     call.refresh_from_db()
@@ -116,7 +120,7 @@ def test_publish_and_mark_verified_today(curator_client):
 def test_field_level_history_is_shown_with_who_changed_what(curator_client):
     call = CallFactory(title="Ancien titre")
     data = call_form(title="Nouveau titre", slug=call.slug, publication_state="published",
-                     seen_updated_at=call.updated_at.isoformat())
+                     seen_updated_at=call.updated_at.isoformat(), unsourced_acknowledged="on")
     assert curator_client.post(f"{ADMIN}{call.pk}/change/", data).status_code == 302
     history = curator_client.get(f"{ADMIN}{call.pk}/history/")
     assert history.status_code == 200
@@ -153,7 +157,7 @@ def test_changelist_search_covers_funder_names(curator_client):
 
 def test_csv_export_and_import_round_trip_through_the_resource():
     programme = ProgrammeFactory(slug="france-2030")
-    CallFactory(slug="aap-export", title="Exporté", programme=programme)
+    CallFactory(slug="aap-export", title="Exporté", programme=programme, publication_state="draft")
     dataset = CallResource().export()
     assert "aap-export" in dataset.csv and "france-2030" in dataset.csv
 
@@ -188,10 +192,11 @@ def test_a_second_curator_saving_a_stale_form_is_refused_with_what_changed(clien
     other = CuratorFactory(username="dominique")
     client.force_login(other)
     data = call_form(slug=call.slug, title="Titre de Dominique", publication_state="published",
-                     seen_updated_at=seen)
+                     seen_updated_at=seen, unsourced_acknowledged="on")
     assert client.post(f"{ADMIN}{call.pk}/change/", data).status_code == 302
 
-    stale = call_form(slug=call.slug, title="Titre de Camille", publication_state="published", seen_updated_at=seen)
+    stale = call_form(slug=call.slug, title="Titre de Camille", publication_state="published", seen_updated_at=seen,
+                      unsourced_acknowledged="on")
     response = curator_client.post(f"{ADMIN}{call.pk}/change/", stale)
     assert response.status_code == 200
     content = response.content.decode()
@@ -287,3 +292,146 @@ def test_the_import_confirmation_reads_only_a_pending_import_the_server_named(cu
     call = Call.objects.get(slug="aap-csv")
     assert call.published_at is not None  # first publication is dated, as in the admin form
     assert call.history.first().history_user.username == "camille"
+
+
+# -- Issue 12: history, editions, dates, sources, fitting the screen ------------------------------
+
+def test_history_shows_changes_of_rows_and_vocabularies_in_readable_words(curator_client):
+    from calls.models import BeneficiaryType
+
+    sme, _ = BeneficiaryType.objects.get_or_create(code="sme")
+    mid, _ = BeneficiaryType.objects.get_or_create(code="midcap")
+    call = CallFactory(title="AAP Historique", publication_state="draft")
+    call.beneficiaries.add(sme)
+    SourceFactory(call=call, covers="opens_on, closes_on, ceilings, rounds")
+    page = curator_client.get(f"{ADMIN}{call.pk}/change/")
+    data = change_form_data(page)
+    data.update({
+        "publication_state": "published", "beneficiaries": [mid.pk],
+        "ceilings-TOTAL_FORMS": "1", "ceilings-0-amount_eur": "750000", "ceilings-0-condition": "PME",
+        "rounds-TOTAL_FORMS": "1", "rounds-0-name": "Vague 1", "rounds-0-opens_on": "2026-05-01",
+        "rounds-0-opens_on_precision": "day", "rounds-0-closes_on": "2026-06-15", "rounds-0-closes_on_precision": "day",
+    })
+    response = curator_client.post(f"{ADMIN}{call.pk}/change/", data)
+    assert response.status_code == 302, response.context["errors"]
+
+    content = curator_client.get(f"{ADMIN}{call.pk}/history/").content.decode()
+    assert "Draft" in content and "Published" in content  # labels, not codes
+    assert "SME" in content and "Mid-cap company" in content  # PME → ETI shows what changed
+    assert "750,000 €" in content or "750 000 €" in content or "750\u00a0000 €" in content
+    assert "June 15, 2026" in content  # the round's closing date as a date
+    assert "None" not in content
+    assert "camille" in content
+    assert "Before" in content and "After" in content  # translated headers (here in English)
+
+
+def test_history_headers_are_translated(curator_client):
+    call = CallFactory()
+    content = curator_client.get(f"/admin/calls/call/{call.pk}/history/").content.decode()
+    assert "Avant" in content and "Après" in content
+
+
+def test_new_edition_action_names_it_after_its_year_and_refuses_publishing_unconfirmed_copies(curator_client):
+    call = CallFactory(title="AAP Intégrateurs 2026", slug="aap-integrateurs-2026")
+    CeilingFactory(call=call, amount_eur=600_000)
+    SourceFactory(call=call, covers="ceilings")
+    curator_client.post(ADMIN, {"action": "new_edition", "_selected_action": [call.pk]})
+    edition = Call.objects.get(previous_edition=call)
+    assert (edition.title, edition.slug) == ("AAP Intégrateurs 2027", "aap-integrateurs-2027")
+
+    data = change_form_data(curator_client.get(f"{ADMIN}{edition.pk}/change/"))
+    data["publication_state"] = "published"
+    response = curator_client.post(f"{ADMIN}{edition.pk}/change/", data)
+    assert response.status_code == 200
+    assert "not confirmed for this one" in response.content.decode() and "600,000" in response.content.decode()
+
+    data.pop("ceilings-0-to_confirm")
+    data.pop("sources-0-to_confirm")
+    response = curator_client.post(f"{ADMIN}{edition.pk}/change/", data)
+    assert response.status_code == 302
+    edition.refresh_from_db()
+    assert edition.publication_state == "published"
+
+
+def test_the_publish_action_names_what_blocks_it(curator_client):
+    call = CallFactory(publication_state="draft", total_budget_eur=3_000_000)
+    response = curator_client.post(ADMIN, {"action": "publish", "_selected_action": [call.pk]}, follow=True)
+    assert "No source covers" in response.content.decode() and "3,000,000" in response.content.decode()
+    call.refresh_from_db()
+    assert call.publication_state == "draft"
+
+
+def test_saving_a_published_call_with_an_unsourced_new_figure_asks_for_acknowledgement(curator_client):
+    call = CallFactory()
+    data = change_form_data(curator_client.get(f"{ADMIN}{call.pk}/change/"))
+    data["total_budget_eur"] = "8000000"
+    response = curator_client.post(f"{ADMIN}{call.pk}/change/", data)
+    assert response.status_code == 200
+    assert "No source covers: total budget (EUR) (8,000,000 €)" in response.content.decode()
+    data["unsourced_acknowledged"] = "on"
+    assert curator_client.post(f"{ADMIN}{call.pk}/change/", data).status_code == 302
+    call.refresh_from_db()
+    assert call.total_budget_eur == 8_000_000
+
+
+def test_a_round_after_the_calls_closing_widens_the_call_and_says_so(curator_client):
+    response = curator_client.post(f"{ADMIN}add/", call_form(**{
+        **inline_management("rounds", 1), "rounds-0-name": "Étape 2", "rounds-0-opens_on": "",
+        "rounds-0-opens_on_precision": "day", "rounds-0-closes_on": "2027-06-30", "rounds-0-closes_on_precision": "day",
+    }), follow=True)
+    call = Call.objects.get(slug="aap-bioproduction-2027")
+    assert call.closes_on == datetime.date(2027, 6, 30)
+    assert "widened to cover its rounds" in response.content.decode()
+
+
+def test_the_admin_carries_the_registrys_name(curator_client):
+    content = curator_client.get("/en/admin/").content.decode()
+    assert "Bioproduction funding-call registry" in content
+    assert "Django administration" not in content and "Django site admin" not in content
+
+
+def test_rarely_used_parts_of_the_call_form_are_folded(curator_client):
+    content = curator_client.get(f"{ADMIN}add/").content.decode()
+    assert content.count("<details") >= 2  # "More details" and "Record" (Django 5.1+ collapse)
+
+
+def test_csv_import_refuses_unknown_codes_in_list_columns_on_their_row():
+    headers = ["slug", "title", "call_type", "scope", "publication_state", "beneficiaries", "regions"]
+    rows = tablib.Dataset(["aap-codes", "Codes", "call_for_projects", "national", "draft", "sme|biotech", "11|99"],
+                          headers=headers)
+    from django.utils import translation
+
+    with translation.override("fr"):
+        result = CallResource().import_data(rows, dry_run=False)
+    assert result.has_validation_errors()
+    errors = result.invalid_rows[0].error_dict
+    assert "biotech" in str(errors["beneficiaries"]) and "sme" not in str(errors["beneficiaries"])
+    assert "99" in str(errors["regions"])
+    assert "Code inconnu" in str(errors["regions"])  # in the curator's language
+    assert not Call.objects.filter(slug="aap-codes").exists()
+
+
+def test_csv_import_preview_shows_only_the_columns_that_change():
+    CallFactory(slug="aap-revue", title="Revue", publication_state="draft", closes_on=datetime.date(2026, 7, 31))
+    dataset = CallResource().export()
+    assert len(dataset.headers) > 30
+    row = dict(zip(dataset.headers, dataset[0], strict=True))
+    row["closes_on"] = "2026-08-31"
+    incoming = tablib.Dataset([row[h] for h in dataset.headers], headers=dataset.headers)
+    result = CallResource().import_data(incoming, dry_run=True)
+    assert not result.has_validation_errors()
+    assert set(result.diff_headers) == {"slug", "title", "closes_on"}
+    assert len(result.valid_rows()[0].diff) == 3
+
+
+def test_csv_export_lists_rounds_and_ceilings_for_bulk_review():
+    call = CallFactory(slug="aap-vagues", publication_state="draft", opens_on=None, closes_on=None)
+    from tests.factories import RoundFactory
+
+    RoundFactory(call=call, name="Vague 1", opens_on=datetime.date(2027, 1, 5), closes_on=datetime.date(2027, 2, 5),
+                 budget_eur=2_000_000)
+    CeilingFactory(call=call, amount_eur=500_000, condition="PME")
+    dataset = CallResource().export()
+    row = dict(zip(dataset.headers, dataset[0], strict=True))
+    assert "Vague 1" in row["rounds"] and "2000000 EUR" in row["rounds"]
+    assert row["ceilings"] == "500000 EUR (PME)"

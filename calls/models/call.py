@@ -84,7 +84,10 @@ class Call(DatedWindow):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
-    history = HistoricalRecords()
+    # The vocabularies a call links to are tracked too: a change of beneficiaries (PME → ETI)
+    # shows in the call's history. Funders' roles, rounds, ceilings, sources and laureates
+    # have their own history (their models), merged into the call's by `calls.history`.
+    history = HistoricalRecords(m2m_fields=[aid_forms, beneficiaries, regions, themes])
 
     objects = CallQuerySet.as_manager()
 
@@ -270,6 +273,10 @@ class Ceiling(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="ceilings")
     amount_eur = models.BigIntegerField(_("amount (EUR)"))
     condition = models.CharField(_("applies to"), max_length=300, blank=True)
+    to_confirm = models.BooleanField(
+        _("to confirm for this edition"), default=False,
+        help_text=_("Copied from the previous edition: untick once checked against this edition's sources."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -308,6 +315,10 @@ class Source(models.Model):
     covers = models.CharField(
         _("fields it supports"), max_length=300, blank=True,
         help_text=_("Comma-separated: opens_on, closes_on, total_budget_eur, ceilings, laureates…"),
+    )
+    to_confirm = models.BooleanField(
+        _("to confirm for this edition"), default=False,
+        help_text=_("Copied from the previous edition: untick once checked against this edition's sources."),
     )
     history = HistoricalRecords()
 
