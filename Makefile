@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint load serve bench
+.PHONY: setup run test test-quick lint load serve bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,11 +32,16 @@ run: load
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Everything but the tests marked slow (minutes each: the 100-example schema fuzzing…).
+test-quick: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
 # A production-like local run: production settings with a local secret, collected static files
-# served by WhiteNoise, gunicorn with 2 workers. Plain HTTP on loopback, so no HTTPS redirect.
+# served by WhiteNoise, gunicorn with 2 threaded workers (registry/gunicorn.conf.py: slow clients
+# and long exports hold a thread, not a worker). Plain HTTP on loopback, so no HTTPS redirect.
 SERVE_ENV = DJANGO_SETTINGS_MODULE=registry.settings.production SECRET_KEY="$$(cat .local-secret)" \
 	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false
 
@@ -50,8 +55,8 @@ serve: setup .local-secret
 	$(SERVE_ENV) $(PY) manage.py migrate --noinput
 	$(SERVE_ENV) $(PY) manage.py load_registry
 	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "  Production-like registry on http://$(HOST):$(PORT)/ (gunicorn, 2 workers)"
-	$(SERVE_ENV) $(VENV)/bin/gunicorn registry.wsgi --workers 2 --bind $(HOST):$(PORT) --access-logfile -
+	@echo "  Production-like registry on http://$(HOST):$(PORT)/ (gunicorn: 2 workers x 16 threads, registry/gunicorn.conf.py)"
+	$(SERVE_ENV) $(VENV)/bin/gunicorn registry.wsgi -c registry/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 # `make bench`: synthetic registries (1 000, 10 000, 100 000 calls) in the bench's own PostgreSQL
 # database and a SQLite copy, in-process and HTTP measurements, Datasette as a peer, load and
@@ -73,5 +78,6 @@ bench-datasette: $(BENCH_DS)/.installed
 bench: setup bench-tools bench-datasette
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+BENCH_FAULT_ARGS ?=
 bench-fault: setup bench-tools
-	$(PY) -m bench.load_fault
+	$(PY) -m bench.load_fault $(BENCH_FAULT_ARGS)

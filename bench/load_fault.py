@@ -7,16 +7,30 @@
 3. Database away: the server reaches PostgreSQL through a TCP proxy on loopback that the test cuts
    (the machine's PostgreSQL keeps running): pages answer 503 with the HTML page, /api/ a JSON 503,
    /healthz a JSON 503 (never a traceback); when the proxy comes back, service resumes by itself.
+4. Full exports (gunicorn as `make serve` runs it: registry/gunicorn.conf.py, threaded workers):
+   the JSON and the CSV export of the whole registry, one after the other, complete and valid
+   (the JSON parses and holds every published call, the CSV has a row of every column for each,
+   the body is as long as its Content-Length).
+5. Slow clients and exports: 10 slow clients hold connections (5 drip their request headers a
+   few bytes at a time, 5 read a large answer a few bytes at a time) while 4 full exports run
+   (2 JSON, 2 CSV); /healthz is asked every 0.25 s until the exports end: each answer under 1 s.
 
-Run by `make bench` (after the benchmark) or alone: `make bench-fault` / `python -m bench.load_fault`.
+Run by `make bench` (after the benchmark) or alone: `make bench-fault` / `python -m bench.load_fault`;
+`make bench-fault BENCH_FAULT_ARGS="--only full_exports,slow_clients"` runs some of them, on the
+bench database as it is, and merges their figures into bench/results/report.{json,md}.
 """
+import csv
 import json
 import os
 import signal
+import socket
+import statistics
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,24 +193,254 @@ def _is_json(text):
         return False
 
 
-def run_all(load_seconds=60, log=print):
+# -- Full exports, slow clients ------------------------------------------------------------------
+
+GTHREAD_ARGS = ("-c", str(ROOT / "registry" / "gunicorn.conf.py"), "--access-logfile", "/dev/null")
+EXPORTS = {"json": "/api/v1/exports/calls.json", "csv": "/api/v1/exports/calls.csv"}
+
+
+def published_count():
+    """How many calls the exports must hold (read from the bench database)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    django.setup()
+    from django.db import connection
+
+    from calls.models import Call
+
+    count = Call.objects.published().count()
+    connection.close()
+    return count
+
+
+def download(url, *, timeout=900):
+    """GET url into a temporary file: (status, headers, file, bytes, seconds)."""
+    t0 = time.monotonic()
+    file = tempfile.TemporaryFile()
+    size = 0
+    try:
+        response = urllib.request.urlopen(url, timeout=timeout)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), file, 0, round(time.monotonic() - t0, 1)
+    with response:
+        while chunk := response.read(1 << 20):
+            file.write(chunk)
+            size += len(chunk)
+        status, headers = response.status, dict(response.headers)
+    file.seek(0)
+    return status, headers, file, size, round(time.monotonic() - t0, 1)
+
+
+def validate_export(kind, file, expected):
+    """Whether an export file is complete: every published call, well-formed."""
+    import io
+
+    from calls.exports import CSV_COLUMNS
+
+    if kind == "json":
+        try:
+            data = json.load(io.TextIOWrapper(file, encoding="utf-8"))
+        except ValueError as error:
+            return {"valid": False, "error": str(error)[:200]}
+        calls = data.get("calls", [])
+        return {"valid": len(calls) == expected and all("slug" in c for c in calls) and "licence" in data,
+                "rows": len(calls)}
+    reader = csv.reader(io.TextIOWrapper(file, encoding="utf-8", newline=""))
+    header = next(reader, [])
+    rows = bad = 0
+    for row in reader:
+        rows += 1
+        bad += len(row) != len(header)
+    return {"valid": header == CSV_COLUMNS and rows == expected and not bad, "rows": rows, "bad_rows": bad}
+
+
+def export_once(base, kind, expected):
+    status, headers, file, size, seconds = download(base + EXPORTS[kind])
+    with file:
+        check = validate_export(kind, file, expected) if status == 200 else {"valid": False}
+    declared = headers.get("Content-Length")
+    return {"kind": kind, "status": status, "seconds": seconds, "bytes": size, "mib": round(size / 2**20, 1),
+            "content_length_matches": declared is not None and int(declared) == size, **check}
+
+
+def full_exports_test(server, expected, log=print):
+    """The JSON and CSV exports of the whole registry, one after the other: complete and valid."""
     results = {}
+    for kind in EXPORTS:
+        results[kind] = export_once(server.base, kind, expected)
+        r = results[kind]
+        log(f"  full export {kind}: {r['status']}, {r.get('rows')} of {expected} calls, {r['mib']} MiB in "
+            f"{r['seconds']} s, valid {r['valid']}, Content-Length matches {r['content_length_matches']}")
+    return {"calls": expected, **results,
+            "met": all(r["status"] == 200 and r["valid"] and r["content_length_matches"] for r in results.values())}
+
+
+class SlowClient(threading.Thread):
+    """One connection held the way a slow client holds it, reconnecting when the server closes it.
+
+    "headers": sends a request line, then one header every `pause` seconds, never the blank line
+    that ends the headers. "reader": asks for a large answer and reads 256 bytes every `pause`.
+    """
+
+    def __init__(self, base, kind, *, pause=1.0, path="/api/v1/calls/?page_size=500&status=closed"):
+        super().__init__(daemon=True)
+        self.address = urllib.parse.urlsplit(base).netloc.split(":")
+        self.kind, self.pause, self.path = kind, pause, path
+        self.stop = threading.Event()
+        self.connections = self.bytes = 0
+
+    def connect(self):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(30)
+        sock.connect((self.address[0], int(self.address[1])))
+        self.connections += 1
+        return sock
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                with self.connect() as sock:
+                    if self.kind == "headers":
+                        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                        n = 0
+                        while not self.stop.wait(self.pause):
+                            n += 1
+                            sock.sendall(f"X-Slow-{n}: {n}\r\n".encode())
+                    else:
+                        sock.sendall(f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                        while not self.stop.wait(self.pause):
+                            data = sock.recv(256)
+                            if not data:
+                                break
+                            self.bytes += len(data)
+            except OSError:
+                self.stop.wait(self.pause)
+
+
+def slow_clients_test(server, expected, *, slow=10, exports=4, cap_seconds=900, log=print):
+    """/healthz latency while `slow` slow clients hold connections and `exports` full exports run."""
+    clients = [SlowClient(server.base, "headers" if i % 2 == 0 else "reader") for i in range(slow)]
+    for client in clients:
+        client.start()
+    time.sleep(2)  # the slow clients are connected and holding
+    outcomes = {}
+
+    def run_export(i):
+        kind = "json" if i % 2 == 0 else "csv"
+        outcomes[i] = export_once(server.base, kind, expected)
+
+    exporters = [threading.Thread(target=run_export, args=(i,), daemon=True) for i in range(exports)]
+    started = time.monotonic()
+    for thread in exporters:
+        thread.start()
+    latencies, statuses = [], {}
+    while any(t.is_alive() for t in exporters) and time.monotonic() - started < cap_seconds:
+        t0 = time.monotonic()
+        try:
+            status = hb.get(server.base + "/healthz", timeout=30)[0]
+        except OSError:
+            status = "error"
+        latencies.append((time.monotonic() - t0) * 1000)
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+        time.sleep(0.25)
+    for client in clients:
+        client.stop.set()
+    for thread in exporters:
+        thread.join(timeout=5)
+    for client in clients:
+        client.join(timeout=5)
+    ordered = sorted(latencies)
+    healthz = {
+        "requests": len(latencies), "statuses": statuses,
+        "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
+        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 1) if ordered else None,
+        "max_ms": round(ordered[-1], 1) if ordered else None,
+        "over_1s": sum(1 for v in latencies if v >= 1000),
+    }
+    done = [outcomes[i] for i in sorted(outcomes)]
+    result = {
+        "slow_clients": slow, "slow_kinds": {"headers": sum(c.kind == "headers" for c in clients),
+                                             "reader": sum(c.kind == "reader" for c in clients)},
+        "slow_connections": sum(c.connections for c in clients), "exports": exports, "calls": expected,
+        "seconds": round(time.monotonic() - started, 1), "healthz": healthz, "export_results": done,
+        "exports_completed_valid": sum(1 for r in done if r["status"] == 200 and r["valid"]),
+        "workers": "gthread (registry/gunicorn.conf.py)",
+    }
+    result["met"] = bool(ordered) and healthz["over_1s"] == 0 and set(statuses) == {"200"}
+    log(f"  slow clients: {slow} holding, {exports} exports ({result['exports_completed_valid']} completed valid "
+        f"in {result['seconds']} s); /healthz n={healthz['requests']} p50 {healthz['p50_ms']} ms p95 "
+        f"{healthz['p95_ms']} ms max {healthz['max_ms']} ms, over 1 s: {healthz['over_1s']}, statuses {statuses}")
+    return result
+
+
+def run_exports_and_slow_clients(only, log=print):
+    results = {}
+    expected = published_count()
+    with hb.gunicorn("gunicorn-gthread", extra_args=GTHREAD_ARGS) as server:
+        if "full_exports" in only:
+            log(f"  full exports of {expected} published calls (gthread workers)…")
+            results["full_exports"] = full_exports_test(server, expected, log)
+        if "slow_clients" in only:
+            log("  10 slow clients and 4 full exports; /healthz every 0.25 s…")
+            results["slow_clients"] = slow_clients_test(server, expected, log=log)
+    return results
+
+
+def targets(load_fault) -> list[dict]:
+    """The targets of tests 4 and 5, for the report (printed, not asserted)."""
+    out = []
+    full = load_fault.get("full_exports")
+    if full:
+        out.append({
+            "target": "full JSON and CSV exports complete and valid (every published call, Content-Length)",
+            "measured": "; ".join(f"{k}: {full[k]['status']}, {full[k].get('rows')}/{full['calls']} calls, "
+                                  f"{full[k]['mib']} MiB in {full[k]['seconds']} s" for k in EXPORTS if k in full),
+            "met": full["met"],
+        })
+    slow = load_fault.get("slow_clients")
+    if slow:
+        h = slow["healthz"]
+        out.append({
+            "target": "/healthz under 1 s while 10 slow clients hold connections and 4 full exports run",
+            "measured": f"{h['requests']} probes over {slow['seconds']} s: p50 {h['p50_ms']} ms, p95 {h['p95_ms']} ms, "
+                        f"max {h['max_ms']} ms, {h['over_1s']} over 1 s; exports completed valid "
+                        f"{slow['exports_completed_valid']}/{slow['exports']} ({slow['calls']} calls)",
+            "met": slow["met"],
+        })
+    return out
+
+
+PARTS = ("load", "kill_worker", "database_away", "full_exports", "slow_clients")
+
+
+def run_all(load_seconds=60, log=print, only=PARTS):
+    results = {}
+    if "full_exports" in only or "slow_clients" in only:
+        log("== full exports and slow clients (gthread workers)")
+        results.update(run_exports_and_slow_clients(only, log))
+    if not {"load", "kill_worker", "database_away"} & set(only):
+        return results
     with hb.gunicorn("gunicorn-load") as server:
-        log(f"  load: 32 clients for {load_seconds}s…")
-        results["load"] = load_test(server, load_seconds)
-        r = results["load"]
-        log(f"  load: {r['requests']} requests, {r['rps']} req/s, p50 {r['latency_ms']['p50']} ms, p99 "
-            f"{r['latency_ms']['p99']} ms; non-2xx/3xx {r['non_2xx_3xx']}, socket errors {r['socket_errors']}")
-        log("  kill a worker mid-load…")
-        results["kill_worker"] = kill_worker_test(server)
-        r = results["kill_worker"]
-        log(f"  kill: {r['requests']} requests, lost {r['lost']} (bound: {r['in_flight_bound']} in flight), "
-            f"worker {r.get('killed_pid')} replaced: {r['replaced']}")
-    log("  database away (TCP proxy cut)…")
-    results["database_away"] = database_away_test(log)
-    r = results["database_away"]
-    log(f"  away: {json.dumps({k: v['status'] for k, v in r['away'].items()})}; recovery {r['recovery']}; "
-        f"met {r['met']}")
+        if "load" in only:
+            log(f"  load: 32 clients for {load_seconds}s…")
+            results["load"] = load_test(server, load_seconds)
+            r = results["load"]
+            log(f"  load: {r['requests']} requests, {r['rps']} req/s, p50 {r['latency_ms']['p50']} ms, p99 "
+                f"{r['latency_ms']['p99']} ms; non-2xx/3xx {r['non_2xx_3xx']}, socket errors {r['socket_errors']}")
+        if "kill_worker" in only:
+            log("  kill a worker mid-load…")
+            results["kill_worker"] = kill_worker_test(server)
+            r = results["kill_worker"]
+            log(f"  kill: {r['requests']} requests, lost {r['lost']} (bound: {r['in_flight_bound']} in flight), "
+                f"worker {r.get('killed_pid')} replaced: {r['replaced']}")
+    if "database_away" in only:
+        log("  database away (TCP proxy cut)…")
+        results["database_away"] = database_away_test(log)
+        r = results["database_away"]
+        log(f"  away: {json.dumps({k: v['status'] for k, v in r['away'].items()})}; recovery {r['recovery']}; "
+            f"met {r['met']}")
     return results
 
 
@@ -205,13 +449,37 @@ def main():
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--only", default=",".join(PARTS), help=f"some of: {', '.join(PARTS)}")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    results = run_all(args.seconds)
+    only = [part.strip() for part in args.only.split(",") if part.strip()]
+    results = run_all(args.seconds, only=only)
     out = ROOT / "bench" / "results" / "load_fault.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"written {out}")
+    merge_into_report(results)
+
+
+def merge_into_report(results):
+    """Put these figures in bench/results/report.json (the other figures kept) and rewrite report.md."""
+    from bench.report import RESULTS, markdown
+
+    path = RESULTS / "report.json"
+    if not path.exists():
+        return
+    report = json.loads(path.read_text())
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    measured = {name: {**value, "measured_at": stamp} for name, value in results.items()}
+    report.setdefault("load_fault", {}).update(measured)
+    names = {t["target"] for t in targets(results)}
+    report["targets"] = [t for t in report.get("targets", []) if t["target"] not in names] + targets(results)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    analysis = RESULTS / "analysis.md"
+    if analysis.exists():
+        report["analysis"] = analysis.read_text()
+    (RESULTS / "report.md").write_text(markdown(report))
+    print(f"merged into {path} and report.md")
 
 
 if __name__ == "__main__":

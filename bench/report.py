@@ -137,6 +137,28 @@ def markdown(report) -> str:
                     f"clients while away: {away['load_while_away']['statuses']} (p99 "
                     f"{away['load_while_away']['latency_ms']['p99']} ms); proxy restored: first 200 on /healthz "
                     f"after {away['recovery']['first_200_after_s']} s, then {away['after']}; checks {away['met']}"]
+        full = lf.get("full_exports", {})
+        if full:
+            parts = [f"{kind.upper()} {r['status']}, {r.get('rows')}/{full['calls']} calls, {r['mib']} MiB in "
+                     f"{r['seconds']} s, valid {r['valid']}, Content-Length matches {r['content_length_matches']}"
+                     for kind, r in full.items() if isinstance(r, dict) and "status" in r]
+            out += [f"- **Full exports** (gunicorn with registry/gunicorn.conf.py: 2 workers × 16 threads; each file "
+                    f"built whole, then sent): {'; '.join(parts)} → {'✅' if full['met'] else '❌'}"
+                    + (f" (measured {full['measured_at']})" if full.get("measured_at") else "")]
+        slow = lf.get("slow_clients", {})
+        if slow:
+            h = slow["healthz"]
+            exports = ", ".join(
+                f"{r['kind']} {r['status']} in {r['seconds']} s ({'valid' if r['valid'] else 'invalid'})"
+                for r in slow.get("export_results", []))
+            out += [f"- **Slow clients and exports** (same gunicorn): {slow['slow_clients']} slow clients "
+                    f"({slow['slow_kinds']['headers']} dripping request headers, "
+                    f"{slow['slow_kinds']['reader']} reading an answer 256 bytes a second; "
+                    f"{slow['slow_connections']} connections in all) while "
+                    f"{slow['exports']} full exports of {slow['calls']} calls ran ({exports}); /healthz every 0.25 s "
+                    f"for {slow['seconds']} s: {h['requests']} answers {h['statuses']}, p50 {h['p50_ms']} ms, p95 "
+                    f"{h['p95_ms']} ms, max {h['max_ms']} ms, {h['over_1s']} over 1 s → {'✅' if slow['met'] else '❌'}"
+                    + (f" (measured {slow['measured_at']})" if slow.get("measured_at") else "")]
         out.append("")
     analysis = report.get("analysis")
     if analysis:

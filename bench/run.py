@@ -514,6 +514,9 @@ def evaluate(report):
         "note": ("streamed exports read in chunks of 500 rows with their prefetches: their queries grow with "
                  "the rows exported, constant per chunk" if streamed else ""),
     })
+    from .load_fault import targets as load_fault_targets
+
+    targets += load_fault_targets(report.get("load_fault", {}))
     return targets
 
 

@@ -9,6 +9,7 @@ import datetime
 import hashlib
 
 import django_filters
+from django import forms
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -65,6 +66,26 @@ class CallOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*self.SORTS[sort], "pk")
 
 
+def without_empty_values(data):
+    """The query without its empty values: `?status=&funder=` is a search with neither filter."""
+    if not hasattr(data, "getlist"):
+        return {name: value for name, value in data.items() if value not in ("", None, [])}
+    cleaned = data.copy()
+    for name in list(cleaned):
+        values = [value for value in cleaned.getlist(name) if value != ""]
+        if values:
+            cleaned.setlist(name, values)
+        else:
+            del cleaned[name]
+    return cleaned
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (a TRL, a number of days): `4.5` is an error, not rounded."""
+
+    field_class = forms.IntegerField
+
+
 class CallFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
     status = django_filters.MultipleChoiceFilter(
@@ -98,10 +119,10 @@ class CallFilterSet(django_filters.FilterSet):
     amount = django_filters.NumberFilter(
         method="filter_amount", min_value=0, max_value=10**13, label=_("Amount I need (EUR)"),
     )
-    trl = django_filters.NumberFilter(method="filter_trl", min_value=1, max_value=9, label=_("My TRL"))
+    trl = IntegerFilter(method="filter_trl", min_value=1, max_value=9, label=_("My TRL"))
     closes_after = django_filters.DateFilter(method="filter_closes_after", label=_("Closes after"))
     closes_before = django_filters.DateFilter(method="filter_closes_before", label=_("Closes before"))
-    closing_within = django_filters.NumberFilter(
+    closing_within = IntegerFilter(
         method="filter_closing_within", min_value=0, max_value=MAX_DAYS, label=_("Closes within (days)"),
     )
     consortium = django_filters.ChoiceFilter(
@@ -128,6 +149,8 @@ class CallFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, **kwargs):
         """`queryset` must carry the listing annotations (`Call.objects.for_listing()`)."""
+        if data is not None:
+            data = without_empty_values(data)
         if data is not None and not data.get("updated_since"):
             # With no status chosen, an applicant sees what they can still apply to, in France;
             # a partner syncing with `updated_since` sees every change.

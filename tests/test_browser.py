@@ -302,3 +302,16 @@ def test_the_start_ups_journey(browser, live_server, startup_registry, device):
     page.goto(live_server.url + "/nulle-part/")
     assert "Page introuvable" in page.locator("h1").inner_text()
     context.close()
+
+
+def test_redoc_renders_the_api_docs_under_the_sites_csp(page, live_server):
+    """/api/redoc/ loads ReDoc from this site and shows the operations; no script is refused."""
+    refused = []  # a script or a style the policy refused (ReDoc's logo, an image on its CDN, may be)
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text and ("script-src" in message.text
+                                                              or "style-src" in message.text) else None)
+    response = page.goto(live_server.url + "/api/redoc/")
+    assert response.status == 200 and "script-src 'self'" in response.headers["content-security-policy"]
+    page.locator("h2", has_text="Search calls").first.wait_for(state="visible", timeout=30_000)
+    assert page.locator("h2", has_text="Submit a call").count() >= 1
+    assert refused == []

@@ -398,3 +398,77 @@ def test_a_slug_renamed_by_a_curator_reaches_syncing_partners_as_a_removal():
     assert by_slug["appel-annonce"]["publication_state"] == "published"
     # A partner that synced after the rename gets no removal again.
     assert "ancien-slug" not in {r["slug"] for r in sync(timezone.now())}
+
+
+# -- The schema is the contract: what the API does with edge values, as the schema says --------------
+
+
+@pytest.mark.parametrize("query,status,field", [
+    ("status=", 400, "status"), ("q=", 400, "q"), ("funder=", 400, "funder"), ("updated_since=", 400, "updated_since"),
+    ("trl=4.5", 400, "trl"), ("trl=0", 400, "trl"), ("trl=10", 400, "trl"),
+    ("closing_within=1.5", 400, "closing_within"),
+    ("page_size=abc", 400, "page_size"), ("page_size=0", 400, "page_size"), ("page_size=-3", 400, "page_size"),
+    ("page=0", 404, "detail"), ("page=-250", 404, "detail"),
+])
+def test_api_edge_values_get_the_documented_error(registry, query, status, field):
+    response = APIClient().get(f"/api/v1/calls/?{query}")
+    assert response.status_code == status, response.content
+    assert field in response.json()
+    # A conditional request never hides a malformed one behind a 304.
+    assert APIClient().get(f"/api/v1/calls/?{query}", HTTP_IF_NONE_MATCH="*").status_code == status
+
+
+def test_the_html_search_ignores_empty_fields(client, registry):
+    response = client.get("/", {"q": "", "status": "", "funder": "", "trl": ""})
+    assert response.status_code == 200 and not response.context["filter"].form.errors
+    plain = client.get("/")
+    assert list(response.context["filter"].qs) == list(plain.context["filter"].qs)
+
+
+def test_a_filter_naming_an_unknown_funder_or_theme_is_a_json_404_saying_which(registry):
+    response = APIClient().get("/api/v1/calls/?funder=nulle-part&theme=nope")
+    assert response.status_code == 404
+    assert set(response.json()) == {"detail"}
+    assert "funder" in response.json()["detail"] and "theme" in response.json()["detail"]
+
+
+def test_page_size_above_the_maximum_is_clamped_as_documented(registry):
+    from calls.api.pagination import RegistryPagination
+
+    assert APIClient().get("/api/v1/calls/?page_size=100000").status_code == 200
+    schema = APIClient().get("/api/schema/?format=json&lang=en").json()
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/calls/"]["get"]["parameters"]}
+    assert "maximum" not in parameters["page_size"]["schema"]
+    assert f"clamped to {RegistryPagination.max_page_size}" in parameters["page_size"]["description"]
+    assert parameters["trl"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 9}
+    assert parameters["q"]["schema"]["minLength"] == 1
+
+
+def test_read_endpoints_are_documented_as_open_to_anonymous_clients():
+    schema = APIClient().get("/api/schema/?format=json&lang=en").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method == "get" and "/submissions/" not in path:  # a partner's own drafts: token only
+                assert {} in operation["security"], path
+    assert {} not in schema["paths"]["/api/v1/calls/"]["post"]["security"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/funders//", "/api/v1/calls//", "/api/v1/nope", "/api/nope/",
+                                  "/api/v2/calls/"])
+@pytest.mark.parametrize("debug", [False, True])
+def test_every_answer_under_api_is_json_even_a_404_with_debug_on(client, settings, path, debug):
+    settings.DEBUG = debug
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json") and "detail" in response.json()
+
+
+def test_an_unknown_export_format_is_a_json_404(client):
+    response = client.get("/api/v1/exports/calls.csv?format=xml")
+    assert response.status_code == 404 and response["Content-Type"].startswith("application/json")
+    assert client.get("/api/v1/exports/calls.csv?format=").status_code == 404
+
+
+def test_an_empty_programme_in_a_submission_is_a_400_not_null():
+    response = partner_client().post("/api/v1/calls/", {**SUBMISSION, "programme": ""}, format="json")
+    assert response.status_code == 400 and "programme" in response.json()

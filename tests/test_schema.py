@@ -130,3 +130,39 @@ def test_the_served_schema_is_the_fuzzed_one(client):
 def test_api_conforms_to_its_schema(case, wsgi_in_test_transaction, registry_sample, unthrottled, partner_headers):
     headers = partner_headers if case.method == "POST" else None
     case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+# -- The schema is the contract: every check, positive and negative data, 100 examples --------------
+
+def load_strict_schema():
+    """The same schema, fuzzed with valid and invalid data (schemathesis' negative mode)."""
+    from schemathesis import GenerationMode
+
+    loaded = load_schema()
+    loaded.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+    return loaded
+
+
+strict_schema = load_strict_schema()
+
+
+def all_checks():
+    import schemathesis.specs.openapi.checks  # noqa: F401 (registers the OpenAPI checks)
+    from schemathesis.checks import CHECKS
+
+    return CHECKS.get_all()
+
+
+@pytest.mark.slow
+@strict_schema.parametrize()
+@settings(
+    max_examples=100, deadline=None, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture,
+                           HealthCheck.data_too_large],
+)
+def test_api_holds_to_its_schema_under_every_check(case, wsgi_in_test_transaction, registry_sample, unthrottled,
+                                                  partner_headers):
+    """Anonymous reads (the schema says a token is optional for them), submissions with a
+    partner's token; every schemathesis check, 100 examples per operation."""
+    headers = partner_headers if case.method == "POST" else None
+    case.call_and_validate(headers=headers, checks=all_checks())

@@ -1,4 +1,7 @@
-"""Pagination: `page` and `page_size` (default 50, at most 500), and keyset paging for syncs.
+"""Pagination: `page` and `page_size` (default 50; above 500, 500), and keyset paging for syncs.
+
+`page_size` must be a positive integer (400 otherwise); a larger value than 500 is clamped to
+500, as the schema says.
 
 With `updated_since`, results are ordered by (`updated_at`, `slug`) and the `next` link carries
 a `cursor` (the last row's `updated_at` and slug) instead of a page number: a call edited while
@@ -11,7 +14,7 @@ import binascii
 
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -47,6 +50,22 @@ class RegistryPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     cursor_query_param = "cursor"
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise ValidationError({self.page_size_query_param: ["A positive integer (values above 500 give 500)."]})
+        return min(int(raw), self.max_page_size)
+
+    def check_query(self, request):
+        """A bad `page_size` is a 400, a `page` that is not a positive integer a 404: before anything
+        else (a conditional request too), so a 304 never answers a malformed request."""
+        self.get_page_size(request)
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw != "last" and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise NotFound(self.invalid_page_message.format(page_number=raw, message="not a positive integer"))
 
     def deferred_page(self, queryset, request, view):
         """Sort and slice narrow rows (ids) first, then read the page's wide rows by id.
@@ -109,7 +128,11 @@ class RegistryPagination(PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size, "default": self.page_size})
+                parameter["schema"].update({"minimum": 1, "default": self.page_size})
+                parameter["description"] = (
+                    f"Results per page (default {self.page_size}); a value above {self.max_page_size} is clamped "
+                    f"to {self.max_page_size}."
+                )
             if parameter["name"] == self.page_query_param:
                 parameter["schema"]["minimum"] = 1
         if getattr(view, "sync_enabled", False):

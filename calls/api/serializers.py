@@ -337,6 +337,15 @@ class SubmittedSourceSerializer(serializers.Serializer):
     accessed_on = serializers.DateField(required=False, allow_null=True)
 
 
+class SlugOrNullField(serializers.SlugRelatedField):
+    """An object by its slug, or null; an empty string is neither (DRF would take it for null)."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":  # DRF's related fields take "" for null
+            raise serializers.ValidationError("Give a programme's slug, or null.")
+        return super().run_validation(data)
+
+
 class CallSubmissionSerializer(serializers.Serializer):
     """A call handed in by a partner. It is stored as a draft for the curators to review.
 
@@ -351,7 +360,7 @@ class CallSubmissionSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
     call_type = serializers.ChoiceField(choices=CallType.choices)
-    programme = serializers.SlugRelatedField(
+    programme = SlugOrNullField(
         slug_field="slug", queryset=Programme.objects.all(), required=False, allow_null=True
     )
     funders = SubmittedFunderSerializer(many=True, required=False, default=list, max_length=MAX_ROWS)

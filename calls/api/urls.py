@@ -1,6 +1,6 @@
 """/api/v1/…: a router for the resources, plain paths for the vocabularies and exports."""
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -24,5 +24,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file: the Content-Security-Policy allows no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("redoc/", views.RedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Anything else under /api/ is a JSON 404, whatever DEBUG says (Django's debug 404 is HTML).
+    re_path(r"^", views.api_not_found),
 ]

@@ -21,6 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
+from drf_spectacular.views import SpectacularRedocView
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -88,6 +89,12 @@ CONDITIONAL_HEADERS = [
     ),
 ]
 READ_ERRORS = {304: NOT_MODIFIED, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED}
+# Reads are open to everyone: a token (or a session) is optional, it only lifts the rate.
+READ_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
+LIST_NOT_FOUND = OpenApiResponse(
+    ErrorSerializer,
+    description="No such page, or a `funder`, `programme` or `theme` slug that names none (the body says which).",
+)
 
 
 def api_not_found(request, exception=None):
@@ -118,6 +125,8 @@ class ConditionalReadMixin:
         return f"{request.get_host()}{request.get_full_path()}"
 
     def list(self, request, *args, **kwargs):
+        if self.paginator is not None:
+            self.paginator.check_query(request)
         queryset = self.filter_queryset(self.get_queryset())
         version = queries.version_of(queryset, key=self.version_key(request), daily=self.daily)
         if is_fresh(request, version):
@@ -139,6 +148,31 @@ class ConditionalReadMixin:
 
     def _not_found(self):
         raise NotFound(f"No {self.queryset_label} with this slug.")
+
+
+class RegistryFilterBackend(DjangoFilterBackend):
+    """The one FilterSet; a filter naming a funder, programme or theme that doesn't exist is a 404
+    (the schema can't list slugs: any string is a well-formed one), other bad values a 400."""
+
+    REFERENCES = {"funder", "programme", "theme"}
+
+    def filter_queryset(self, request, queryset, view):
+        empty = [name for name in view.filterset_class.base_filters if "" in request.query_params.getlist(name)]
+        if empty:
+            # The HTML search ignores an empty field; an API client that sends one has a bug.
+            raise DRFValidationError({name: ["Give a value, or leave the parameter out."] for name in empty})
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None and not filterset.is_valid():
+            errors = filterset.form.errors.as_data()
+            unknown = [
+                name for name in errors if name in self.REFERENCES
+                and all(error.code in ("invalid_choice", "invalid_pk_value") for error in errors[name])
+            ]
+            if unknown and set(unknown) == set(errors):
+                raise NotFound("; ".join(
+                    f"{name}: " + " ".join(str(m) for error in errors[name] for m in error.messages) for name in unknown
+                ))
+        return super().filter_queryset(request, queryset, view)
 
 
 class ReadOnlySlugViewSet(ConditionalReadMixin, viewsets.ReadOnlyModelViewSet):
@@ -189,14 +223,28 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
                 "updated_since", OpenApiTypes.DATETIME,
                 description="ISO 8601 instant: every call changed after it (sync mode, see above).",
             ),
+            OpenApiParameter(
+                "trl", {"type": "integer", "minimum": 1, "maximum": 9},
+                description="Your technology readiness level: calls whose TRL range includes it, or states none.",
+            ),
+            OpenApiParameter(
+                "amount", {"type": "number", "minimum": 0, "maximum": 10**13},
+                description="The amount you need, in euros: calls whose highest ceiling reaches it, or state none.",
+            ),
+            OpenApiParameter(
+                "closing_within", {"type": "integer", "minimum": 0, "maximum": 3660},
+                description="Days from today: calls whose next deadline falls within them.",
+            ),
             *CONDITIONAL_HEADERS,
         ],
-        responses={200: CALL_OR_REMOVED, 400: BAD_PARAMETER, **READ_ERRORS},
+        auth=READ_AUTH,
+        responses={200: CALL_OR_REMOVED, 400: BAD_PARAMETER, **READ_ERRORS, 404: LIST_NOT_FOUND},
     ),
     retrieve=extend_schema(
         summary="A published call",
         parameters=[OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=f"^{SLUG_PATTERN}$"),
                     *CONDITIONAL_HEADERS],
+        auth=READ_AUTH,
         responses={200: CallSerializer, **READ_ERRORS},
     ),
     create=extend_schema(
@@ -218,7 +266,7 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
 class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
     queryset_label = "published call"
     serializer_class = CallSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [RegistryFilterBackend]
     filterset_class = CallFilterSet
     permission_classes = [ReadOnlyOrSubmitter]
     parser_classes = [SubmissionJSONParser]
@@ -241,7 +289,7 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
         # back to draft) are listed whatever the filters, by slug, state and time: a filter must
         # never match, and so reveal, what a withdrawn call's private content says.
         published = super().filter_queryset(queryset.filter(publication_state=PublicationState.PUBLISHED))
-        filterset = DjangoFilterBackend().get_filterset(self.request, queryset, self)
+        filterset = RegistryFilterBackend().get_filterset(self.request, queryset, self)
         filterset.is_valid()  # already validated by the backend: a bad value was a 400
         self.sync_since = filterset.form.cleaned_data["updated_since"]
         withdrawn = queryset.exclude(publication_state=PublicationState.PUBLISHED).filter(
@@ -314,6 +362,29 @@ class ThemeViewSet(ReadOnlySlugViewSet):
     serializer_class = ThemeSerializer
 
 
+# -- Docs ----------------------------------------------------------------------------------------
+
+
+class RedocView(SpectacularRedocView):
+    """ReDoc, served from this site under its Content-Security-Policy: no CDN, no inline script.
+
+    ReDoc styles itself by inserting <style> elements and runs its search in a Worker made from
+    a blob: this page alone allows inline styles and blob workers; scripts stay 'self' only.
+    """
+
+    template_name = "api/redoc.html"
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = self.policy
+        return response
+
+
 # -- Vocabularies and exports --------------------------------------------------------------------
 
 
@@ -353,7 +424,8 @@ class ExportJSONView(APIView):
 
 class ExportCSVView(APIView):
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ExportRateThrottle]
-    renderer_classes = [exports.CSVRenderer, JSONRenderer]
+    # The file is CSV whatever is negotiated; errors are JSON, like the rest of the API.
+    renderer_classes = [JSONRenderer, exports.CSVRenderer]
 
     @extend_schema(
         summary="Full export of the published registry (CSV)",
@@ -361,9 +433,12 @@ class ExportCSVView(APIView):
                     f"{exports.LICENCE['name']} ({exports.LICENCE['url']}).",
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row."),
-            404: OpenApiResponse(ErrorSerializer, description="Unknown `format`."),
+            404: OpenApiResponse(ErrorSerializer, description="Unknown `format` (`csv` or `json`: both give the CSV "
+                                                              "file; errors are JSON)."),
             429: THROTTLED,
         },
     )
     def get(self, request):
+        if request.query_params.get("format", "csv") not in ("csv", "json"):
+            raise NotFound("Unknown format: `csv` or `json`.")
         return exports.csv_download(queries.published_listing().order_by("slug"), request=request)

@@ -10,3 +10,5 @@ WHITENOISE_AUTOREFRESH = True  # tests serve static files from the finders, not 
 # Each test starts with an empty cache (tests/conftest.py): a per-process memory cache, cleared
 # without the database. The shared caches of the other settings are tested in test_security.py.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry-tests"}}
+# django-axes warns about a per-process cache; the tests' cache is one on purpose (see above).
+SILENCED_SYSTEM_CHECKS = ["axes.W001"]

@@ -1,0 +1,28 @@
+"""Post-processing of the OpenAPI schema: what the filters' own descriptions can't say."""
+from calls.filters import MAX_VALUE_LENGTH, MAX_VALUES, CallFilterSet
+
+from .serializers import MAX_ROWS
+
+
+def document_filter_limits(result, generator, request, public):
+    """Every filter of `calls/`: a value is 1 to MAX_VALUE_LENGTH characters (an empty value is a
+    400 in the API), a repeated filter takes at most MAX_VALUES values."""
+    names = set(CallFilterSet.base_filters)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") != "query" or parameter["name"] not in names:
+                    continue
+                schema = parameter.get("schema", {})
+                if schema.get("type") == "array":
+                    schema["maxItems"] = MAX_VALUES
+                    schema = schema.get("items", {})
+                if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
+                    schema.setdefault("minLength", 1)
+                    schema.setdefault("maxLength", MAX_VALUE_LENGTH)
+    # A submission's lists of rows (DRF's list serializers' max_length is not in the schema).
+    submission = result.get("components", {}).get("schemas", {}).get("CallSubmissionRequest", {})
+    for prop in submission.get("properties", {}).values():
+        if prop.get("type") == "array":
+            prop.setdefault("maxItems", MAX_ROWS)
+    return result
