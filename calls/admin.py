@@ -1,10 +1,12 @@
 """The curators' admin: calls with their rounds, ceilings, sources and laureates; history; CSV."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
@@ -14,6 +16,7 @@ from . import rules, services
 from .choices import PublicationState, Status
 from .concurrency import OptimisticLockForm
 from .history import call_history_rows
+from .importers import base as importers
 from .models import (
     Call,
     CallFunder,
@@ -22,6 +25,7 @@ from .models import (
     Funder,
     Laureate,
     Programme,
+    Provenance,
     Round,
     Source,
     Theme,
@@ -67,11 +71,19 @@ class SubmittedByPartnerFilter(admin.SimpleListFilter):
     parameter_name = "origin"
 
     def lookups(self, request, model_admin):
-        return [("partner", _("Submitted by a partner")), ("curators", _("Entered by curators"))]
+        return [
+            ("partner", _("Submitted by a partner")), ("imported", _("Imported from a feed")),
+            ("review", _("To review: a feed's value waiting, gone from a feed, flagged")),
+            ("curators", _("Entered by curators")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "partner":
-            return queryset.filter(submitted_by__isnull=False)
+            return importers.submitted_by_a_partner(queryset)
+        if self.value() == "imported":
+            return importers.imported_from_a_feed(queryset)
+        if self.value() == "review":
+            return importers.to_review(queryset)
         if self.value() == "curators":
             return queryset.filter(submitted_by__isnull=True)
         return queryset
@@ -186,6 +198,40 @@ class CallAdminForm(OptimisticLockForm):
         return cleaned
 
 
+class ProvenanceInline(GenericTabularInline):
+    """Where the call came from (bundled data, a feed), what a feed says that waits for a curator, what to review."""
+
+    model = Provenance
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = readonly_fields = ["origin", "external_id", "feed_values_waiting", "missing_since", "review_flags",
+                                "written_at"]
+    verbose_name_plural = _("provenance: what programs wrote, and what waits for a curator")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("calls.view_call")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("the origin's new values, kept out because a curator changed the field"))
+    def feed_values_waiting(self, obj):
+        return format_html_join("", "<div><strong>{}</strong>: {}</div>", (
+            (name, importers.shown(value)) for name, value in sorted(obj.pending.items())
+        )) or "—"
+
+    @admin.display(description=_("to review"))
+    def review_flags(self, obj):
+        return format_html_join("", "<div>{}</div>", ((importers.flag_text(flag),) for flag in obj.flags)) or "—"
+
+
 @admin.register(Call)
 class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = CallAdminForm
@@ -205,9 +251,9 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["submitted_by", "published_at", "created_at", "updated_at"]
     # Sources last: their inline checks the whole call (figures covered, copies confirmed).
-    inlines = [CallFunderInline, RoundInline, CeilingInline, LaureateInline, SourceInline]
+    inlines = [CallFunderInline, RoundInline, CeilingInline, LaureateInline, SourceInline, ProvenanceInline]
     actions = [
-        "publish", "archive", "mark_verified_today", "confirm_copied_figures", "new_edition",
+        "publish", "archive", "mark_verified_today", "confirm_copied_figures", "new_edition", "keep_curators_values",
     ]
     # What a curator fills in for most calls comes first; what is rarely used is folded away.
     fieldsets = [
@@ -328,6 +374,14 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
         self.message_user(request, ngettext(
             "%(count)d copied figure confirmed.", "%(count)d copied figures confirmed.", count
         ) % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Keep the curators' values: dismiss the feeds' waiting values"),
+                  permissions=["change"])
+    def keep_curators_values(self, request, queryset):
+        dropped = sum(importers.dismiss_pending(call=call) for call in queryset)
+        self.message_user(request, ngettext(
+            "%(count)d waiting value dismissed.", "%(count)d waiting values dismissed.", dropped
+        ) % {"count": dropped}, messages.SUCCESS)
 
     @admin.action(description=_("Create a new edition (draft) of the selected call"), permissions=["add"])
     def new_edition(self, request, queryset):

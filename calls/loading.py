@@ -52,6 +52,7 @@ from .rules import CallRows, window_covering_rounds
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LIST_KEYS = ("documents", "themes", "funders", "programmes", "calls")
 ORIGIN = "bundled-data"
+ORIGIN_REASON = "bundled data"  # how history names the bundled data's writes (importers name themselves)
 # Set by a partner or by the registry itself, never by the bundled data: not merged.
 NOT_FROM_THE_DATA = {"published_at", "submitted_by"}
 
@@ -225,7 +226,7 @@ def _comparable(value):
 
 # --- Writing one entry (through the services for calls) --------------------------------------
 
-def _upsert(model, lookup: dict, values: dict):
+def _upsert(model, lookup: dict, values: dict, *, actor=None, reason=ORIGIN_REASON):
     """Create or update one row, saving (after full_clean) only when a value differs."""
     instance = model.objects.filter(**lookup).first()
     if instance is None:
@@ -236,7 +237,9 @@ def _upsert(model, lookup: dict, values: dict):
     if changed:
         for name, value in values.items():
             setattr(instance, name, value)
-        instance._change_reason = "bundled data"
+        instance._change_reason = reason
+        if actor is not None:
+            instance._history_user = actor
         instance.full_clean()
         instance.save()
     return instance, changed
@@ -291,15 +294,17 @@ def _documents():
     return {document.key: document for document in Document.objects.all()}
 
 
-def write_document(entry):
-    return _upsert(Document, {"key": entry["key"]}, {"title": entry["title"], "url": entry.get("url") or ""})[0]
+def write_document(entry, *, actor=None, reason=ORIGIN_REASON):
+    return _upsert(Document, {"key": entry["key"]}, {"title": entry["title"], "url": entry.get("url") or ""},
+                   actor=actor, reason=reason)[0]
 
 
-def write_theme(entry):
-    return _upsert(Theme, {"slug": entry["slug"]}, {"name": entry["name"], "name_en": entry["name_en"]})[0]
+def write_theme(entry, *, actor=None, reason=ORIGIN_REASON):
+    return _upsert(Theme, {"slug": entry["slug"]}, {"name": entry["name"], "name_en": entry["name_en"]},
+                   actor=actor, reason=reason)[0]
 
 
-def write_funder(entry):
+def write_funder(entry, *, actor=None, reason=ORIGIN_REASON):
     return _upsert(Funder, {"slug": entry["slug"]}, {
         "name": entry["name"],
         "acronym": entry.get("acronym") or "",
@@ -308,10 +313,10 @@ def write_funder(entry):
         "country": entry.get("country") or "FR",
         "website": entry.get("website") or "",
         "description": entry.get("description") or "",
-    })[0]
+    }, actor=actor, reason=reason)[0]
 
 
-def write_programme(entry):
+def write_programme(entry, *, actor=None, reason=ORIGIN_REASON):
     programme, _changed = _upsert(Programme, {"slug": entry["slug"]}, {
         "name": entry["name"],
         "parent": Programme.objects.get(slug=entry["parent"]) if entry.get("parent") else None,
@@ -320,14 +325,18 @@ def write_programme(entry):
         **_dates(entry, "ends_on", end=True),
         "description": entry.get("description") or "",
         "curator_note": entry.get("curator_note") or "",
-    })
+    }, actor=actor, reason=reason)
     _sync_m2m(programme.funders, Funder.objects.filter(slug__in=entry.get("funders") or []))
     _sync_children(programme.sources, _source_rows(entry, _documents()), SOURCE_FIELDS)
     return programme
 
 
-def write_call(entry):
-    """Write a call from an entry in the bundled format, through the services' write path."""
+def write_call(entry, *, actor=None, reason=ORIGIN_REASON):
+    """Write a call from an entry in the bundled format, through the services' write path.
+
+    History records the change as made by `actor` (an importer's system user; nobody for the
+    bundled data) for `reason`.
+    """
     values = _call_values(entry)
     call = Call.objects.filter(slug=entry["slug"]).first() or Call(slug=entry["slug"])
     if entry.get("published_at"):  # a dump restores it as it was
@@ -336,7 +345,7 @@ def write_call(entry):
     if saved:
         for name, value in values.items():
             setattr(call, name, value)
-        services.save_call(call=call, reason="bundled data", rows=_entry_rows(entry, _documents()))
+        services.save_call(call=call, actor=actor, reason=reason, rows=_entry_rows(entry, _documents()))
     related_changed = _sync_call_relations(call, entry, _documents())
     if related_changed and not saved:
         # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.
@@ -549,9 +558,12 @@ def _merge_entry(kind, entry, report, *, update):
         update_entry(kind, instance, entry, origin=ORIGIN, external_id=key, report=report)
 
 
-def create_entry(kind, entry, *, origin, external_id, report):
-    """Create an entry from a program's `entry` (bundled format), remembering what the origin said."""
-    instance = kind.write(entry)
+def create_entry(kind, entry, *, origin, external_id, report, actor=None, reason=ORIGIN_REASON):
+    """Create an entry from a program's `entry` (bundled format), remembering what the origin said.
+
+    History records the write as `actor`'s (an importer's system user) for `reason`.
+    """
+    instance = kind.write(entry, actor=actor, reason=reason)
     report.created.append((kind.name, entry[kind.key]))
     # A provenance may outlive its entry (a registry emptied before a restore): reuse it.
     _remember(kind, instance, origin=origin, external_id=external_id, baseline=kind.normalise(entry), pending={},
@@ -559,25 +571,34 @@ def create_entry(kind, entry, *, origin, external_id, report):
     return instance
 
 
-def update_entry(kind, instance, entry, *, origin, external_id, report):
+def update_entry(kind, instance, entry, *, origin, external_id, report, actor=None, reason=ORIGIN_REASON,
+                 only_conflicts=False):
     """Bring what `origin` now says of `instance` into it, field by field, never over a curator.
 
     A field is written where its current value is still the origin's last one (the provenance's
     baseline); where a curator changed it since, it is kept, reported as skipped, and the
     origin's new value waits in the provenance's `pending` for a curator to settle. The key
     (slug) and what the origin never gives (`NOT_FROM_THE_DATA`) are not merged.
+
+    With `only_conflicts` (importers), a field the curator changed but the origin did not (its
+    value is still the baseline) is simply the curator's: kept without a report and not pending,
+    unless it was already pending with that value (a conflict not yet settled). Only fields both
+    changed wait for a curator; `calls.importers.base.dismiss_pending` settles them.
     """
     wanted = kind.normalise(entry)
     current = kind.represent(instance)
     key = current[kind.key]
     provenance = _provenance(kind, origin, external_id)
     baseline = provenance.baseline if provenance else None
+    unsettled = provenance.pending if provenance else {}
     merged, pending = dict(current), {}
     for name, new in wanted.items():
         now = current.get(name)
         if name in NOT_FROM_THE_DATA or name == kind.key or _comparable(now) == _comparable(new):
             continue
         why = _why_kept(name, now, baseline)
+        if why and only_conflicts and _curators_alone(name, new, baseline, unsettled):
+            continue
         if why:
             pending[name] = new
             report.skipped.append((kind.name, key, name, why, now, new))
@@ -587,9 +608,16 @@ def update_entry(kind, instance, entry, *, origin, external_id, report):
     if merged == current:
         report.unchanged += 1
     else:
-        kind.write(merged)
+        kind.write(merged, actor=actor, reason=reason)
     return _remember(kind, instance, origin=origin, external_id=external_id, baseline=wanted, pending=pending,
                      provenance=provenance)
+
+
+def _curators_alone(name, new, baseline, unsettled):
+    """Whether only a curator changed the field: the origin still says its baseline, no conflict waits."""
+    if baseline is None or name not in baseline or _comparable(baseline[name]) != _comparable(new):
+        return False
+    return name not in unsettled or _comparable(unsettled[name]) != _comparable(new)
 
 
 def _why_kept(name, current, baseline):

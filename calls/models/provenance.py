@@ -12,6 +12,11 @@ class Provenance(models.Model):
     bundled data's format. A field whose current value differs from its baseline was changed
     by a curator since: no program overwrites it; the origin's new value waits in `pending`
     for a curator to settle.
+
+    Importers also leave what a curator should review: `missing_since`, the day the entry was
+    first no longer in its origin's feed (it is never deleted for that), and `flags`
+    (`[{"code", "value"}]`: funders not in the registry, likely duplicates, a perimeter not
+    placed; see `calls.importers.base.FLAGS`).
     """
 
     origin = models.CharField(_("origin"), max_length=60)
@@ -24,6 +29,11 @@ class Provenance(models.Model):
         _("origin's values awaiting a curator"), default=dict, blank=True,
         help_text=_("Fields a curator changed and the origin changed too: the origin's value, to decide."),
     )
+    missing_since = models.DateField(
+        _("no longer in the feed since"), null=True, blank=True,
+        help_text=_("The origin's feed stopped listing this entry that day: review it (nothing is deleted)."),
+    )
+    flags = models.JSONField(_("to review"), default=list, blank=True)
     written_at = models.DateTimeField(_("last written from the origin"), auto_now=True)
 
     class Meta:
