@@ -70,6 +70,8 @@ def save_call(
     `publication_errors` (raised as a `ValidationError` on `publication_state`).
     """
     rows = rows if rows is not None else CallRows.of(call)
+    if errors := call.window_errors():  # an opening after a closing is refused before rounds widen it
+        raise ValidationError(errors)
     rules.derive_window(call, rows.rounds)
     call.full_clean()
     if errors := publication_errors(call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged):

@@ -764,3 +764,117 @@ def test_the_docs_are_served_without_a_cdn(api):
     html = response.content.decode()
     assert "swagger-ui" in html and "/static/drf_spectacular_sidecar/" in html
     assert "cdn" not in html.lower()
+
+
+# -- Issue 12: the API's root, its language, proposed funders, the submission's answer, nulls ------
+
+def test_the_api_root_links_its_endpoints_the_schema_and_the_docs(api):
+    response = api.get("/api/v1/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["calls"] == "http://testserver/api/v1/calls/"
+    assert body["vocabularies"] == "http://testserver/api/v1/vocabularies/"
+    assert body["schema"] == "http://testserver/api/schema/"
+    assert body["docs"] == "http://testserver/api/docs/"
+    for url in body.values():
+        assert api.get(url.removeprefix("http://testserver")).status_code == 200, url
+
+
+def test_accept_language_en_gives_english_errors_and_french_by_default(api):
+    english = api.get(f"{CALLS}?region=99", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400
+    assert "Select a valid choice" in english.json()["region"][0]
+    assert english["Content-Language"] == "en"
+    french = api.get(f"{CALLS}?region=99")
+    assert "Sélectionnez un choix valide" in french.json()["region"][0]
+
+
+def test_accept_language_en_gives_an_english_throttle_message(api, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "1/minute",
+                                                                                      "partner": "1/minute"}}
+    api.get("/api/v1/vocabularies/")
+    english = api.get("/api/v1/vocabularies/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 429 and "throttled" in english.json()["detail"]
+    french = api.get("/api/v1/vocabularies/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert french.status_code == 429 and "throttled" not in french.json()["detail"]
+
+
+def test_the_schema_describes_parameters_for_developers_in_english(api):
+    for query in ("", "&lang=fr", "&lang=en"):
+        schema = api.get(f"/api/schema/?format=json{query}", HTTP_ACCEPT_LANGUAGE="fr").json()
+        parameters = {p["name"]: p for p in schema["paths"]["/api/v1/calls/"]["get"]["parameters"]}
+        assert parameters["region"]["description"].startswith("INSEE region code")
+        assert parameters["beneficiary"]["description"].startswith("Beneficiary type codes")
+        assert "Ma région" not in json.dumps(schema, ensure_ascii=False)
+        assert "Je suis" not in json.dumps(schema, ensure_ascii=False)
+        assert "Appel à projets" not in json.dumps(schema, ensure_ascii=False)  # enum labels in English too
+        assert all(p.get("description") for p in parameters.values()), [n for n, p in parameters.items()
+                                                                          if not p.get("description")]
+
+
+def _readme_submission():
+    """The JSON body of the README's `curl -X POST` example, as written."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("curl -s -X POST"):]
+    return json.loads(block[block.index("-d '") + 4: block.index("}'") + 1])
+
+
+def test_the_readmes_submission_example_works_as_written(partner):
+    from tests.factories import FunderFactory as Funders
+
+    Funders(slug="region-occitanie", kind="regional_authority", region=Region.objects.get(code="76"))  # bundled
+    response = token_client(partner).post(CALLS, _readme_submission(), format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["review_state"] == "awaiting_review" and body["publication_state"] == "draft"
+    assert "review" in body["detail"] and "Biocluster Occitanie" in body["detail"]
+    call = Call.objects.get(slug=body["slug"])
+    assert "Proposed funder, not in the registry yet: Biocluster Occitanie" in call.curator_note
+    assert [role.funder.slug for role in call.funder_roles.all()] == ["region-occitanie"]
+
+
+def test_the_submission_answer_gives_the_drafts_api_address_that_answers_its_submitter(partner, submission_refs):
+    client = token_client(partner)
+    response = client.post(CALLS, SUBMISSION, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["url"] is None  # no public page yet: it would answer 404
+    assert body["submission_url"] == "http://testserver/api/v1/submissions/aap-bioproduction-occitanie-2027/"
+    assert response["Location"] == body["submission_url"]
+    assert "awaits review" in body["detail"] or "will review it" in body["detail"]
+    followed = client.get("/api/v1/submissions/aap-bioproduction-occitanie-2027/")
+    assert followed.status_code == 200 and followed.json()["review_state"] == "awaiting_review"
+    assert APIClient().get("/api/v1/submissions/aap-bioproduction-occitanie-2027/").status_code == 401
+    other = token_client(UserFactory(username="other-partner"))
+    assert other.get("/api/v1/submissions/aap-bioproduction-occitanie-2027/").status_code == 404
+
+
+def test_a_submissions_rounds_widen_its_window(partner, submission_refs):
+    late = {**SUBMISSION, "rounds": [{"name": "Étape 2", "closes_on": "2027-06-30"}]}
+    body = token_client(partner).post(CALLS, late, format="json").json()
+    assert body["closes_on"] == "2027-06-30"
+
+
+def test_a_funder_row_needs_a_slug_or_a_name(partner, submission_refs):
+    client = token_client(partner)
+    response = client.post(
+        CALLS, {**SUBMISSION, "funders": [{"role": "funder"}]}, format="json", HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400 and "funders" in response.json()
+    unknown = client.post(
+        CALLS, {**SUBMISSION, "funders": [{"funder": "nobody"}]}, format="json", HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "give its `name` instead" in json.dumps(unknown.json())
+
+
+def test_missing_strings_are_null_like_missing_numbers(api):
+    make(slug="sparse", apply_url="", eligible_expenses="", total_budget_eur=None)
+    body = api.get(f"{CALLS}sparse/").json()
+    assert body["apply_url"] is None and body["eligible_expenses"] is None and body["total_budget_eur"] is None
+    FunderFactory(slug="no-site", website="")
+    assert api.get("/api/v1/funders/no-site/").json()["website"] is None
+    schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert schema["Call"]["properties"]["apply_url"]["nullable"] is True
+    assert schema["Funder"]["properties"]["website"]["nullable"] is True

@@ -5,7 +5,9 @@ Serializers only read what the viewsets fetched (annotations and prefetched rela
 from the vocabularies (`/api/v1/vocabularies/`).
 """
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -35,6 +37,18 @@ def public_path(instance):
     """The public page's path, in the default language (no /en/ prefix whatever the request's)."""
     with translation.override(settings.LANGUAGE_CODE):
         return instance.get_absolute_url()
+
+
+class OptionalTextField(serializers.CharField):
+    """A text the registry may not know: `null` when missing, like a missing number (never `""`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return str(value) if value else None
 
 
 class CodeListField(serializers.ListField):
@@ -173,7 +187,8 @@ class CallSerializer(serializers.ModelSerializer):
     )
     sources = SourceSerializer(source="api_sources", many=True, read_only=True)
     laureates = LaureateSerializer(source="api_laureates", many=True, read_only=True)
-    apply_url = serializers.CharField(read_only=True, help_text="Where to apply: a URL, or empty when unknown.")
+    apply_url = OptionalTextField(help_text="Where to apply (a URL), or null when unknown.")
+    eligible_expenses = OptionalTextField(help_text="What expenses the call funds, or null when unknown.")
     previous_edition = serializers.SerializerMethodField(help_text="Slug of the previous edition, if public.")
     next_edition = serializers.SerializerMethodField(help_text="Slug of the next edition, if public.")
 
@@ -213,7 +228,7 @@ class FunderSerializer(serializers.ModelSerializer):
     region = serializers.ChoiceField(
         source="region_id", choices=REGION_CHOICES, allow_null=True, help_text="INSEE code, for regional funders."
     )
-    website = serializers.CharField(help_text="A URL, or empty when unknown.")
+    website = OptionalTextField(help_text="The funder's website (a URL), or null when unknown.")
 
     class Meta:
         model = Funder
@@ -314,8 +329,34 @@ MAX_ROWS = 50
 
 
 class SubmittedFunderSerializer(serializers.Serializer):
-    funder = serializers.SlugRelatedField(slug_field="slug", queryset=Funder.objects.all())
+    """A funder of the submitted call: one of the registry's, by `funder` (its slug), or one not in
+    the registry yet, by `name` (with `kind` and `website` if known). A funder named so is proposed
+    to the curators with the draft (in its curator note); they add it to the registry on review."""
+
+    funder = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Funder.objects.all(), required=False,
+        help_text="Slug of a funder of the registry (see `funders/`).",
+        error_messages={"does_not_exist": _(
+            "No funder has the slug “{value}”: give its `name` instead to propose a funder not in the registry yet."
+        )},
+    )
+    name = serializers.CharField(
+        max_length=200, required=False, help_text="Name of a funder not in the registry yet (instead of `funder`).",
+    )
+    kind = serializers.ChoiceField(
+        choices=FunderKind.choices, required=False, help_text="With `name`: the proposed funder's kind, if known.",
+    )
+    website = serializers.URLField(
+        max_length=500, required=False, help_text="With `name`: the proposed funder's website, if known.",
+    )
     role = serializers.ChoiceField(choices=FunderRole.choices, default=FunderRole.FUNDER)
+
+    def validate(self, attrs):
+        if ("funder" in attrs) == ("name" in attrs):
+            raise serializers.ValidationError(
+                _("Give either `funder` (a registry funder's slug) or `name` (a funder not in the registry yet).")
+            )
+        return attrs
 
 
 class SubmittedRoundSerializer(serializers.Serializer):
@@ -405,11 +446,61 @@ class CallSubmissionSerializer(serializers.Serializer):
         themes = {theme.slug: theme for theme in Theme.objects.filter(slug__in=value)}
         unknown = sorted(set(value) - set(themes))
         if unknown:
-            raise serializers.ValidationError(f"Unknown theme: {', '.join(unknown)}.")
+            raise serializers.ValidationError(f"Unknown theme: {', '.join(unknown)}.", code="does_not_exist")
         return [themes[slug] for slug in dict.fromkeys(value)]
 
     def validate_funders(self, value):
-        slugs = [row["funder"].slug for row in value]
+        slugs = [row["funder"].slug if "funder" in row else row["name"].casefold() for row in value]
         if len(slugs) != len(set(slugs)):
             raise serializers.ValidationError("Name each funder once (with its role).")
         return value
+
+
+REVIEW_STATES = {
+    PublicationState.DRAFT: "awaiting_review", PublicationState.PUBLISHED: "published",
+    PublicationState.ARCHIVED: "archived",
+}
+
+
+class SubmittedCallSerializer(CallSerializer):
+    """A call a partner submitted, as its submitter sees it: the stored draft, where to follow it
+    (`submission_url`, readable with the same token) and whether the curators published it yet.
+    `url`, the public page, is null until the call is published."""
+
+    submission_url = serializers.SerializerMethodField(
+        help_text="This submission's address in the API (GET it with the same token to follow its review)."
+    )
+    review_state = serializers.SerializerMethodField(
+        help_text="`awaiting_review` until the curators publish the call (or archive it).",
+    )
+    detail = serializers.SerializerMethodField(help_text="What happens next, in the request's language.")
+
+    class Meta(CallSerializer.Meta):
+        fields = ["submission_url", "review_state", "detail", *CallSerializer.Meta.fields]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_url(self, call):
+        return super().get_url(call) if call.publication_state == PublicationState.PUBLISHED else None
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_submission_url(self, call):
+        return absolute_url(self.context.get("request"), reverse("api-submission-detail", args=[call.slug]))
+
+    @extend_schema_field({"type": "string", "enum": ["awaiting_review", "published", "archived"]})
+    def get_review_state(self, call):
+        return REVIEW_STATES[call.publication_state]
+
+    def get_detail(self, call):
+        if call.publication_state == PublicationState.DRAFT:
+            message = _("Stored as a draft: the registry's curators will review it before it is published.")
+        elif call.publication_state == PublicationState.PUBLISHED:
+            message = _("Published by the registry's curators.")
+        else:
+            message = _("Archived by the registry's curators.")
+        proposed = self.context.get("proposed_funders") or []
+        if proposed:
+            message = f"{message} " + _("Funders not in the registry yet, proposed to the curators: %(names)s.") % {
+                "names": ", ".join(proposed)
+            }
+        return str(message)

@@ -9,8 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from calls import services
 from calls.choices import PublicationState
 from calls.models import AidFormType, BeneficiaryType, Call, Ceiling, Region, Round, Source
+from calls.rules import CallRows
 
 CALL_FIELDS = [
     "title", "summary", "description", "call_type", "programme", "opens_on", "closes_on", "is_rolling",
@@ -35,7 +37,7 @@ def _slug_taken(error: ValidationError) -> bool:
     return set(getattr(error, "error_dict", {})) == {"slug"}
 
 
-def _save_under_a_free_slug(call: Call, *, user, slug_given: bool):
+def _save_under_a_free_slug(call: Call, *, user, slug_given: bool, rows: CallRows | None = None):
     """Save `call`; a slug made from the title that a concurrent submission took in the meantime
     is drawn again (the unique index decides, in a savepoint), a slug the partner chose is a 400."""
     for _attempt in range(SLUG_ATTEMPTS):
@@ -43,8 +45,7 @@ def _save_under_a_free_slug(call: Call, *, user, slug_given: bool):
             call.slug = _free_slug(call.title)
         try:
             with transaction.atomic():
-                call.full_clean()
-                call.save()
+                services.save_call(call=call, actor=user, reason="API submission", rows=rows)
             return
         except ValidationError as error:
             if slug_given or not _slug_taken(error):
@@ -70,6 +71,15 @@ def _clean_children(name, instances, exclude):
         raise ValidationError({name: messages})
 
 
+def _proposed_funder_line(row) -> str:
+    details = [f"role: {row['role']}"]
+    if row.get("kind"):
+        details.append(f"kind: {row['kind']}")
+    if row.get("website"):
+        details.append(f"website: {row['website']}")
+    return f"Proposed funder, not in the registry yet: {row['name']} ({', '.join(details)})."
+
+
 @transaction.atomic
 def submit_call(*, user, data: dict) -> Call:
     """Store a partner's call as a draft attributed to `user`, after the model's validation.
@@ -78,27 +88,42 @@ def submit_call(*, user, data: dict) -> Call:
     instances, vocabularies are codes. Whatever `data` says, the call is a draft and
     `submitted_by` is `user`. Raises `django.core.exceptions.ValidationError` with a message
     per field (and per child row for rounds, ceilings, sources).
+
+    A funder named by `name` (not in the registry yet) is proposed to the curators in the draft's
+    curator note, one line each ("Proposed funder, not in the registry yet: …"), for them to add on
+    review; the names are also left on the returned call's `proposed_funders`. The call's window
+    is widened to its rounds, as for every writer (`calls.rules`).
     """
     note = data.get("note") or ""
     stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    proposed = [row for row in data.get("funders") or [] if "name" in row]
     call = Call(
         **{field: data[field] for field in CALL_FIELDS if field in data},
         slug=data.get("slug") or "",
         publication_state=PublicationState.DRAFT,
         submitted_by=user,
-        curator_note=f"Submitted through the API by {user.get_username()} on {stamp}." + (f"\n{note}" if note else ""),
+        curator_note="\n".join([
+            f"Submitted through the API by {user.get_username()} on {stamp}.",
+            *[_proposed_funder_line(row) for row in proposed],
+            *([note] if note else []),
+        ]),
     )
-    _save_under_a_free_slug(call, user=user, slug_given=bool(data.get("slug")))
     rounds = [Round(call=call, **row) for row in data.get("rounds") or []]
     ceilings = [Ceiling(call=call, **row) for row in data.get("ceilings") or []]
     sources = [Source(call=call, **row) for row in data.get("sources") or []]
+    rows = CallRows(rounds=rounds, ceilings=ceilings, sources=sources)
+    _save_under_a_free_slug(call, user=user, slug_given=bool(data.get("slug")), rows=rows)
+    for instance in [*rounds, *ceilings, *sources]:
+        instance.call = call  # now saved: its id reaches the rows
     _clean_children("rounds", rounds, exclude=["call"])
     _clean_children("ceilings", ceilings, exclude=["call"])
     _clean_children("sources", sources, exclude=["call"])
     for instance in [*rounds, *ceilings, *sources]:
         instance.save()
     for row in data.get("funders") or []:
-        call.funder_roles.create(funder=row["funder"], role=row["role"])
+        if "funder" in row:
+            call.funder_roles.create(funder=row["funder"], role=row["role"])
+    call.proposed_funders = [row["name"] for row in proposed]
     call.aid_forms.set(AidFormType.objects.filter(code__in=data.get("aid_forms") or []))
     call.beneficiaries.set(BeneficiaryType.objects.filter(code__in=data.get("beneficiaries") or []))
     call.regions.set(Region.objects.filter(code__in=data.get("regions") or []))

@@ -1,9 +1,12 @@
 """/api/v1/…: a router for the resources, plain paths for the vocabularies and exports."""
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .root import APIRootView
+from .schema_docs import EnglishSchemaView
+from .submitted import SLUG_PATTERN, SubmissionDetailView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -13,6 +16,8 @@ router.register("programmes", views.ProgrammeViewSet, basename="api-programme")
 router.register("themes", views.ThemeViewSet, basename="api-theme")
 
 v1 = [
+    path("", APIRootView.as_view(), name="api-root"),
+    re_path(rf"^submissions/(?P<slug>{SLUG_PATTERN})/$", SubmissionDetailView.as_view(), name="api-submission-detail"),
     path("vocabularies/", views.VocabulariesView.as_view(), name="api-vocabularies"),
     path("exports/calls.json", views.ExportJSONView.as_view(), name="api-export-json"),
     path("exports/calls.csv", views.ExportCSVView.as_view(), name="api-export-csv"),
@@ -21,7 +26,7 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include(v1)),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", EnglishSchemaView.as_view(), name="api-schema"),
     # The split view serves its script as a file: the Content-Security-Policy allows no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", views.RedocView.as_view(url_name="api-schema"), name="api-redoc"),

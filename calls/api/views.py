@@ -46,6 +46,7 @@ from .serializers import (
     FunderSerializer,
     ProgrammeSerializer,
     RemovedCallSerializer,
+    SubmittedCallSerializer,
     ThemeSerializer,
     VocabulariesSerializer,
     vocabularies,
@@ -256,7 +257,10 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
         ),
         request=CallSubmissionSerializer,
         responses={
-            201: CallSerializer,
+            201: OpenApiResponse(SubmittedCallSerializer, description=(
+                "Stored as a draft awaiting review: `submission_url` (also the `Location` header) is its address "
+                "in the API, readable with the same token; `url` stays null until curators publish it."
+            )),
             400: OpenApiResponse(FieldErrorsSerializer, description="Invalid submission: messages per field."),
             401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED,
             413: OpenApiResponse(ErrorSerializer, description=f"The body is over {MAX_BODY_BYTES // 1024} KiB."),
@@ -319,8 +323,11 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
         except DjangoValidationError as error:
             raise DRFValidationError(error.message_dict) from error
         stored = queries.calls_for_api().get(pk=call.pk)
-        body = CallSerializer(stored, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        context = {**self.get_serializer_context(), "proposed_funders": call.proposed_funders}
+        body = SubmittedCallSerializer(stored, context=context).data
+        # The draft's address in the API (for its submitter), not its public page: that answers
+        # only once curators publish it.
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["submission_url"]})
 
 
 # -- Funders, programmes, themes -----------------------------------------------------------------

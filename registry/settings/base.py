@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "calls.api.language.APILanguageMiddleware",  # /api/: the language of Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -209,8 +210,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Developer descriptions of the calls list's parameters (calls.api.schema_docs), after the enums'.
     "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
+        "drf_spectacular.hooks.postprocess_schema_enums", "calls.api.schema_docs.describe_parameters",
         "calls.api.schema_hooks.document_filter_limits",  # lengths and counts the filters accept
     ],
 }

@@ -1,0 +1,51 @@
+"""The API schema as developers read it: in English, every parameter described for a client.
+
+The public search's filters (`calls.filters.CallFilterSet`) carry labels written for visitors
+("Je suis…", "Ma région"); the schema describes the same parameters for developers here, in the
+`describe_parameters` postprocessing hook, keeping the types and enums drf-spectacular derived.
+The schema itself is always generated in English (`EnglishSchemaView`): one language per schema.
+"""
+from django.utils import translation
+from drf_spectacular.views import SpectacularAPIView
+
+CALL_LIST_PARAMETERS = {
+    "q": "Full-text search in titles, summaries, descriptions and funder names (French stemming and accents "
+         "ignored on PostgreSQL). Enables `ordering=relevance`.",
+    "status": "Derived status, repeatable (`status=open&status=upcoming`). Without it: `open` and `upcoming` only. "
+              "Ignored in `updated_since` syncs.",
+    "funder_kind": "Funder kind codes (see `vocabularies/` `funder_kinds`), repeatable: calls with a funder of "
+                   "any of these kinds.",
+    "call_type": "Call type codes (see `vocabularies/` `call_types`), repeatable.",
+    "beneficiary": "Beneficiary type codes (see `vocabularies/` `beneficiary_types`), repeatable: calls open to "
+                   "any of them, or stating no restriction.",
+    "region": "INSEE region code (see `vocabularies/` `regions`): calls an applicant located there may apply to "
+              "(national and European calls included).",
+    "aid_form": "Aid form codes (see `vocabularies/` `aid_forms`), repeatable: calls offering any of them.",
+    "closes_after": "ISO 8601 date: calls whose closing date, or one of whose rounds' closing dates, is on or "
+                    "after it.",
+    "closes_before": "ISO 8601 date: calls whose closing date, or one of whose rounds' closing dates, is on or "
+                     "before it.",
+    "consortium": "`true`: calls that require a consortium; `false`: calls that do not, or do not say.",
+    "foreign": "Schemes of other countries are kept as references: `exclude` (default) leaves them out, "
+               "`include` adds them, `only` lists only them.",
+    "ordering": "`deadline` (default: next deadline first), `newest` (first published first), `ceiling` "
+                "(highest ceiling first) or `relevance` (with `q`). Ties are broken by id.",
+    "page": "Page number (from 1). In an `updated_since` sync, follow the `next` link instead.",
+}
+
+
+def describe_parameters(result, generator, request, public):
+    """drf-spectacular postprocessing hook: developer descriptions for the calls list's parameters."""
+    operation = result.get("paths", {}).get("/api/v1/calls/", {}).get("get")
+    for parameter in (operation or {}).get("parameters", []):
+        if parameter.get("in") == "query" and parameter["name"] in CALL_LIST_PARAMETERS:
+            parameter["description"] = CALL_LIST_PARAMETERS[parameter["name"]]
+    return result
+
+
+class EnglishSchemaView(SpectacularAPIView):
+    """The OpenAPI schema, always in English (`?lang=` is accepted and changes nothing)."""
+
+    def _get_schema_response(self, request):
+        with translation.override("en"):
+            return super()._get_schema_response(request)
