@@ -174,6 +174,8 @@ class CallFilterSet(django_filters.FilterSet):
             values = data.getlist(name) if hasattr(data, "getlist") else data.get(name)
             values = values if isinstance(values, list | tuple) else [values]
             values = [value for value in values if value is not None]
+            if isinstance(self.filters[name], django_filters.filters.BaseCSVFilter):  # `ordering=a,b`
+                values = [part for value in values for part in str(value).split(",")]
             if len(values) > MAX_VALUES:
                 errors[name] = _("At most %(n)d values.") % {"n": MAX_VALUES}
             elif any(len(str(value)) > MAX_VALUE_LENGTH for value in values):

@@ -319,8 +319,7 @@ def test_the_api_and_the_html_search_filter_alike(api, varied_calls, query):
     ("amount=-5", "amount"),
     ("closes_after=someday", "closes_after"),
     ("updated_since=yesterday", "updated_since"),
-    ("funder=nobody", "funder"),
-    ("ordering=random", "ordering"),
+    ("ordering=random", "ordering"),  # (an unknown funder slug is a 404: tests/test_hostile_input.py)
     ("updated_since=2026-01-01T00:00:00Z&cursor=garbage", "cursor"),
     ("cursor=abc", "cursor"),
     ("updated_since=2026-01-01T00:00:00Z&page=2", "page"),

@@ -472,3 +472,21 @@ def test_an_unknown_export_format_is_a_json_404(client):
 def test_an_empty_programme_in_a_submission_is_a_400_not_null():
     response = partner_client().post("/api/v1/calls/", {**SUBMISSION, "programme": ""}, format="json")
     assert response.status_code == 400 and "programme" in response.json()
+
+
+def test_a_submission_naming_an_unknown_programme_or_theme_is_a_json_404_saying_which():
+    partner = partner_client()
+    response = partner.post("/api/v1/calls/", {**SUBMISSION, "programme": "nulle-part", "themes": ["nope"]},
+                            format="json")
+    assert response.status_code == 404, response.content
+    assert "programme" in response.json()["detail"] and "nope" in response.json()["detail"]
+    assert not Call.objects.exists()
+    # With another error too, it is a 400 naming every field.
+    response = partner.post("/api/v1/calls/", {**SUBMISSION, "programme": "nulle-part", "trl_min": 12},
+                            format="json")
+    assert response.status_code == 400 and {"programme", "trl_min"} <= set(response.json())
+
+
+def test_ordering_given_as_a_comma_separated_list_is_counted_by_item(registry):
+    assert APIClient().get("/api/v1/calls/?ordering=" + ",".join(["newest"] * 49)).status_code == 200
+    assert APIClient().get("/api/v1/calls/?ordering=" + ",".join(["newest"] * 51)).status_code == 400

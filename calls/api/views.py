@@ -151,6 +151,25 @@ class ConditionalReadMixin:
         raise NotFound(f"No {self.queryset_label} with this slug.")
 
 
+def unknown_references(errors, path="") -> list[str]:
+    """`field: message` for each error, when every error is a slug naming no object (else [])."""
+    found = []
+    for key, value in (errors.items() if isinstance(errors, dict) else enumerate(errors)):
+        where = f"{path}{key}" if isinstance(key, str) else f"{path}#{key + 1}"
+        if isinstance(value, dict | list) and value and not all(isinstance(v, str) for v in value):
+            nested = unknown_references(value, f"{where}.")
+            if not nested:
+                return []
+            found += nested
+        elif isinstance(value, list):
+            if not all(getattr(detail, "code", None) == "does_not_exist" for detail in value):
+                return []
+            found += [f"{where}: {detail}" for detail in value]
+        elif value:
+            return []
+    return found
+
+
 class RegistryFilterBackend(DjangoFilterBackend):
     """The one FilterSet; a filter naming a funder, programme or theme that doesn't exist is a 404
     (the schema can't list slugs: any string is a well-formed one), other bad values a 400."""
@@ -264,6 +283,10 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
             400: OpenApiResponse(FieldErrorsSerializer, description="Invalid submission: messages per field."),
             401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED,
             413: OpenApiResponse(ErrorSerializer, description=f"The body is over {MAX_BODY_BYTES // 1024} KiB."),
+            404: OpenApiResponse(ErrorSerializer, description=(
+                "A `programme`, `funders[].funder` or `themes` slug that names nothing in the registry (the detail "
+                "says which)."
+            )),
         },
     ),
 )
@@ -317,7 +340,12 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
 
     def create(self, request, *args, **kwargs):
         submission = CallSubmissionSerializer(data=request.data, context=self.get_serializer_context())
-        submission.is_valid(raise_exception=True)
+        if not submission.is_valid():
+            unknown = unknown_references(submission.errors)
+            if unknown:
+                # Well-formed slugs that name nothing (the schema can't list slugs): a 404 saying which.
+                raise NotFound("; ".join(unknown))
+            raise DRFValidationError(submission.errors)
         try:
             call = submit_call(user=request.user, data=submission.validated_data)
         except DjangoValidationError as error:
