@@ -151,6 +151,7 @@ def curators_work(client):
         "rounds-TOTAL_FORMS": str(new + 1), f"rounds-{new}-name": "Relève ajoutée par une curatrice",
         f"rounds-{new}-opens_on": "2022-09-01", f"rounds-{new}-opens_on_precision": "day",
         f"rounds-{new}-closes_on": "2022-10-15", f"rounds-{new}-closes_on_precision": "day",
+        "unsourced_acknowledged": "on",  # the admin asks: the new round's dates cite no source yet
     })
     response = client.post(f"{ADMIN}{call.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
