@@ -490,3 +490,4 @@ def test_a_submission_naming_an_unknown_programme_or_theme_is_a_json_404_saying_
 def test_ordering_given_as_a_comma_separated_list_is_counted_by_item(registry):
     assert APIClient().get("/api/v1/calls/?ordering=" + ",".join(["newest"] * 49)).status_code == 200
     assert APIClient().get("/api/v1/calls/?ordering=" + ",".join(["newest"] * 51)).status_code == 400
+    assert APIClient().get("/api/v1/calls/?ordering=").status_code == 200  # an empty list: no sort asked for
