@@ -749,7 +749,7 @@ def test_the_schema_documents_every_filter_with_its_type_and_enum(api):
     assert set(parameters["beneficiary"]["schema"]["items"]["enum"]) == set(Beneficiary.values)
     assert parameters["updated_since"]["schema"]["format"] == "date-time"
     assert parameters["closes_after"]["schema"]["format"] == "date"
-    assert parameters["trl"]["schema"]["type"] == "number"
+    assert parameters["trl"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 9}
     assert {"page", "page_size", "cursor", "If-None-Match", "If-Modified-Since"} <= set(parameters)
     responses = schema["paths"]["/api/v1/calls/"]["get"]["responses"]
     assert {"200", "304", "400", "404", "429"} <= set(responses)
