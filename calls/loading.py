@@ -335,7 +335,10 @@ def write_call(entry, *, actor=None, reason=ORIGIN_REASON):
     """Write a call from an entry in the bundled format, through the services' write path.
 
     History records the change as made by `actor` (an importer's system user; nobody for the
-    bundled data) for `reason`.
+    bundled data) for `reason`. A dump being restored (its entries carry `published_at`) gives
+    back calls curators already published, unsourced figures acknowledged then: the restore does
+    not ask again (`services.publication_errors`); the bundled data's figures are all sourced
+    (tests/test_loading.py).
     """
     values = _call_values(entry)
     call = Call.objects.filter(slug=entry["slug"]).first() or Call(slug=entry["slug"])
@@ -345,7 +348,10 @@ def write_call(entry, *, actor=None, reason=ORIGIN_REASON):
     if saved:
         for name, value in values.items():
             setattr(call, name, value)
-        services.save_call(call=call, actor=actor, reason=reason, rows=_entry_rows(entry, _documents()))
+        services.save_call(
+            call=call, actor=actor, reason=reason, rows=_entry_rows(entry, _documents()),
+            unsourced_acknowledged=bool(entry.get("published_at")),
+        )
     related_changed = _sync_call_relations(call, entry, _documents())
     if related_changed and not saved:
         # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.

@@ -824,7 +824,7 @@ def test_the_readmes_submission_example_works_as_written(partner):
     from tests.factories import FunderFactory as Funders
 
     Funders(slug="region-occitanie", kind="regional_authority", region=Region.objects.get(code="76"))  # bundled
-    response = token_client(partner).post(CALLS, _readme_submission(), format="json")
+    response = token_client(partner).post(CALLS, _readme_submission(), format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["review_state"] == "awaiting_review" and body["publication_state"] == "draft"

@@ -61,7 +61,8 @@ def generated_registry(size=12):
         if call.scope == "regional":
             call.regions.set(Region.objects.filter(code__in=["11", "84"]))
         CallFunderFactory(call=call, role="operator")
-        RoundFactory(call=call, name="Vague 1", opens_on=datetime.date(2022, 1, 1), closes_on=datetime.date(2022, 3, 1))
+        # Within the call's window (a call's window covers its rounds: calls.rules), its opening unknown.
+        RoundFactory(call=call, name="Vague 1", opens_on=None, closes_on=datetime.date(2022, 3, 1))
         CeilingFactory(call=call, amount_eur=600_000, condition="plateformes labellisées")
         SourceFactory(call=call, document=document, locator=f"§{n}", covers="ceilings, closes_on")
         LaureateFactory(call=call, organisation=f"Plateforme {n}", amount_eur=150_000,

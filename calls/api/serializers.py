@@ -491,7 +491,7 @@ class SubmittedCallSerializer(CallSerializer):
     def get_review_state(self, call):
         return REVIEW_STATES[call.publication_state]
 
-    def get_detail(self, call):
+    def get_detail(self, call) -> str:
         if call.publication_state == PublicationState.DRAFT:
             message = _("Stored as a draft: the registry's curators will review it before it is published.")
         elif call.publication_state == PublicationState.PUBLISHED:

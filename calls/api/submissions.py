@@ -112,10 +112,11 @@ def submit_call(*, user, data: dict) -> Call:
     ceilings = [Ceiling(call=call, **row) for row in data.get("ceilings") or []]
     sources = [Source(call=call, **row) for row in data.get("sources") or []]
     rows = CallRows(rounds=rounds, ceilings=ceilings, sources=sources)
+    # A round's own mistakes are named on its row, before its dates widen the call's window.
+    _clean_children("rounds", rounds, exclude=["call"])
     _save_under_a_free_slug(call, user=user, slug_given=bool(data.get("slug")), rows=rows)
     for instance in [*rounds, *ceilings, *sources]:
         instance.call = call  # now saved: its id reaches the rows
-    _clean_children("rounds", rounds, exclude=["call"])
     _clean_children("ceilings", ceilings, exclude=["call"])
     _clean_children("sources", sources, exclude=["call"])
     for instance in [*rounds, *ceilings, *sources]:
