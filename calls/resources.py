@@ -9,6 +9,7 @@ from import_export.tmp_storages import CacheStorage
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
 from . import services
+from .exports import SpreadsheetSafeExportMixin
 from .models import AidFormType, BeneficiaryType, Call, Programme, Region, Theme
 
 # Columns the preview of an import always shows, whatever changed: which call a row is.
@@ -64,7 +65,7 @@ def _ceilings_text(call) -> str:
     return " | ".join(f"{c.amount_eur} EUR" + (f" ({c.condition})" if c.condition else "") for c in call.ceilings.all())
 
 
-class CallResource(resources.ModelResource):
+class CallResource(SpreadsheetSafeExportMixin, resources.ModelResource):
     programme = fields.Field(
         attribute="programme", column_name="programme", widget=ForeignKeyWidget(Programme, field="slug")
     )
