@@ -676,10 +676,9 @@ def test_curators_see_partner_drafts_in_the_admin(curator_client, partner, submi
     ({"trl_min": 7, "trl_max": 3}, "trl_max"),
     ({"trl_min": 12}, "trl_min"),
     ({"funding_rate_min_pct": 80, "funding_rate_max_pct": 40}, "funding_rate_max_pct"),
-    ({"funders": [{"funder": "nobody"}]}, "funders"),
     ({"funders": [{"funder": "region-occitanie"}, {"funder": "region-occitanie", "role": "co_funder"}]}, "funders"),
     ({"regions": ["99"]}, "regions"),
-    # (an unknown theme slug is a 404 naming it: tests/test_hostile_input.py)
+    # (an unknown theme or funder slug is a 404 naming it: below and tests/test_hostile_input.py)
     ({"opens_on": "31/01/2027"}, "opens_on"),
     ({"total_budget_eur": -1}, "total_budget_eur"),
     ({"apply_url": "not a url"}, "apply_url"),
@@ -696,10 +695,18 @@ def test_an_invalid_submission_is_a_400_per_field(partner, submission_refs, chan
     assert not Call.objects.exists()
 
 
-def test_a_submission_with_a_taken_slug_is_a_400(partner, submission_refs):
+def test_a_submission_with_a_taken_slug_is_a_409_naming_the_slug(partner, submission_refs):
     make(slug="taken")
     response = token_client(partner).post(CALLS, {**SUBMISSION, "slug": "taken"}, format="json")
-    assert response.status_code == 400 and "slug" in response.json()
+    assert response.status_code == 409 and "slug" in response.json()
+    assert Call.objects.count() == 1
+
+
+def test_a_funder_slug_that_names_nothing_is_a_404_saying_so(partner, submission_refs):
+    response = token_client(partner).post(CALLS, {**SUBMISSION, "funders": [{"funder": "nobody"}]}, format="json")
+    assert response.status_code == 404
+    assert "funders.#1.funder" in response.json()["detail"] and "nobody" in response.json()["detail"]
+    assert not Call.objects.exists()
 
 
 def test_submitting_needs_a_token_and_the_permission(api, submission_refs):

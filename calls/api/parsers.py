@@ -2,8 +2,9 @@
 
 - `MAX_BODY_BYTES` (256 KiB): a larger body is refused with 413 before it is parsed, whether it
   declares its length or not;
-- `MAX_DEPTH` (5 levels of objects and arrays; a submission needs 3: the call, a list such as
-  `rounds`, a row): deeper JSON is a 400, whatever its depth (a naive parser would recurse until
+- `MAX_DEPTH` (20 levels of objects and arrays; a submission needs 3: the call, a list such as
+  `rounds`, a row, and the schema lets clients add properties of their own, which are ignored):
+  deeper JSON is a 400, whatever its depth (a naive parser would recurse until
   Python's stack gives out, a 500);
 - `NaN`, `Infinity` and invalid UTF-8 are a 400, as in DRF's strict JSON.
 """
@@ -16,7 +17,7 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_BODY_BYTES = 256 * 1024
-MAX_DEPTH = 5
+MAX_DEPTH = 20
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 

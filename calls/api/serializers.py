@@ -39,6 +39,33 @@ def public_path(instance):
         return instance.get_absolute_url()
 
 
+
+# What Django's URL validator accepts, as a pattern the schema can state: http(s), a host of at
+# most four labels of at most 50 characters (Django refuses labels over 63 characters and hosts
+# over 253), an optional port, path and query. Clients know before sending what is refused.
+WEB_ADDRESS = (
+    r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?\.){1,3}[a-z]{2,20}(?::[0-9]{1,5})?(?:[/?#][^\s]*)?"
+)
+
+
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": 500, "pattern": f"^{WEB_ADDRESS}$"})
+class WebAddressField(serializers.URLField):
+    """A web page's address (http or https), as the schema documents it."""
+
+
+@extend_schema_field({"type": "string", "maxLength": 500, "pattern": f"^(?:{WEB_ADDRESS})?$"})
+class OptionalWebAddressField(serializers.URLField):
+    """A web page's address, or an empty string when there is none."""
+
+
+REGISTRY_DATE = r"^(?:199[0-9]|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": REGISTRY_DATE})
+class RegistryDateField(serializers.DateField):
+    """A date of the registry: years 1990 to 2100 (`calls.dates`), as the schema documents it."""
+
+
 class OptionalTextField(serializers.CharField):
     """A text the registry may not know: `null` when missing, like a missing number (never `""`)."""
 
@@ -328,6 +355,33 @@ def vocabularies() -> dict:
 MAX_ROWS = 50
 
 
+def _submitted_funders_schema():
+    """`funders` items hold exactly one of `funder` and `name`: the schema says so with `oneOf`."""
+    role = {"type": "string", "enum": list(FunderRole.values), "default": FunderRole.FUNDER}
+    by_slug = {
+        "type": "object", "title": "A funder of the registry", "required": ["funder"],
+        "not": {"required": ["name"]},
+        "properties": {"funder": {"type": "string", "minLength": 1, "description": "Slug of a funder of the registry."},
+                       "role": role},
+    }
+    by_name = {
+        "type": "object", "title": "A funder not in the registry yet", "required": ["name"],
+        "not": {"required": ["funder"]},
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "kind": {"type": "string", "enum": list(FunderKind.values)},
+            "website": {"type": "string", "format": "uri", "maxLength": 500, "pattern": f"^{WEB_ADDRESS}$"},
+            "role": role,
+        },
+    }
+    return {"type": "array", "maxItems": MAX_ROWS, "items": {"oneOf": [by_slug, by_name]}}
+
+
+@extend_schema_field(_submitted_funders_schema())
+class SubmittedFunderListSerializer(serializers.ListSerializer):
+    """The submitted call's funders, documented item by item as one funder or the other."""
+
+
 class SubmittedFunderSerializer(serializers.Serializer):
     """A funder of the submitted call: one of the registry's, by `funder` (its slug), or one not in
     the registry yet, by `name` (with `kind` and `website` if known). A funder named so is proposed
@@ -346,10 +400,13 @@ class SubmittedFunderSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=FunderKind.choices, required=False, help_text="With `name`: the proposed funder's kind, if known.",
     )
-    website = serializers.URLField(
+    website = WebAddressField(
         max_length=500, required=False, help_text="With `name`: the proposed funder's website, if known.",
     )
     role = serializers.ChoiceField(choices=FunderRole.choices, default=FunderRole.FUNDER)
+
+    class Meta:
+        list_serializer_class = SubmittedFunderListSerializer
 
     def validate(self, attrs):
         if ("funder" in attrs) == ("name" in attrs):
@@ -361,8 +418,8 @@ class SubmittedFunderSerializer(serializers.Serializer):
 
 class SubmittedRoundSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    opens_on = serializers.DateField(required=False, allow_null=True)
-    closes_on = serializers.DateField(required=False, allow_null=True)
+    opens_on = RegistryDateField(required=False, allow_null=True)
+    closes_on = RegistryDateField(required=False, allow_null=True)
     budget_eur = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**15)
 
 
@@ -373,9 +430,9 @@ class SubmittedCeilingSerializer(serializers.Serializer):
 
 class SubmittedSourceSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=500)
-    url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    url = OptionalWebAddressField(max_length=500, required=False, allow_blank=True, default="")
     locator = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    accessed_on = serializers.DateField(required=False, allow_null=True)
+    accessed_on = RegistryDateField(required=False, allow_null=True)
 
 
 class SlugOrNullField(serializers.SlugRelatedField):
@@ -393,7 +450,7 @@ class CallSubmissionSerializer(serializers.Serializer):
     `publication_state` cannot be chosen: a submission is always a draft. `slug` is made from
     the title when not given. Amounts are integers in euros, dates ISO 8601 (YYYY-MM-DD), in the
     years 1990 to 2100. Each list holds at most 50 rows; the body is at most 256 KiB of JSON,
-    nested at most 5 levels deep (413 and 400 beyond).
+    nested at most 20 levels deep (413 and 400 beyond).
     """
 
     title = serializers.CharField(max_length=300)
@@ -405,8 +462,8 @@ class CallSubmissionSerializer(serializers.Serializer):
         slug_field="slug", queryset=Programme.objects.all(), required=False, allow_null=True
     )
     funders = SubmittedFunderSerializer(many=True, required=False, default=list, max_length=MAX_ROWS)
-    opens_on = serializers.DateField(required=False, allow_null=True)
-    closes_on = serializers.DateField(required=False, allow_null=True)
+    opens_on = RegistryDateField(required=False, allow_null=True)
+    closes_on = RegistryDateField(required=False, allow_null=True)
     is_rolling = serializers.BooleanField(required=False, default=False)
     rounds = SubmittedRoundSerializer(many=True, required=False, default=list, max_length=MAX_ROWS)
     total_budget_eur = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**15)
@@ -434,7 +491,7 @@ class CallSubmissionSerializer(serializers.Serializer):
     consortium_required = serializers.BooleanField(required=False, allow_null=True, default=None)
     eligibility = serializers.CharField(required=False, allow_blank=True, default="")
     eligible_expenses = serializers.CharField(required=False, allow_blank=True, default="")
-    apply_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    apply_url = OptionalWebAddressField(max_length=500, required=False, allow_blank=True, default="")
     sources = SubmittedSourceSerializer(many=True, required=False, default=list, max_length=MAX_ROWS)
     note = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=5000,

@@ -157,7 +157,9 @@ def unknown_references(errors, path="") -> list[str]:
     found = []
     for key, value in (errors.items() if isinstance(errors, dict) else enumerate(errors)):
         where = f"{path}{key}" if isinstance(key, str) else f"{path}#{key + 1}"
-        if isinstance(value, dict | list) and value and not all(isinstance(v, str) for v in value):
+        if isinstance(value, dict) or (
+            isinstance(value, list) and value and not all(isinstance(v, str) for v in value)
+        ):
             nested = unknown_references(value, f"{where}.")
             if not nested:
                 return []
@@ -293,6 +295,9 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
                 "A `programme`, `funders[].funder` or `themes` slug that names nothing in the registry (the detail "
                 "says which)."
             )),
+            409: OpenApiResponse(FieldErrorsSerializer, description=(
+                "The `slug` you chose is taken by another call: choose another, or leave it out to get a free one."
+            )),
         },
     ),
 )
@@ -355,6 +360,9 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
         try:
             call = submit_call(user=request.user, data=submission.validated_data)
         except DjangoValidationError as error:
+            if set(error.message_dict) == {"slug"} and submission.validated_data.get("slug"):
+                # The partner's own slug is taken: a conflict with the registry's state, not bad input.
+                return Response(error.message_dict, status=status.HTTP_409_CONFLICT)
             raise DRFValidationError(error.message_dict) from error
         stored = queries.calls_for_api().get(pk=call.pk)
         context = {**self.get_serializer_context(), "proposed_funders": call.proposed_funders}
