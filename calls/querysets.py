@@ -47,6 +47,12 @@ def _dates_unknown() -> Q:
     return Q(opens_on__isnull=True, closes_on__isnull=True, is_rolling=False)
 
 
+def _round_opened(on) -> Q:
+    """A round has opened on `on`: on its own opening date or, when it gives none, on its call's."""
+    undated_call_opened = Q(call__opens_on__isnull=True) | Q(call__opens_on__lte=on)
+    return Q(opens_on__lte=on) | (Q(opens_on__isnull=True) & undated_call_opened)
+
+
 def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
     """The rules of `CallQuerySet.with_status()` (and `Call.status_on()`) as one condition per status.
 
@@ -56,7 +62,7 @@ def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
     on = on or today()
     rounds = _rounds()
     has_rounds = Exists(_dated_rounds())
-    open_round = Exists(rounds.filter(Q(opens_on__isnull=True) | Q(opens_on__lte=on), closes_on__gte=on))
+    open_round = Exists(rounds.filter(_round_opened(on), closes_on__gte=on))
     future_round = Exists(rounds.filter(opens_on__gt=on))
     not_opened_yet = Q(opens_on__gt=on)
     is_open = (
@@ -104,8 +110,8 @@ class CallQuerySet(models.QuerySet):
 
         The rules, in order (`Call.status_on()` is the same in Python, `status_conditions()` as
         filter conditions; a test checks the three agree):
-        - open while a round is open (opened, or no opening date, and closing on or after `on`),
-          or while a rolling call's own window holds `on` (rounds or not);
+        - open while a round is open (opened on its own date, or on its call's when it gives none,
+          and closing on or after `on`), or while a rolling call's own window holds `on` (rounds or not);
         - upcoming while a round, or the call itself, is still to open;
         - a call with rounds that give dates is closed otherwise;
         - without such rounds, open until its closing date when that date is known and not past;
@@ -119,9 +125,7 @@ class CallQuerySet(models.QuerySet):
 
         on = on or today()
         rounds = Round.objects.filter(call=OuterRef("pk"))
-        open_round = rounds.filter(
-            Q(opens_on__isnull=True) | Q(opens_on__lte=on), closes_on__gte=on
-        )
+        open_round = rounds.filter(_round_opened(on), closes_on__gte=on)
         future_round = rounds.filter(opens_on__gt=on)
         next_round_deadline = (
             rounds.filter(closes_on__gte=on).order_by("closes_on").values("closes_on")[:1]

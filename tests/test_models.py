@@ -73,6 +73,13 @@ def test_status_is_derived_from_dates_at_the_boundaries(opens_on, closes_on, is_
         ({"is_rolling": True}, [(TODAY - 60 * DAY, TODAY - 30 * DAY)], Status.OPEN),
         ({"is_rolling": True, "closes_on": TODAY - DAY}, [(TODAY - 60 * DAY, TODAY - 30 * DAY)], Status.CLOSED),
         ({"is_rolling": True, "opens_on": TODAY + DAY}, [(TODAY - 60 * DAY, TODAY - 30 * DAY)], Status.UPCOMING),
+        # A round that gives no opening date opens with its call: not before (a two-stage call
+        # whose second stage has no date yet is not open while the call has still to open).
+        ({"opens_on": TODAY + 10 * DAY}, [(TODAY + 10 * DAY, TODAY + 60 * DAY), (None, TODAY + 200 * DAY)],
+         Status.UPCOMING),
+        ({"opens_on": TODAY}, [(None, TODAY + 200 * DAY)], Status.OPEN),
+        ({"opens_on": TODAY - 90 * DAY}, [(TODAY - 90 * DAY, TODAY - 30 * DAY), (None, TODAY + 200 * DAY)],
+         Status.OPEN),
     ],
 )
 def test_status_with_rounds_at_the_boundaries(call_fields, rounds, expected):

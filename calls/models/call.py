@@ -158,7 +158,9 @@ class Call(DatedWindow):
     def status_on(self, on: datetime.date) -> str:
         """The call's status on `on`: the rules of `CallQuerySet.with_status()`, in Python."""
         rounds = [r for r in self.rounds.all() if r.opens_on or r.closes_on]
-        if any((r.opens_on is None or r.opens_on <= on) and r.closes_on and r.closes_on >= on for r in rounds):
+        # A round that gives no opening date opens with its call (see `querysets._round_opened`).
+        opened = [r for r in rounds if (r.opens_on or self.opens_on) is None or (r.opens_on or self.opens_on) <= on]
+        if any(r.closes_on and r.closes_on >= on for r in opened):
             return Status.OPEN
         if (
             self.is_rolling and not (self.opens_on and self.opens_on > on)
