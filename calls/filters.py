@@ -86,6 +86,24 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 instant, turned into UTC before any query: an offset such as +17:08, which
+    ISO allows and PostgreSQL refuses, is then no server error."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("This instant is out of range."), code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
 class CallFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
     status = django_filters.MultipleChoiceFilter(
@@ -138,7 +156,7 @@ class CallFilterSet(django_filters.FilterSet):
         method="filter_foreign", label=_("Foreign schemes"), empty_label=None,
         help_text=_("Schemes of other countries are kept as references; they are left out unless you choose."),
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gt", label=_("Changed after (ISO 8601)"),
     )
     ordering = CallOrderingFilter()
