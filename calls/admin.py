@@ -327,6 +327,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
             unsourced_acknowledged=getattr(call, "_unsourced_acknowledged", False),
         )
         super().save_related(request, form, formsets, change)
+        services.rows_written(call=call)
         if widened:
             self.message_user(request, _(
                 "The call's dates were widened to cover its rounds: %(opens)s – %(closes)s."
@@ -400,8 +401,16 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
         return redirect("admin:calls_call_change", edition.pk)
 
 
+class ReferenceAdminMixin(NoDeleteMixin):
+    """Funders, programmes, themes and documents are embedded in calls: saving one goes through
+    the services, which refresh the read model of the calls that show it."""
+
+    def save_model(self, request, obj, form, change):
+        services.save_reference(instance=obj, actor=request.user, reason="admin")
+
+
 @admin.register(Funder)
-class FunderAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class FunderAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "acronym", "kind", "region", "country"]
     list_filter = ["kind", "region", "country"]
     search_fields = ["name", "acronym", "slug"]
@@ -409,7 +418,7 @@ class FunderAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class ProgrammeAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "parent", "budget_eur", "starts_on", "ends_on"]
     list_filter = ["funders"]
     search_fields = ["name", "slug"]
@@ -419,14 +428,14 @@ class ProgrammeAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class ThemeAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "name_en", "slug"]
     search_fields = ["name", "name_en", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Document)
-class DocumentAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class DocumentAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
     list_display = ["title", "key", "url"]
     search_fields = ["title", "key"]
 

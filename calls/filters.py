@@ -11,13 +11,14 @@ import hashlib
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from . import read_model
 from .choices import REGIONS, AidForm, Beneficiary, CallType, FunderKind, Scope, Status
-from .models import Call, CallFunder, Ceiling, Funder, Programme, Round, Theme
+from .models import Call, CallFunder, Funder, Programme, Round, Theme
 from .querysets import status_condition, status_conditions, today
 
 DEFAULT_STATUSES = [Status.OPEN, Status.UPCOMING]
@@ -247,7 +248,7 @@ class CallFilterSet(django_filters.FilterSet):
             (name, sorted(data.getlist(name)) if hasattr(data, "getlist") else data.get(name))
             for name in self.filters if name != "ordering" and name in data
         )
-        version = (Call.objects.aggregate(latest=Max("updated_at"))["latest"], today(), str(self.queryset.query))
+        version = (read_model.current_version(), today(), str(self.queryset.query))
         return "facets:" + hashlib.sha256(repr((search, version)).encode()).hexdigest()
 
     def filter_text(self, queryset, name, value):
@@ -306,7 +307,7 @@ class CallFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         # "The highest ceiling is at least `value`, or no ceiling is stated."
-        return queryset.filter(_linked(Ceiling, amount_eur__gte=value) | ~_linked(Ceiling))
+        return queryset.filter(Q(index__max_ceiling_eur__gte=value) | Q(index__max_ceiling_eur__isnull=True))
 
     def filter_trl(self, queryset, name, value):
         if value is None:
@@ -325,12 +326,7 @@ class CallFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         # "The next deadline falls within `value` days": a round's, else the call's own.
-        start = today()
-        end = start + datetime.timedelta(days=int(value))
-        return queryset.filter(
-            _linked(Round, closes_on__range=(start, end))
-            | (~_linked(Round, closes_on__gte=start) & Q(closes_on__range=(start, end)))
-        )
+        return queryset.next_deadline_within(int(value))
 
     def filter_consortium(self, queryset, name, value):
         if not value:

@@ -237,11 +237,7 @@ def _upsert(model, lookup: dict, values: dict, *, actor=None, reason=ORIGIN_REAS
     if changed:
         for name, value in values.items():
             setattr(instance, name, value)
-        instance._change_reason = reason
-        if actor is not None:
-            instance._history_user = actor
-        instance.full_clean()
-        instance.save()
+        services.save_reference(instance=instance, actor=actor, reason=reason)
     return instance, changed
 
 
@@ -356,6 +352,8 @@ def write_call(entry, *, actor=None, reason=ORIGIN_REASON):
     if related_changed and not saved:
         # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.
         call.save(update_fields=["updated_at"])
+    if related_changed:
+        services.rows_written(call=call)
     return call
 
 

@@ -1,7 +1,7 @@
 """The home page's answer to "what can I apply to now, and what is coming": calls in four groups."""
 import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .choices import Status
@@ -15,11 +15,8 @@ MAX_CALLS = 500  # a bound on what one home page reads, whatever the registry's 
 
 def _recently_closed(on):
     """Closed calls whose last deadline (their own, or a round's) fell in the last 90 days."""
-    from .models import Round
-
     since, before = on - datetime.timedelta(days=RECENTLY_CLOSED_DAYS), on - datetime.timedelta(days=1)
-    round_closed = Exists(Round.objects.filter(call=OuterRef("pk"), closes_on__range=(since, before)))
-    return status_condition([Status.CLOSED], on) & (Q(closes_on__range=(since, before)) | round_closed)
+    return status_condition([Status.CLOSED], on) & Q(index__open_until__range=(since, before))
 
 
 def _far(day):

@@ -4,22 +4,16 @@ import functools
 import operator
 
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from . import date_facts
 from .choices import PublicationState, Scope, Status
 
 
 def today():
     """The registry's 'today', in its time zone (Europe/Paris)."""
     return timezone.localdate()
-
-
-def _rounds():
-    from .models import Round
-
-    return Round.objects.filter(call=OuterRef("pk"))
 
 
 def _call_regions():
@@ -32,64 +26,23 @@ def _unrestricted_by_region() -> Q:
     return ~Q(scope=Scope.REGIONAL) | ~Exists(_call_regions())
 
 
-def _dated_rounds():
-    """Rounds that give a date: a round named without any date says nothing of the status."""
-    return _rounds().filter(Q(opens_on__isnull=False) | Q(closes_on__isnull=False))
-
-
-def _rolling_window_running(on) -> Q:
-    """A rolling call whose own window holds `on`: opened (or no opening date), not closed."""
-    return Q(is_rolling=True) & ~Q(opens_on__gt=on) & (Q(closes_on__isnull=True) | Q(closes_on__gte=on))
-
-
-def _dates_unknown() -> Q:
-    """Neither an opening nor a closing date and not rolling (rounds with dates checked apart)."""
-    return Q(opens_on__isnull=True, closes_on__isnull=True, is_rolling=False)
-
-
-def _round_opened(on) -> Q:
-    """A round has opened on `on`: on its own opening date or, when it gives none, on its call's."""
-    undated_call_opened = Q(call__opens_on__isnull=True) | Q(call__opens_on__lte=on)
-    return Q(opens_on__lte=on) | (Q(opens_on__isnull=True) & undated_call_opened)
-
-
 def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
-    """The rules of `CallQuerySet.with_status()` (and `Call.status_on()`) as one condition per status.
+    """One filter condition per status on `on` (today), over the read model's stored date facts.
 
-    Filtering and counting with these conditions on plain columns lets the database use its
-    indexes and hash the rounds once, instead of computing a status for every row first.
+    The rules are written once, in `calls.date_facts` (`DateFacts.status_on` in Python, the same
+    conditions in SQL); a property test checks the two agree over generated calls and days.
     """
-    on = on or today()
-    rounds = _rounds()
-    has_rounds = Exists(_dated_rounds())
-    open_round = Exists(rounds.filter(_round_opened(on), closes_on__gte=on))
-    future_round = Exists(rounds.filter(opens_on__gt=on))
-    not_opened_yet = Q(opens_on__gt=on)
-    is_open = (
-        open_round | _rolling_window_running(on) | (~has_rounds & ~not_opened_yet & Q(closes_on__gte=on))
-    )
-    is_upcoming = ~is_open & (future_round | not_opened_yet)
-    is_unknown = ~has_rounds & _dates_unknown()
-    return {
-        Status.OPEN: is_open,
-        Status.UPCOMING: is_upcoming,
-        Status.CLOSED: ~is_open & ~is_upcoming & ~is_unknown,
-        Status.DATES_UNKNOWN: is_unknown,
-    }
+    return date_facts.status_conditions(on or today())
 
 
 def status_condition(statuses, on=None) -> Q:
     """Calls whose derived status is one of `statuses` (not empty), as a filter condition."""
     statuses = set(statuses)
+    on = on or today()
     conditions = status_conditions(on)
     if statuses >= {Status.OPEN, Status.UPCOMING} and Status.CLOSED not in statuses:
-        # The search's default, in one pass: anything still to close or to open.
-        on = on or today()
-        still_ahead = (
-            Exists(_rounds().filter(Q(closes_on__gte=on) | Q(opens_on__gt=on)))
-            | Q(opens_on__gt=on) | _rolling_window_running(on)
-            | (~Exists(_dated_rounds()) & Q(closes_on__gte=on))
-        )
+        # The search's default, in two indexed comparisons: anything still to close or to open.
+        still_ahead = date_facts.still_ahead_condition(on)
         if Status.DATES_UNKNOWN in statuses:
             return still_ahead | conditions[Status.DATES_UNKNOWN]
         return still_ahead
@@ -106,48 +59,17 @@ class CallQuerySet(models.QuerySet):
         return self.filter(publication_state=PublicationState.DRAFT)
 
     def with_status(self, on: datetime.date | None = None):
-        """Annotate `current_status` and `next_deadline`, derived from the dates on `on` (today).
+        """Annotate `current_status` and `next_deadline` on `on` (today), from the stored date facts.
 
-        The rules, in order (`Call.status_on()` is the same in Python, `status_conditions()` as
-        filter conditions; a test checks the three agree):
-        - open while a round is open (opened on its own date, or on its call's when it gives none,
-          and closing on or after `on`), or while a rolling call's own window holds `on` (rounds or not);
-        - upcoming while a round, or the call itself, is still to open;
-        - a call with rounds that give dates is closed otherwise;
-        - without such rounds, open until its closing date when that date is known and not past;
-        - "dates not given by the sources" when it is not rolling and has neither an opening nor
-          a closing date (nor dated rounds): we cannot say it is closed;
-        - closed otherwise (e.g. an opening date passed and no known deadline).
-        `next_deadline` is the nearest round closing date from `on`, else the call's closing
-        date if not past.
+        The rules are those of `calls.date_facts` (open while an open period holds the day;
+        upcoming while an opening is still to come; "dates not given by the sources" when the
+        sources give no date; closed otherwise; the next deadline is the nearest last day of a
+        period not past). `Call.status_on()` applies the same rules in Python.
         """
-        from .models import Round
-
         on = on or today()
-        rounds = Round.objects.filter(call=OuterRef("pk"))
-        open_round = rounds.filter(_round_opened(on), closes_on__gte=on)
-        future_round = rounds.filter(opens_on__gt=on)
-        next_round_deadline = (
-            rounds.filter(closes_on__gte=on).order_by("closes_on").values("closes_on")[:1]
-        )
-        dated_rounds = rounds.filter(Q(opens_on__isnull=False) | Q(closes_on__isnull=False))
         return self.annotate(
-            current_status=Case(
-                When(Exists(open_round), then=Value(Status.OPEN)),
-                When(_rolling_window_running(on), then=Value(Status.OPEN)),
-                When(Exists(future_round), then=Value(Status.UPCOMING)),
-                When(opens_on__gt=on, then=Value(Status.UPCOMING)),
-                When(Exists(dated_rounds), then=Value(Status.CLOSED)),
-                When(closes_on__gte=on, then=Value(Status.OPEN)),
-                When(_dates_unknown(), then=Value(Status.DATES_UNKNOWN)),
-                default=Value(Status.CLOSED),
-                output_field=models.CharField(),
-            ),
-            next_deadline=Coalesce(
-                Subquery(next_round_deadline),
-                Case(When(closes_on__gte=on, then="closes_on"), default=None),
-                output_field=models.DateField(),
-            ),
+            current_status=date_facts.status_expression(on),
+            next_deadline=date_facts.next_deadline_expression(on),
         )
 
     def with_statuses(self, statuses, on=None):
@@ -185,7 +107,9 @@ class CallQuerySet(models.QuerySet):
     def next_deadline_within(self, days: int, on: datetime.date | None = None):
         """Calls whose next deadline (see `with_status()`) falls within `days` days of `on` (today), both included."""
         on = on or today()
-        return self.with_status(on).filter(next_deadline__lte=on + datetime.timedelta(days=days))
+        return self.alias(deadline_ahead=date_facts.next_deadline_expression(on)).filter(
+            deadline_ahead__range=(on, on + datetime.timedelta(days=days))
+        )
 
     def for_applicants_in_france(self):
         """Leave out foreign schemes (kept as references): national or regional for another country."""
@@ -207,10 +131,7 @@ class CallQuerySet(models.QuerySet):
 
     def with_max_ceiling(self):
         """Annotate `max_ceiling`: the highest per-project ceiling (null when none is stated)."""
-        from .models import Ceiling
-
-        highest = Ceiling.objects.filter(call=OuterRef("pk")).order_by("-amount_eur").values("amount_eur")[:1]
-        return self.annotate(max_ceiling=Subquery(highest, output_field=models.BigIntegerField()))
+        return self.annotate(max_ceiling=F("index__max_ceiling_eur"))
 
     def for_listing(self):
         """What every list of calls shows: status, next deadline, highest ceiling, related rows."""

@@ -162,3 +162,9 @@ class CallResource(SpreadsheetSafeExportMixin, resources.ModelResource):
         if self._is_using_transactions(kwargs) or not self._is_dry_run(kwargs):
             services.save_call(call=instance, actor=kwargs.get("user") or self.user, reason="CSV import")
         self.after_save_instance(instance, row, **kwargs)
+
+    def save_m2m(self, instance, row, **kwargs):
+        """Themes, funders… are written after the call: then the read model follows."""
+        super().save_m2m(instance, row, **kwargs)
+        if self._is_using_transactions(kwargs) or not self._is_dry_run(kwargs):
+            services.rows_written(call=instance)

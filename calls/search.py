@@ -33,6 +33,21 @@ def light_stem(word: str) -> str:
     return word
 
 
+def plain_text(text: str) -> str:
+    """Text as SQLite's search compares it: lower-cased, unaccented."""
+    return strip_accents((text or "").lower())
+
+
+def weighted_texts(call, *, programmes, funders) -> dict[str, str]:
+    """What a search finds a call by, by weight (A first): the read model's search document."""
+    return {
+        "A": call.title,
+        "B": " ".join([call.summary, *(f"{f.name} {f.acronym}" for f in funders), *(p.name for p in programmes)]),
+        "C": " ".join([call.description, call.eligibility]),
+        "D": " ".join(f"{winner.organisation} {winner.project}" for winner in call.laureates.all()),
+    }
+
+
 def search_terms(text: str) -> list[str]:
     return [light_stem(w) for w in re.findall(r"\w+", strip_accents(text.lower())) if len(w) > 1]
 

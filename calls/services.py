@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import rules
+from . import read_model, rules
 from .choices import PublicationState
 from .models import Call
 from .querysets import today
@@ -80,7 +80,33 @@ def save_call(
         call.mark_published()
     _record_as(call, actor=actor, reason=reason)
     call.save()
+    read_model.refresh(call_ids=[call.pk])
     return call
+
+
+@transaction.atomic
+def rows_written(*, call: Call) -> None:
+    """After a writer saved `call` (`save_call`) and then wrote its rows (rounds, funders, themes…):
+    bring the read model and the registry version up to date, in the same transaction."""
+    read_model.refresh(call_ids=[call.pk])
+
+
+@transaction.atomic
+def save_reference(*, instance, actor=None, reason: str = ""):
+    """Validate and save a funder, programme, theme or document, and refresh the calls that embed it."""
+    instance.full_clean()
+    _record_as(instance, actor=actor, reason=reason)
+    instance.save()
+    read_model.refresh(call_ids=read_model.calls_embedding(instance))
+    return instance
+
+
+@transaction.atomic
+def delete_reference(*, instance) -> None:
+    """Delete an unused funder, programme, theme or document (a used one is protected)."""
+    call_ids = read_model.calls_embedding(instance)
+    instance.delete()
+    read_model.refresh(call_ids=call_ids)
 
 
 @transaction.atomic
@@ -118,6 +144,7 @@ def confirm_copied_figures(*, call: Call, actor=None) -> int:
         row.full_clean()
         row.save()
         count += 1
+    read_model.refresh(call_ids=[call.pk])
     return count
 
 
@@ -204,4 +231,5 @@ def create_new_edition(*, call: Call, actor=None) -> Call:
     edition.beneficiaries.set(call.beneficiaries.all())
     edition.regions.set(call.regions.all())
     edition.themes.set(call.themes.all())
+    read_model.refresh(call_ids=[edition.pk])
     return edition

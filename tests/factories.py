@@ -5,7 +5,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from calls import models
+from calls import models, read_model
 from calls.choices import CallType, FunderKind, FunderRole, PublicationState, Scope
 
 # A fixed 'today' for status tests: they pass it to the queryset and to status_on().
@@ -90,8 +90,29 @@ class CallFactory(factory.django.DjangoModelFactory):
     )
     last_verified_on = datetime.date(2026, 6, 1)
 
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        # The read model is kept by the write path; a factory writes rows directly, so it
+        # brings the call's read model up to date as the services would.
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            read_model.refresh(call_ids=[instance.pk])
 
-class CallFunderFactory(factory.django.DjangoModelFactory):
+
+class CallRowFactory(factory.django.DjangoModelFactory):
+    """A row of a call (funder's role, round, ceiling, source, laureate): its call's read model follows."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create and instance.call_id:
+            read_model.refresh(call_ids=[instance.call_id])
+
+
+class CallFunderFactory(CallRowFactory):
     class Meta:
         model = models.CallFunder
 
@@ -100,7 +121,7 @@ class CallFunderFactory(factory.django.DjangoModelFactory):
     role = FunderRole.FUNDER
 
 
-class RoundFactory(factory.django.DjangoModelFactory):
+class RoundFactory(CallRowFactory):
     class Meta:
         model = models.Round
 
@@ -110,7 +131,7 @@ class RoundFactory(factory.django.DjangoModelFactory):
     closes_on = datetime.date(2026, 7, 31)
 
 
-class CeilingFactory(factory.django.DjangoModelFactory):
+class CeilingFactory(CallRowFactory):
     class Meta:
         model = models.Ceiling
 
@@ -119,7 +140,7 @@ class CeilingFactory(factory.django.DjangoModelFactory):
     condition = ""
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(CallRowFactory):
     class Meta:
         model = models.Source
 
@@ -129,7 +150,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
     covers = "opens_on, closes_on"
 
 
-class LaureateFactory(factory.django.DjangoModelFactory):
+class LaureateFactory(CallRowFactory):
     class Meta:
         model = models.Laureate
 

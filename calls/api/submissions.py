@@ -129,4 +129,5 @@ def submit_call(*, user, data: dict) -> Call:
     call.beneficiaries.set(BeneficiaryType.objects.filter(code__in=data.get("beneficiaries") or []))
     call.regions.set(Region.objects.filter(code__in=data.get("regions") or []))
     call.themes.set(data.get("themes") or [])
+    services.rows_written(call=call)
     return call

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..choices import CallType, FunderRole, PublicationState, Scope, Status
+from ..date_facts import facts_of_call
 from ..dates import validate_supported_date, validate_supported_year
 from ..querysets import CallQuerySet, today
 from .base import DatedWindow, non_negative, not_before
@@ -156,26 +157,8 @@ class Call(DatedWindow):
         return self.status_on(today())
 
     def status_on(self, on: datetime.date) -> str:
-        """The call's status on `on`: the rules of `CallQuerySet.with_status()`, in Python."""
-        rounds = [r for r in self.rounds.all() if r.opens_on or r.closes_on]
-        # A round that gives no opening date opens with its call (see `querysets._round_opened`).
-        opened = [r for r in rounds if (r.opens_on or self.opens_on) is None or (r.opens_on or self.opens_on) <= on]
-        if any(r.closes_on and r.closes_on >= on for r in opened):
-            return Status.OPEN
-        if (
-            self.is_rolling and not (self.opens_on and self.opens_on > on)
-            and (self.closes_on is None or self.closes_on >= on)
-        ):
-            return Status.OPEN
-        if any(r.opens_on and r.opens_on > on for r in rounds) or (self.opens_on and self.opens_on > on):
-            return Status.UPCOMING
-        if rounds:
-            return Status.CLOSED
-        if self.closes_on and self.closes_on >= on:
-            return Status.OPEN
-        if self.opens_on is None and self.closes_on is None and not self.is_rolling:
-            return Status.DATES_UNKNOWN
-        return Status.CLOSED
+        """The call's status on `on`, from its date facts (the rules of `calls.date_facts`)."""
+        return facts_of_call(self).status_on(on)
 
     def dates_passed_since_verified(self, on: datetime.date | None = None) -> bool:
         """Whether the call's last deadline (its own, or a round's) has passed since its facts were
@@ -197,14 +180,10 @@ class Call(DatedWindow):
 
     @property
     def upcoming_deadline(self):
-        """The nearest deadline from today: a round's closing date, else the call's."""
+        """The nearest deadline from today (`DateFacts.next_deadline`): a closed call has none."""
         if hasattr(self, "next_deadline"):
             return self.next_deadline
-        on = today()
-        dates = [r.closes_on for r in self.rounds.all() if r.closes_on and r.closes_on >= on]
-        if dates:
-            return min(dates)
-        return self.closes_on if self.closes_on and self.closes_on >= on else None
+        return facts_of_call(self).next_deadline(today())
 
     @property
     def public_previous_edition(self):
