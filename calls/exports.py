@@ -1,25 +1,41 @@
-"""CSV of calls, shared by the search page's export and the API's full export.
+"""Exports of calls: the search page's CSV and the API's full exports, built once, kept on disk.
 
-An export is never cut: the whole file is built first, in a temporary file on disk (rows are
-written as the queryset is read in chunks, so memory stays flat however many calls there are),
-and only then is it served. A failure while building (the database going away, a statement
+An export is never cut: the whole file is built first, on disk (rows are written as the queryset
+is read in chunks, so memory stays flat however many calls there are), and only then is it
+served, with its length. A failure while building (the database going away, a statement
 timeout) is an error response, never a 200 whose body stops half way: a streamed response
 sends its 200 before the first row is read, and can only break the connection when a later
 read fails, which a client takes for a complete, shorter file.
+
+Each file is built once per registry version and day (`cached_export`): the next requests for
+the same export are served the file (see its docstring for the key, the lock and the pruning).
 
 Cells a spreadsheet would run as a formula are neutralised (`spreadsheet_safe`), for every
 export: the public CSV, the API's CSV and the admin's export.
 """
 import csv
-import io
-import tempfile
+import fcntl
+import hashlib
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
 
-from django.http import FileResponse
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.dispatch import Signal
+from django.http import FileResponse, HttpResponse
+from django.utils import translation
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
+from .querysets import today
+
+logger = logging.getLogger(__name__)
+
 CHUNK_SIZE = 500
-# Files of the exports are kept in memory up to this size, on disk beyond.
-SPOOL_BYTES = 1024 * 1024
 
 CSV_COLUMNS = [
     "slug", "url", "title", "status", "call_type", "programme", "funders", "opens_on", "closes_on",
@@ -78,44 +94,12 @@ def csv_row(call, build_url) -> list:
     return [spreadsheet_safe(value) for value in row]
 
 
-def built_file(write) -> io.BufferedRandom:
-    """A temporary binary file that `write(text_file)` filled, rewound: the complete export."""
-    binary = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-    try:
-        text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
-        write(text)
-        text.flush()
-        text.detach()
-        binary.seek(0)
-    except BaseException:
-        binary.close()
-        raise
-    return binary
-
-
-def file_response(file, *, filename: str, content_type: str) -> FileResponse:
-    """Serve a complete export file as a download (its length is known: Content-Length is set)."""
-    file.seek(0, io.SEEK_END)
-    size = file.tell()
-    file.seek(0)
-    response = FileResponse(file, as_attachment=True, filename=filename, content_type=content_type)
-    response["Content-Length"] = str(size)
-    response.block_size = 64 * 1024
-    return response
-
-
 def write_csv(calls, text_file, *, build_url):
     """The CSV of `calls` (a `for_listing()` queryset), header first, read in chunks."""
     writer = csv.writer(text_file)
     writer.writerow(CSV_COLUMNS)
     for call in calls.iterator(chunk_size=CHUNK_SIZE):
         writer.writerow(csv_row(call, build_url))
-
-
-def csv_download(calls, *, filename: str, build_url) -> FileResponse:
-    """A CSV download of `calls` (a `for_listing()` queryset), built whole before it is sent."""
-    file = built_file(lambda text_file: write_csv(calls, text_file, build_url=build_url))
-    return file_response(file, filename=filename, content_type="text/csv; charset=utf-8")
 
 
 # The CSV for people: labels and column names in the page's language, `;` as separator and a
@@ -169,7 +153,196 @@ def write_people_csv(calls, text_file, *, build_url):
         writer.writerow(people_row(call, build_url))
 
 
-def people_csv_download(calls, *, filename: str, build_url) -> FileResponse:
-    """The search page's CSV: for people and their spreadsheets (see `PEOPLE_COLUMNS`)."""
-    file = built_file(lambda text_file: write_people_csv(calls, text_file, build_url=build_url))
-    return file_response(file, filename=filename, content_type="text/csv; charset=utf-8")
+def people_csv_download(calls, *, filename: str, build_url) -> HttpResponse:
+    """The search page's CSV: for people and their spreadsheets (see `PEOPLE_COLUMNS`), built
+    once per search, language and registry version (a 503 while another request builds it
+    for longer than `EXPORT_BUILD_WAIT`)."""
+    key = {"search": query_key(calls), "language": translation.get_language(), "site": build_url("/")}
+    try:
+        file = cached_export(
+            "search-csv", key=key, suffix=".csv", using=calls.db,
+            write=lambda text_file: write_people_csv(calls, text_file, build_url=build_url),
+        )
+    except ExportBusy as busy:
+        response = HttpResponse(str(busy) + "\n", status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(busy.retry_after)
+        return response
+    return export_response(file, filename=filename, content_type="text/csv; charset=utf-8")
+
+
+# -- Built once per registry version, kept on disk ------------------------------------------------
+
+# Sent after an export file was built (sender: its kind; `path`, `seconds`): what tests count.
+export_built = Signal()
+
+# How often a request waiting for another's build looks whether the file is there.
+WAIT_POLL_SECONDS = 0.1
+
+
+class ExportBusy(Exception):
+    """Another request has been building this export for longer than `EXPORT_BUILD_WAIT`."""
+
+    retry_after = 60
+
+    def __init__(self):
+        super().__init__("This export is being built; try again in a minute.")
+
+
+def query_key(queryset) -> str:
+    """What a queryset reads, as text: its SQL and parameters (a search normalised by the filters
+    themselves: two query strings meaning the same search give the same SQL)."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return "nothing"
+    return f"{sql} {params!r}"
+
+
+def _digest(text: str, size: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:size]
+
+
+def generation(using: str) -> str:
+    """What the export files of the registry as it is now are named after: the registry version
+    (moved by every write, `calls.read_model`), the day (statuses and next deadlines change at
+    midnight), and which database it is (the version row's last change and the database's
+    address: a database recreated from scratch starts its numbers again)."""
+    from .models import RegistryVersion
+
+    row = RegistryVersion.objects.using(using).filter(pk=1).values_list("number", "changed_at").first()
+    number, changed_at = row or (0, None)
+    database = connections[using].settings_dict
+    origin = "|".join(str(part) for part in (
+        database["ENGINE"], database.get("HOST"), database.get("PORT"), database["NAME"],
+        changed_at.isoformat() if changed_at else "",
+    ))
+    return f"v{number}-{today():%Y%m%d}-{_digest(origin, 8)}"
+
+
+def _directory() -> Path:
+    directory = Path(settings.EXPORT_CACHE_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def cached_export(kind: str, *, key: dict, suffix: str, write, using: str):
+    """The export file for `key` as the registry is now, open for reading: built by `write(text_file)`
+    the first time, then read from `EXPORT_CACHE_DIR`.
+
+    The file's name holds the `generation` (registry version, day, database) and a digest of
+    `kind` and `key` (what else the content depends on: the search, the language, the site's
+    address in the URLs). The version is read before the rows, on the same database, so a file
+    never holds rows older than its name says; a write moves the version, and the next request
+    builds a fresh file.
+
+    One build at a time per file: the builder holds an exclusive lock (`flock`) on a lock file
+    beside it; the others wait until the file is there (at most `EXPORT_BUILD_WAIT` seconds,
+    then `ExportBusy`), so concurrent requests for the same export cost one build. A process
+    that dies while building releases the lock with its file descriptors. The file is written
+    under a temporary name and renamed when complete: a reader sees a whole file or none.
+
+    After a build, the files of other generations are removed, and the least recently served
+    ones when the directory holds more than `EXPORT_CACHE_MAX_BYTES`.
+    """
+    current = generation(using)
+    directory = _directory()
+    path = directory / f"{current}-{kind}-{_digest(repr((kind, sorted(key.items()))), 20)}{suffix}"
+    for _attempt in range(3):
+        if not path.exists():
+            if _build_once(path, write, kind=kind):
+                _prune(directory, current, keep=path)
+        try:
+            file = open(path, "rb")  # noqa: SIM115 (closed by the response)
+        except FileNotFoundError:  # removed by another request's pruning in between: build again
+            continue
+        try:
+            os.utime(file.fileno())  # when it was last served: the size cap removes these last
+        except OSError:
+            pass
+        return file
+    raise ExportBusy()
+
+
+def _build_once(path: Path, write, *, kind: str) -> bool:
+    """Build `path` unless another request is building it; wait for that one. True if built here."""
+    lock_path = path.with_name(path.name + ".lock")
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + settings.EXPORT_BUILD_WAIT
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if path.exists():  # the request holding the lock has finished
+                    return False
+                if time.monotonic() > deadline:
+                    raise ExportBusy() from None
+                time.sleep(WAIT_POLL_SECONDS)
+        if path.exists():  # built while this request waited for the lock
+            return False
+        _build(path, write, kind=kind)
+        return True
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _build(path: Path, write, *, kind: str):
+    started = time.monotonic()
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="", buffering=1024 * 1024) as text_file:
+            write(text_file)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    seconds = time.monotonic() - started
+    logger.info("export %s built in %.1f s: %s (%d bytes)", kind, seconds, path.name, path.stat().st_size)
+    export_built.send(sender=kind, path=path, seconds=seconds)
+
+
+def _prune(directory: Path, current: str, *, keep: Path):
+    """Remove the files (and lock files) of other generations, partial files left by a process
+    that died while building, and the least recently served files beyond the size cap."""
+    now = time.time()
+    kept = []
+    for entry in os.scandir(directory):
+        try:
+            if entry.name.endswith(".tmp"):
+                if now - entry.stat().st_mtime > max(settings.EXPORT_BUILD_WAIT, 3600):
+                    os.unlink(entry.path)
+            elif not entry.name.startswith(current + "-"):
+                os.unlink(entry.path)
+            elif not entry.name.endswith(".lock"):
+                stat = entry.stat()
+                kept.append((stat.st_mtime, stat.st_size, entry.path))
+        except FileNotFoundError:  # removed by another request meanwhile
+            continue
+    total = sum(size for _mtime, size, _path in kept)
+    for _mtime, size, name in sorted(kept):
+        if total <= settings.EXPORT_CACHE_MAX_BYTES:
+            break
+        if name != str(keep):
+            Path(name).unlink(missing_ok=True)
+            total -= size
+
+
+def export_response(file, *, filename: str, content_type: str) -> HttpResponse:
+    """Serve a complete export file as a download, with its `Content-Length`.
+
+    With `EXPORT_ACCEL_REDIRECT` (nginx serving `EXPORT_CACHE_DIR` under that internal path), the
+    answer names the file in `X-Accel-Redirect` and nginx sends it (docs/deploy.md).
+    """
+    if settings.EXPORT_ACCEL_REDIRECT:
+        name = Path(file.name).name
+        file.close()
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.EXPORT_ACCEL_REDIRECT.rstrip("/") + "/" + name
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+    size = os.fstat(file.fileno()).st_size
+    response = FileResponse(file, as_attachment=True, filename=filename, content_type=content_type)
+    response["Content-Length"] = str(size)
+    response.block_size = 64 * 1024
+    return response

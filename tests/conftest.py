@@ -1,4 +1,5 @@
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,13 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def export_directory(settings, tmp_path_factory):
+    """Each test has its own export directory (created when an export is built): version
+    numbers start again in every test, so the files of another test's registry must not be found."""
+    settings.EXPORT_CACHE_DIR = tmp_path_factory.getbasetemp() / "exports" / uuid.uuid4().hex
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Full export of the published registry, as JSON and as CSV.
 
-Each file is built whole in a temporary file (read in chunks: memory stays flat), then served
-with its length: a client gets either the complete file or an error, never a 200 whose body
-stops half way (see `calls.exports`).
+Each file is built whole on disk (read in chunks: memory stays flat), once per registry version
+and day, then served with its length: a client gets either the complete file or an error, never
+a 200 whose body stops half way (see `calls.exports`). Requests made while it is being built
+wait for that build; the next ones are served the same file until a write moves the version.
 
 Open data under the Licence Ouverte / Open Licence 2.0 (Etalab): stated in a `Link` header
 (rel="license") and an `X-License` header on both, and in the JSON body.
@@ -10,11 +11,13 @@ Open data under the Licence Ouverte / Open Licence 2.0 (Etalab): stated in a `Li
 import json
 
 from django.conf import settings
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.utils import timezone, translation
+from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer
 
-from calls.exports import CHUNK_SIZE, built_file, file_response, write_csv
+from calls.exports import CHUNK_SIZE, ExportBusy, cached_export, export_response, query_key, write_csv
 
 from .serializers import CallSerializer
 
@@ -60,16 +63,45 @@ def write_json(calls, text_file, *, request):
         text_file.write("]}")
 
 
-def json_download(calls, *, request) -> FileResponse:
-    """The JSON export of `calls` (a `calls_for_api()` queryset), built whole, then served."""
-    file = built_file(lambda text_file: write_json(calls, text_file, request=request))
-    response = file_response(file, filename="calls.json", content_type="application/json; charset=utf-8")
-    return licence_headers(response)
+class ExportBeingBuilt(APIException):
+    """A JSON 503 with `Retry-After`: another request has been building this export too long."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "This export is being built; try again in a minute."
+    default_code = "export_being_built"
+
+    def __init__(self, wait):
+        super().__init__()
+        self.wait = wait  # DRF's exception handler turns it into `Retry-After`
 
 
-def csv_download(calls, *, request) -> FileResponse:
+def _download(kind, calls, *, request, suffix, write, filename, content_type) -> HttpResponse:
+    # The file's URLs are built from the request's scheme and host; the language is the default.
+    key = {"calls": query_key(calls), "site": request.build_absolute_uri("/")}
+    try:
+        file = cached_export(kind, key=key, suffix=suffix, write=write, using=calls.db)
+    except ExportBusy as busy:
+        raise ExportBeingBuilt(busy.retry_after) from None
+    return licence_headers(export_response(file, filename=filename, content_type=content_type))
+
+
+def json_download(calls, *, request) -> HttpResponse:
+    """The JSON export of `calls` (a `calls_for_api()` queryset), built once, then served."""
+    return _download(
+        "api-json", calls, request=request, suffix=".json", filename="calls.json",
+        content_type="application/json; charset=utf-8",
+        write=lambda text_file: write_json(calls, text_file, request=request),
+    )
+
+
+def csv_download(calls, *, request) -> HttpResponse:
     """The shared CSV export (`calls.exports`), with the licence stated."""
-    with translation.override(settings.LANGUAGE_CODE):
-        file = built_file(lambda text_file: write_csv(calls, text_file, build_url=request.build_absolute_uri))
-    response = file_response(file, filename="calls.csv", content_type="text/csv; charset=utf-8")
-    return licence_headers(response)
+
+    def write(text_file):
+        with translation.override(settings.LANGUAGE_CODE):
+            write_csv(calls, text_file, build_url=request.build_absolute_uri)
+
+    return _download(
+        "api-csv", calls, request=request, suffix=".csv", filename="calls.csv",
+        content_type="text/csv; charset=utf-8", write=write,
+    )

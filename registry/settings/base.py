@@ -232,6 +232,17 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "calls.resources.PendingImportStorage"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
+# Exports (the search's CSV, the API's full JSON and CSV; calls/exports.py): each file is built
+# once per registry version and day, kept in EXPORT_CACHE_DIR (a local directory of each app server),
+# and served from there; files of older versions are removed. Requests for a file being built
+# wait for it up to EXPORT_BUILD_WAIT seconds (then 503 with Retry-After). The directory's files
+# beyond EXPORT_CACHE_MAX_BYTES are removed, least recently served first. With
+# EXPORT_ACCEL_REDIRECT (e.g. `/_exports/`), nginx serves the files: see docs/deploy.md.
+EXPORT_CACHE_DIR = Path(env("EXPORT_CACHE_DIR", str(BASE_DIR / "var" / "exports")))
+EXPORT_BUILD_WAIT = int(env("EXPORT_BUILD_WAIT", "600"))
+EXPORT_CACHE_MAX_BYTES = int(env("EXPORT_CACHE_MAX_BYTES", str(2 * 1024**3)))
+EXPORT_ACCEL_REDIRECT = env("EXPORT_ACCEL_REDIRECT", "")
+
 LOGIN_URL = "admin:login"
 
 # Security headers in every environment (production adds HSTS, HTTPS and secure cookies).

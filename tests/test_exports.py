@@ -1,0 +1,254 @@
+"""Exports built once per registry version and day, kept on disk, served whole (calls/exports.py).
+
+Through the client: the search page's CSV (/export/appels.csv) and the API's full exports
+(/api/v1/exports/calls.json, .csv). Builds are counted with the `export_built` signal.
+"""
+import csv
+import datetime
+import io
+import json
+import re
+import threading
+import time
+
+import pytest
+import time_machine
+from django.db import connection, connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from calls import services
+from calls.api import exports as api_exports
+from calls.choices import PublicationState
+from calls.exports import CSV_COLUMNS, export_built
+from calls.querysets import today
+from tests.factories import CallFactory
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
+JSON = "/api/v1/exports/calls.json"
+CSV = "/api/v1/exports/calls.csv"
+SEARCH_CSV = "/export/appels.csv"
+EVERY_EXPORT = (JSON, CSV, SEARCH_CSV)
+
+
+@pytest.fixture(autouse=True)
+def high_rates(settings):
+    """Exports are throttled (20 an hour); these tests download more than that."""
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "exports": "100000/hour", "anon": "100000/minute"},
+    }
+
+
+@pytest.fixture
+def builds():
+    """The export files built during the test, as (kind, file name)."""
+    built = []
+
+    def record(sender, path, **kwargs):
+        built.append((sender, path.name))
+
+    export_built.connect(record, weak=False)
+    yield built
+    export_built.disconnect(record)
+
+
+def make(**fields):
+    """A published call open today (statuses follow the real today)."""
+    fields.setdefault("opens_on", today() - 10 * DAY)
+    fields.setdefault("closes_on", today() + 30 * DAY)
+    return CallFactory(**fields)
+
+
+def body(response) -> bytes:
+    assert response.status_code == 200, response.status_code
+    content = b"".join(response.streaming_content)
+    assert int(response["Content-Length"]) == len(content)  # the whole file, as announced
+    return content
+
+
+def json_slugs(content: bytes) -> list[str]:
+    return [call["slug"] for call in json.loads(content)["calls"]]
+
+
+def csv_rows(content: bytes, delimiter=",") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+def exported_files(settings) -> list[str]:
+    directory = settings.EXPORT_CACHE_DIR
+    if not directory.exists():
+        return []
+    return sorted(path.name for path in directory.iterdir() if not path.name.endswith(".lock"))
+
+
+def test_a_second_download_at_the_same_version_is_the_same_file_without_reading_the_calls(client, builds):
+    make(slug="vecteurs", title="Vecteurs viraux")
+    make(slug="anticorps", title="Anticorps")
+    for url in EVERY_EXPORT:
+        first = body(client.get(url))
+        with CaptureQueriesContext(connection) as queries:
+            second = body(client.get(url))
+        assert second == first, url
+        read_calls = [q["sql"] for q in queries if re.search(r'"calls_call"', q["sql"])]
+        assert read_calls == [], url  # served from the file: no call was read again
+    assert sorted(kind for kind, _name in builds) == ["api-csv", "api-json", "search-csv"]
+
+
+def test_the_files_are_complete_a_row_per_published_call(client):
+    for n in range(7):
+        make(slug=f"appel-{n:02}", title=f"Appel {n}")
+    make(slug="brouillon", publication_state=PublicationState.DRAFT)
+    published = [f"appel-{n:02}" for n in range(7)]
+    assert json_slugs(body(client.get(JSON))) == published
+    rows = csv_rows(body(client.get(CSV)))
+    assert rows[0] == CSV_COLUMNS
+    assert [row[0] for row in rows[1:]] == published
+    assert all(len(row) == len(CSV_COLUMNS) for row in rows)
+    people = csv_rows(body(client.get(SEARCH_CSV)), delimiter=";")
+    assert sorted(row[0] for row in people[1:]) == [f"Appel {n}" for n in range(7)]
+
+
+def test_a_write_through_the_services_gives_a_fresh_file_and_removes_the_old_ones(client, builds, settings):
+    call = make(slug="vecteurs", title="Vecteurs viraux")
+    for url in EVERY_EXPORT:
+        body(client.get(url))
+    old_files = exported_files(settings)
+    assert len(old_files) == 3
+    call.title = "Vecteurs viraux, deuxième vague"
+    services.save_call(call=call)
+    fresh = json.loads(body(client.get(JSON)))
+    assert [c["title"] for c in fresh["calls"]] == ["Vecteurs viraux, deuxième vague"]
+    assert len(builds) == 4
+    # Every file of the older version is gone (the CSVs too, though not asked for again).
+    assert set(exported_files(settings)).isdisjoint(old_files)
+    assert len(exported_files(settings)) == 1
+    assert "deuxième vague" in body(client.get(CSV)).decode()
+    assert len(builds) == 5
+
+
+def test_the_same_search_in_another_order_is_one_file_another_language_or_search_another(client, builds):
+    make(slug="vecteurs", title="Vecteurs viraux")
+    first = body(client.get(SEARCH_CSV + "?status=open&status=upcoming&q=vecteurs"))
+    assert body(client.get(SEARCH_CSV + "?q=vecteurs&status=upcoming&status=open")) == first
+    assert len(builds) == 1
+    english = body(client.get("/en" + SEARCH_CSV + "?q=vecteurs&status=open&status=upcoming"))
+    assert english != first and "Title" in english.decode("utf-8-sig").splitlines()[0]
+    nothing = csv_rows(body(client.get(SEARCH_CSV + "?q=anticorps")), delimiter=";")
+    assert len(nothing) == 1  # the header only
+    assert len(builds) == 3
+
+
+def test_a_new_day_gives_a_fresh_file_with_todays_statuses(client, builds):
+    make(slug="derniers-jours", opens_on=datetime.date(2026, 1, 5), closes_on=datetime.date(2026, 3, 10))
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC), tick=False):
+        assert json.loads(body(client.get(JSON)))["calls"][0]["status"] == "open"
+    with time_machine.travel(datetime.datetime(2026, 3, 11, 12, 0, tzinfo=datetime.UTC), tick=False):
+        assert json.loads(body(client.get(JSON)))["calls"][0]["status"] == "closed"
+    assert len(builds) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", [JSON, CSV])
+def test_concurrent_requests_wait_for_one_build_and_get_the_same_complete_file(url, builds, monkeypatch):
+    for n in range(30):
+        make(slug=f"appel-{n:02}", title=f"Appel {n}")
+    slow_json, slow_csv = api_exports.write_json, api_exports.write_csv
+
+    def slowly(write):
+        def written(*args, **kwargs):
+            write(*args, **kwargs)
+            time.sleep(0.5)  # the others arrive while the file is being built
+        return written
+
+    monkeypatch.setattr(api_exports, "write_json", slowly(slow_json))
+    monkeypatch.setattr(api_exports, "write_csv", slowly(slow_csv))
+    start = threading.Barrier(6)
+    results = [None] * 6
+
+    def download(i):
+        try:
+            start.wait()
+            results[i] = body(Client().get(url))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=download, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(result is not None for result in results)
+    assert len(set(results)) == 1
+    assert len(builds) == 1
+    if url == JSON:
+        assert json_slugs(results[0]) == [f"appel-{n:02}" for n in range(30)]
+    else:
+        assert len(csv_rows(results[0])) == 31
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_waits_too_long_for_a_build_is_a_json_503_with_retry_after(settings, monkeypatch):
+    make(slug="vecteurs")
+    settings.EXPORT_BUILD_WAIT = 0.3
+    building = threading.Event()
+    original = api_exports.write_json
+
+    def slow(*args, **kwargs):
+        building.set()
+        time.sleep(1.5)
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(api_exports, "write_json", slow)
+    first = {}
+
+    def builder():
+        try:
+            first["response"] = Client().get(JSON)
+            first["body"] = b"".join(first["response"].streaming_content)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=builder)
+    thread.start()
+    try:
+        assert building.wait(10)
+        waiting = Client().get(JSON)
+        assert waiting.status_code == 503
+        assert waiting["Content-Type"].startswith("application/json") and "detail" in waiting.json()
+        assert int(waiting["Retry-After"]) > 0
+    finally:
+        thread.join(timeout=30)
+        connections.close_all()
+    assert first["response"].status_code == 200 and json_slugs(first["body"]) == ["vecteurs"]
+
+
+def test_a_failed_build_is_an_error_leaves_no_file_and_the_next_request_builds(client, settings, monkeypatch):
+    make(slug="vecteurs")
+    original = api_exports.write_json
+
+    def failing(calls, text_file, **kwargs):
+        text_file.write('{"licence": {}, "calls": [')
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(api_exports, "write_json", failing)
+    client.raise_request_exception = False
+    assert client.get(JSON).status_code == 500
+    assert exported_files(settings) == []  # no partial file left, under any name
+    monkeypatch.setattr(api_exports, "write_json", original)
+    assert json_slugs(body(client.get(JSON))) == ["vecteurs"]
+
+
+def test_with_accel_redirect_nginx_is_handed_the_complete_file(client, settings):
+    settings.EXPORT_ACCEL_REDIRECT = "/_exports/"
+    make(slug="vecteurs")
+    response = client.get(JSON)
+    assert response.status_code == 200 and response.content == b""
+    name = response["X-Accel-Redirect"].removeprefix("/_exports/")
+    assert response["X-Accel-Redirect"].startswith("/_exports/") and "/" not in name
+    assert response["Content-Type"].startswith("application/json")
+    assert 'filename="calls.json"' in response["Content-Disposition"]
+    assert "Licence Ouverte" in response["X-License"] and 'rel="license"' in response["Link"]
+    assert json_slugs((settings.EXPORT_CACHE_DIR / name).read_bytes()) == ["vecteurs"]
