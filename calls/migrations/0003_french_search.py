@@ -12,8 +12,15 @@ INDEX_NAME = "calls_call_search_gin"
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from calls.search import SEARCH_VECTOR
+    from django.contrib.postgres.search import SearchVector
 
+    # The expression searched at the time (written out here: calls.search no longer has it);
+    # migration 0016 drops this index, the search reading the read model's stored vector.
+    search_vector = (
+        SearchVector("title", weight="A", config="french_unaccent")
+        + SearchVector("summary", weight="B", config="french_unaccent")
+        + SearchVector("description", weight="C", config="french_unaccent")
+    )
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
     schema_editor.execute(
         "DO $$ BEGIN "
@@ -24,7 +31,7 @@ def create(apps, schema_editor):
         "END IF; END $$"
     )
     Call = apps.get_model("calls", "Call")
-    schema_editor.add_index(Call, GinIndex(SEARCH_VECTOR, name=INDEX_NAME))
+    schema_editor.add_index(Call, GinIndex(search_vector, name=INDEX_NAME))
 
 
 def drop(apps, schema_editor):

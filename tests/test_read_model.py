@@ -1,0 +1,222 @@
+"""The read model: stored date facts give the same statuses in SQL as in Python, the write path
+keeps it equal to a rebuild, and the rebuild command finds drift."""
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from calls import read_model, services
+from calls.choices import PublicationState, Status
+from calls.models import Call, CallIndex, Round
+from calls.querysets import status_conditions
+
+from .factories import CallFactory, FunderFactory, RoundFactory, ThemeFactory
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.date(2026, 1, 1)
+# Days around the generated dates: before, inside and after every window.
+DAYS = [START + datetime.timedelta(days=n) for n in range(-3, 70, 4)]
+
+day = st.integers(min_value=0, max_value=60).map(lambda n: START + datetime.timedelta(days=n))
+maybe_day = st.none() | day
+
+
+@st.composite
+def window(draw):
+    opens, closes = draw(maybe_day), draw(maybe_day)
+    if opens and closes and closes < opens:
+        opens, closes = closes, opens
+    return opens, closes
+
+
+call_dates = st.tuples(window(), st.booleans(), st.lists(window(), max_size=3))
+
+
+def _write_call(n, dates):
+    (opens, closes), rolling, rounds = dates
+    call = Call(
+        title=f"Appel {n}", slug=f"appel-genere-{n}", call_type="call_for_projects", opens_on=opens,
+        closes_on=closes, is_rolling=rolling, publication_state=PublicationState.DRAFT,
+    )
+    rows = [Round(name=f"Vague {i}", opens_on=o, closes_on=c) for i, (o, c) in enumerate(rounds)]
+    try:
+        with transaction.atomic():
+            services.save_call(call=call, rows=services.CallRows(rounds=rows))
+    except ValidationError:
+        return None  # rounds that would open the call after it closes: refused, as in the admin
+    for row in rows:
+        row.call = call
+        row.full_clean()
+        row.save()
+    services.rows_written(call=call)
+    return call
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(call_dates, min_size=1, max_size=6))
+def test_the_status_and_next_deadline_in_sql_equal_the_python_rules_on_every_day(db, generated):
+    with transaction.atomic():
+        calls = [call for n, dates in enumerate(generated) if (call := _write_call(n, dates))]
+        for on in DAYS:
+            annotated = {c.pk: (c.current_status, c.next_deadline) for c in Call.objects.with_status(on)}
+            filtered = {
+                pk: status for status, condition in status_conditions(on).items()
+                for pk in Call.objects.filter(condition).values_list("pk", flat=True)
+            }
+            for call in calls:
+                call = Call.objects.get(pk=call.pk)
+                expected = (call.status_on(on), _python_next_deadline(call, on))
+                assert annotated[call.pk] == expected, (on, call.pk)
+                assert filtered[call.pk] == expected[0], (on, call.pk)
+        transaction.set_rollback(True)
+
+
+def _python_next_deadline(call, on):
+    """The nearest closing date not past: of the rounds that give one, else of the call (the
+    rule as the registry states it to applicants, written here apart from the code)."""
+    candidates = [call.closes_on] if call.is_rolling and call.closes_on and call.closes_on >= on else []
+    dated = [r for r in call.rounds.all() if r.opens_on or r.closes_on]
+    if dated:
+        candidates += [r.closes_on for r in dated if r.closes_on and r.closes_on >= on]
+    elif call.closes_on and call.closes_on >= on:
+        candidates.append(call.closes_on)
+    return min(candidates, default=None)
+
+
+def test_statuses_on_examples_an_applicant_reads():
+    """Examples written out by hand: what an applicant must read on 2026-06-15."""
+    on = datetime.date(2026, 6, 15)
+    open_call = CallFactory(opens_on=datetime.date(2026, 5, 1), closes_on=datetime.date(2026, 7, 31))
+    upcoming = CallFactory(opens_on=datetime.date(2026, 9, 1), closes_on=datetime.date(2026, 10, 31))
+    closed = CallFactory(opens_on=datetime.date(2026, 1, 1), closes_on=datetime.date(2026, 3, 31))
+    unknown = CallFactory(opens_on=None, closes_on=None)
+    between_rounds = RoundFactory(opens_on=datetime.date(2026, 1, 1), closes_on=datetime.date(2026, 2, 1)).call
+    RoundFactory(call=between_rounds, opens_on=datetime.date(2026, 9, 1), closes_on=datetime.date(2026, 10, 1))
+    rounds_closed = RoundFactory(opens_on=datetime.date(2026, 1, 1), closes_on=datetime.date(2026, 2, 1)).call
+    # The call's own closing date, later than its only round's, doesn't make it open.
+    Call.objects.filter(pk=rounds_closed.pk).update(closes_on=datetime.date(2026, 12, 31))
+    services.rows_written(call=rounds_closed)
+
+    rows = {c.slug: (c.current_status, c.next_deadline) for c in Call.objects.with_status(on)}
+    assert rows[open_call.slug] == (Status.OPEN, datetime.date(2026, 7, 31))
+    assert rows[upcoming.slug] == (Status.UPCOMING, datetime.date(2026, 10, 31))
+    assert rows[closed.slug] == (Status.CLOSED, None)
+    assert rows[unknown.slug] == (Status.DATES_UNKNOWN, None)
+    assert rows[between_rounds.slug] == (Status.UPCOMING, datetime.date(2026, 10, 1))
+    assert rows[rounds_closed.slug] == (Status.CLOSED, None)
+
+
+# -- Incremental maintenance equals a rebuild ----------------------------------------------------
+
+EDITS = st.lists(st.tuples(st.sampled_from([
+    "create", "dates", "add_round", "drop_round", "theme", "rename_funder", "archive", "publish", "edition",
+    "ceiling",
+]), st.integers(min_value=0, max_value=50), day), min_size=1, max_size=12)
+
+
+def _apply(edit, n, when, state):
+    calls = list(Call.objects.order_by("pk"))
+    call = calls[n % len(calls)] if calls else None
+    if edit == "create" or call is None:
+        state["made"] += 1
+        return _write_call(1000 + state["made"], ((when, when + datetime.timedelta(days=20)), False, []))
+    if edit == "dates":
+        call.opens_on, call.closes_on = None, when
+        call.opens_on_precision = call.closes_on_precision = "day"
+        services.save_call(call=call)
+    elif edit == "add_round":
+        Round.objects.create(call=call, name=f"Vague {n}", opens_on=when, closes_on=when + datetime.timedelta(days=9))
+        services.rows_written(call=call)
+    elif edit == "drop_round":
+        first = call.rounds.first()
+        if first is not None:
+            first.delete()
+        services.rows_written(call=call)
+    elif edit == "theme":
+        call.themes.add(state["theme"])
+        services.rows_written(call=call)
+    elif edit == "rename_funder":
+        funder = state["funder"]
+        call.funder_roles.get_or_create(funder=funder)
+        services.rows_written(call=call)
+        funder.name = f"Financeur renommé {n}"
+        services.save_reference(instance=funder)
+    elif edit == "archive":
+        services.set_publication_state(call=call, state=PublicationState.ARCHIVED)
+    elif edit == "publish":
+        services.set_publication_state(call=call, state=PublicationState.PUBLISHED, unsourced_acknowledged=True)
+    elif edit == "edition" and not hasattr(call, "next_edition"):
+        services.create_new_edition(call=call)
+    elif edit == "ceiling":
+        call.ceilings.create(amount_eur=1000 * (n + 1))
+        services.rows_written(call=call)
+    return call
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(EDITS)
+def test_the_read_model_kept_by_the_services_equals_a_rebuild(db, edits):
+    with transaction.atomic():
+        state = {"made": 0, "theme": ThemeFactory(slug="bioproduction"), "funder": FunderFactory(name="Bpifrance")}
+        for edit, n, when in edits:
+            _apply(edit, n, when, state)
+        assert read_model.rebuild() == []
+        transaction.set_rollback(True)
+
+
+def test_rebuild_command_reports_and_repairs_drift():
+    call = CallFactory(closes_on=datetime.date(2026, 7, 31))
+    CallIndex.objects.filter(pk=call.pk).update(open_until=datetime.date(2020, 1, 1))
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("rebuild_read_model", "--check")
+    assert exit_info.value.code == 1
+    assert CallIndex.objects.get(pk=call.pk).open_until == datetime.date(2026, 7, 31)
+    call_command("rebuild_read_model", "--check")  # repaired: no drift left
+
+
+def test_every_write_through_the_services_moves_the_registry_version_in_its_transaction():
+    call = CallFactory()
+    before = read_model.current_version()
+    call.title = "Nouveau titre"
+    services.save_call(call=call)
+    assert read_model.current_version() == before + 1
+    with pytest.raises(RuntimeError), transaction.atomic():
+        call.title = "Titre jamais enregistré"
+        services.save_call(call=call)
+        raise RuntimeError  # the write is rolled back: so is the version
+    assert read_model.current_version() == before + 1
+
+
+def test_renaming_a_funder_refreshes_the_search_of_its_calls(client):
+    funder = FunderFactory(name="Agence régionale", acronym="ARX")
+    call = CallFactory(title="Soutien aux plateformes")
+    call.funder_roles.create(funder=funder)
+    services.rows_written(call=call)
+    funder.name = "Agence Bioproduction Normandie"
+    services.save_reference(instance=funder)
+    found = client.get("/", {"q": "Normandie"}).context["page_obj"]
+    assert [c.slug for c in found] == [call.slug]
+
+
+def test_the_default_search_reads_dates_from_the_read_model_in_a_bounded_number_of_queries(client):
+    for _ in range(5):
+        RoundFactory()
+    ThemeFactory()
+    with CaptureQueriesContext(connection) as first:
+        client.get("/", {"q": "appel"})
+    for _ in range(20):
+        RoundFactory()
+    with CaptureQueriesContext(connection) as second:
+        client.get("/", {"q": "appel"})
+    assert len(second) == len(first)
+    rounds_table = Round._meta.db_table
+    assert not any(rounds_table in q["sql"] for q in second.captured_queries if "COUNT" in q["sql"]), (
+        "the search's counts read the rounds table instead of the stored date facts"
+    )
