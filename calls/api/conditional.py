@@ -1,7 +1,9 @@
 """Conditional requests: `ETag` and `Last-Modified` on reads; 304 for `If-None-Match` / `If-Modified-Since`.
 
-The validators are computed from one aggregate query over what the request selects (see
-`queries.version_of`), before the page is read, so an unchanged resource costs one query.
+The validators come from the registry version (`queries.registry_version`: one primary-key read,
+no scan of what the request selects), the day for representations with derived statuses, and the
+request's host, path and query string; they are read before the page, so an unchanged resource
+costs one query.
 """
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe

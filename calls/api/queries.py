@@ -1,22 +1,22 @@
-"""What the API reads: one place for the querysets, their prefetches and their versions.
+"""What the API reads: one place for the querysets, their counts and their versions.
 
-Every representation of a call (list, detail, sync, export) is read through `calls_for_api()`,
-so the list has the detail's shape in a constant number of queries.
+Lists, details and syncs read each call's stored document (`calls.api.documents`), by id, once
+the page's ids are known: a page is a constant number of queries, with no related row read.
+`calls_for_api()` reads calls with their rows, for what still serializes live objects (a
+partner's submission, the documents themselves).
 """
 import datetime
 import hashlib
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from calls.choices import PublicationState
-from calls.models import Call, CallFunder, Document, Funder, Programme, Source, Theme
+from calls.models import Call, CallFunder, RegistryVersion, Source
 from calls.querysets import today
 
-# Calls embed these (funder names, programme names, theme slugs, source titles) but saving one
-# does not touch the calls' `updated_at`: their history says when they last changed.
-EMBEDDED_MODELS = (Funder, Programme, Theme, Document)
-
+from . import documents
 
 # Related rows land in plain lists (`to_attr`): much cheaper per call than prefetched managers,
 # which matters for the full export. The serializers read these attributes.
@@ -53,12 +53,12 @@ def published_listing():
     return Call.objects.published().for_listing()
 
 
-def synced_calls():
-    """What `updated_since` may return: published calls, and calls that were published once
-    (since archived or back to draft) so partners can remove them. A draft that was never
-    published (a partner's submission awaiting review) is not shown."""
+def once_published():
+    """What a sync may list: published calls, and calls that were published once (since archived
+    or back to draft) so partners can remove them. A draft that was never published (a partner's
+    submission awaiting review) is not shown."""
     history = Call.history.model.objects.filter(id=OuterRef("pk"), publication_state=PublicationState.PUBLISHED)
-    return calls_for_api(Call.objects.filter(Q(publication_state=PublicationState.PUBLISHED) | Exists(history)))
+    return Call.objects.filter(Q(publication_state=PublicationState.PUBLISHED) | Exists(history))
 
 
 def retired_slugs(call_ids, *, since) -> dict[int, list[tuple[str, datetime.datetime]]]:
@@ -84,11 +84,6 @@ def retired_slugs(call_ids, *, since) -> dict[int, list[tuple[str, datetime.date
     }
 
 
-def _last_change(model):
-    latest = model.history.model.objects.order_by("-history_date").values("history_date")[:1]
-    return Max(Subquery(latest))
-
-
 def start_of_today():
     """Statuses and next deadlines are derived from today's date: they change at midnight."""
     return timezone.make_aware(datetime.datetime.combine(today(), datetime.time.min))
@@ -97,31 +92,73 @@ def start_of_today():
 class Version:
     """Cheap validators for a representation: an ETag and a Last-Modified instant."""
 
-    def __init__(self, *, last_modified, parts):
+    def __init__(self, *, number, last_modified, parts):
+        self.number = number
         self.last_modified = last_modified
         digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
         self.etag = f'"{digest}"'
 
 
-def version_of(queryset, *, key: str, daily: bool) -> Version:
-    """The version of what `queryset` (filtered, unpaginated) gives, in one aggregate query.
+def _version_row(using="default"):
+    return RegistryVersion.objects.using(using).filter(pk=1).values_list("number", "changed_at").first() or (0, None)
 
-    It moves when a row of the queryset changes (its latest `updated_at` or history), when rows
-    come or go (the count), when an embedded funder, programme, theme or document changes, and,
-    for `daily` representations (derived statuses), at midnight. `key` tells apart what else the
-    body depends on (path, query string, host).
+
+def registry_version(*, key: str, daily: bool, using="default") -> Version:
+    """The validators of a representation, from the registry version (`calls.read_model`): one
+    primary-key read, no scan of what the request selects.
+
+    Every write a reader could see moves the version in its own transaction (calls, their rows,
+    the funders, programmes, themes and documents they embed), so the ETag moves with any change;
+    for `daily` representations (derived statuses) it also moves at midnight. `key` tells apart
+    what else the body depends on (host, path, query string).
     """
-    model = queryset.model
-    aggregates = {"n": Count("pk")}
-    if hasattr(model, "updated_at"):
-        aggregates["rows"] = Max("updated_at")
-    elif hasattr(model, "history"):
-        aggregates["rows"] = _last_change(model)
-    for embedded in EMBEDDED_MODELS:
-        aggregates[embedded._meta.model_name] = _last_change(embedded)
-    values = queryset.order_by().aggregate(**aggregates)
-    instants = [value for name, value in values.items() if name != "n" and value is not None]
+    number, changed_at = _version_row(using)
+    instants = [changed_at] if changed_at is not None else []
     if daily:
         instants.append(start_of_today())
-    last_modified = max(instants) if instants else None
-    return Version(last_modified=last_modified, parts=[key, today() if daily else "", *sorted(values.items())])
+    return Version(
+        number=number, last_modified=max(instants, default=None),
+        parts=[key, today() if daily else "", number],
+    )
+
+
+# Query parameters that choose a page, not the calls: the count is the same whatever they say.
+PAGE_PARAMETERS = {"page", "page_size", "cursor", "ordering", "format"}
+COUNT_CACHE_SECONDS = 600
+
+
+def counted(queryset, *, query_params, version: Version) -> int:
+    """How many calls `queryset` (a filtered list) holds, counted once per registry version and day.
+
+    The count is kept in the cache (Redis in production) under the request's filters, the
+    registry version read for the validators and today's date: a write (which moves the version)
+    or midnight (statuses) gives a fresh count, and every page of a list after the first costs no
+    count. A count is kept only if the version has not moved while it was taken.
+    """
+    filters = sorted(
+        (name, sorted(query_params.getlist(name))) for name in query_params if name not in PAGE_PARAMETERS
+    )
+    key = "api-count:" + hashlib.sha256(
+        repr((filters, version.number, today(), queryset.db)).encode()
+    ).hexdigest()
+    count = cache.get(key)
+    if count is None:
+        count = queryset.order_by().count()
+        if _version_row(queryset.db)[0] == version.number:
+            cache.set(key, count, COUNT_CACHE_SECONDS)
+    return count
+
+
+def listing(queryset=None):
+    """Calls as the API's list reads them: the annotations its filters and sorts use (status and
+    next deadline today, highest ceiling), no related rows (representations come from documents)."""
+    queryset = Call.objects.published() if queryset is None else queryset
+    return queryset.with_status().with_max_ceiling()
+
+
+def page_rows(ids, *, published_only=True, extra=()):
+    """The rows `documents.read_representations` reads for the calls `ids` (one query)."""
+    queryset = Call.objects.filter(pk__in=list(ids))
+    if published_only:
+        queryset = queryset.published()
+    return documents.document_rows(queryset.with_status(), *extra)

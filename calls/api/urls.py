@@ -18,6 +18,7 @@ router.register("themes", views.ThemeViewSet, basename="api-theme")
 v1 = [
     path("", APIRootView.as_view(), name="api-root"),
     re_path(rf"^submissions/(?P<slug>{SLUG_PATTERN})/$", SubmissionDetailView.as_view(), name="api-submission-detail"),
+    path("sync/", views.CallSyncViewSet.as_view({"get": "list"}), name="api-sync"),
     path("vocabularies/", views.VocabulariesView.as_view(), name="api-vocabularies"),
     path("exports/calls.json", views.ExportJSONView.as_view(), name="api-export-json"),
     path("exports/calls.csv", views.ExportCSVView.as_view(), name="api-export-csv"),

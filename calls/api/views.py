@@ -33,15 +33,17 @@ from rest_framework.views import APIView
 
 from calls.choices import PublicationState
 from calls.filters import CallFilterSet
-from calls.models import Funder, Programme, Theme
+from calls.models import Call, Funder, Programme, Theme
 from registry.middleware import service_unavailable
 
-from . import exports, queries
+from . import documents, exports, queries
 from .conditional import is_fresh, not_modified, set_validators
 from .pagination import RegistryPagination, is_sync
 from .parsers import MAX_BODY_BYTES, SubmissionJSONParser
 from .permissions import ReadOnlyOrSubmitter
+from .schema_docs import SUBMISSION_ERRORS, SUBMISSION_UNPROCESSABLE
 from .serializers import (
+    RENAMED,
     CallSerializer,
     CallSubmissionSerializer,
     FunderSerializer,
@@ -119,18 +121,22 @@ def api_server_error(request):
 
 
 class ConditionalReadMixin:
-    """Lists and details answer 304 when the client's copy is current, and carry validators."""
+    """Lists and details answer 304 when the client's copy is current, and carry validators
+    (from the registry version: `queries.registry_version`, no scan)."""
 
     daily = False  # whether representations change at midnight (derived statuses)
 
     def version_key(self, request):
         return f"{request.get_host()}{request.get_full_path()}"
 
+    def version(self, request):
+        return queries.registry_version(key=self.version_key(request), daily=self.daily)
+
     def list(self, request, *args, **kwargs):
         if self.paginator is not None:
             self.paginator.check_query(request)
         queryset = self.filter_queryset(self.get_queryset())
-        version = queries.version_of(queryset, key=self.version_key(request), daily=self.daily)
+        version = self.version(request)
         if is_fresh(request, version):
             return not_modified(version)
         page = self.paginate_queryset(queryset)
@@ -139,7 +145,7 @@ class ConditionalReadMixin:
 
     def retrieve(self, request, *args, **kwargs):
         queryset = self.get_queryset().filter(**{self.lookup_field: kwargs[self.lookup_field]})
-        version = queries.version_of(queryset, key=self.version_key(request), daily=self.daily)
+        version = self.version(request)
         if is_fresh(request, version):
             # A copy can only be fresh for a resource that exists: an unknown slug never matches.
             return not_modified(version) if queryset.exists() else self._not_found()
@@ -212,6 +218,34 @@ class ReadOnlySlugViewSet(ConditionalReadMixin, viewsets.ReadOnlyModelViewSet):
 
 # -- Calls ---------------------------------------------------------------------------------------
 
+# The search filters the FilterSet can't describe well enough itself (slugs, ranges).
+SEARCH_PARAMETERS = [
+    OpenApiParameter(
+        "funder", OpenApiTypes.STR, many=True, explode=True,
+        description="Funder slugs (see `funders/`): calls any of them funds.",
+    ),
+    OpenApiParameter(
+        "theme", OpenApiTypes.STR, many=True, explode=True,
+        description="Theme slugs (see `themes/`): calls on any of them.",
+    ),
+    OpenApiParameter(
+        "programme", OpenApiTypes.STR,
+        description="A programme slug (see `programmes/`): its calls and those of its sub-programmes.",
+    ),
+    OpenApiParameter(
+        "trl", {"type": "integer", "minimum": 1, "maximum": 9},
+        description="Your technology readiness level: calls whose TRL range includes it, or states none.",
+    ),
+    OpenApiParameter(
+        "amount", {"type": "number", "minimum": 0, "maximum": 10**13},
+        description="The amount you need, in euros: calls whose highest ceiling reaches it, or state none.",
+    ),
+    OpenApiParameter(
+        "closing_within", {"type": "integer", "minimum": 0, "maximum": 3660},
+        description="Days from today: calls whose next deadline falls within them.",
+    ),
+]
+
 CALL_OR_REMOVED = PolymorphicProxySerializer(
     component_name="CallOrRemoved",
     serializers=[CallSerializer, RemovedCallSerializer],
@@ -226,7 +260,11 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
         description=(
             "The public search's filters (the same FilterSet as the HTML search). Without `status`, open and "
             "upcoming calls only. Results are ordered by `ordering` (deadline soonest by default), then by id.\n\n"
-            "**Sync** — with `updated_since`, every call changed after that instant, whatever its status, "
+            "**Pages** — `page` and `page_size`; `count` is the number of calls the filters give. The `next` link "
+            "carries the next page number and a keyset `cursor` (the last call's sort keys): following it reads "
+            "the next page however deep, and a call edited meanwhile does not shift the others.\n\n"
+            "**Sync** — with `updated_since`, this list answers as `GET /api/v1/sync/` (same parameters, same "
+            "body; kept for clients that use it): every call changed after that instant, whatever its status, "
             "ordered by `updated_at` then `slug`, including calls unpublished or archived since (shown as "
             "`{slug, publication_state, updated_at}`: remove them). The filters choose among published calls "
             "only: withdrawn ones are listed whatever the filters. A slug a curator renamed comes as "
@@ -235,33 +273,11 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
             "edits made while you page move calls after the cursor, so nothing is missed."
         ),
         parameters=[
-            OpenApiParameter(
-                "funder", OpenApiTypes.STR, many=True, explode=True,
-                description="Funder slugs (see `funders/`): calls any of them funds.",
-            ),
-            OpenApiParameter(
-                "theme", OpenApiTypes.STR, many=True, explode=True,
-                description="Theme slugs (see `themes/`): calls on any of them.",
-            ),
-            OpenApiParameter(
-                "programme", OpenApiTypes.STR,
-                description="A programme slug (see `programmes/`): its calls and those of its sub-programmes.",
-            ),
+            *SEARCH_PARAMETERS,
             OpenApiParameter(
                 "updated_since", OpenApiTypes.DATETIME,
-                description="ISO 8601 instant: every call changed after it (sync mode, see above).",
-            ),
-            OpenApiParameter(
-                "trl", {"type": "integer", "minimum": 1, "maximum": 9},
-                description="Your technology readiness level: calls whose TRL range includes it, or states none.",
-            ),
-            OpenApiParameter(
-                "amount", {"type": "number", "minimum": 0, "maximum": 10**13},
-                description="The amount you need, in euros: calls whose highest ceiling reaches it, or state none.",
-            ),
-            OpenApiParameter(
-                "closing_within", {"type": "integer", "minimum": 0, "maximum": 3660},
-                description="Days from today: calls whose next deadline falls within them.",
+                description="ISO 8601 instant: every call changed after it: the sync, as `GET /api/v1/sync/` "
+                            "(see above).",
             ),
             *CONDITIONAL_HEADERS,
         ],
@@ -279,8 +295,7 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
         summary="Submit a call (stored as a draft for the curators)",
         description=(
             "Needs a token whose owner has the permission `calls.submit_call`. The call is always stored as a "
-            "`draft` attributed to the token's owner; curators review and publish it. Validation errors come back "
-            "as 400 with messages per field."
+            "`draft` attributed to the token's owner; curators review and publish it. " + SUBMISSION_ERRORS
         ),
         request=CallSubmissionSerializer,
         responses={
@@ -298,6 +313,7 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
             409: OpenApiResponse(FieldErrorsSerializer, description=(
                 "The `slug` you chose is taken by another call: choose another, or leave it out to get a free one."
             )),
+            422: OpenApiResponse(FieldErrorsSerializer, description=SUBMISSION_UNPROCESSABLE),
         },
     ),
 )
@@ -313,38 +329,36 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return queries.published_calls().none()
-        if self.action == "list" and is_sync(self.request):
-            return queries.synced_calls()
-        return queries.published_calls()
+            return queries.listing().none()
+        return queries.listing()
 
-    def filter_queryset(self, queryset):
-        if self.action != "list":
-            return queryset
-        if not is_sync(self.request):
-            return super().filter_queryset(queryset)
-        # A sync: the filters choose among published calls only. Calls withdrawn since (archived,
-        # back to draft) are listed whatever the filters, by slug, state and time: a filter must
-        # never match, and so reveal, what a withdrawn call's private content says.
-        published = super().filter_queryset(queryset.filter(publication_state=PublicationState.PUBLISHED))
-        filterset = RegistryFilterBackend().get_filterset(self.request, queryset, self)
-        filterset.is_valid()  # already validated by the backend: a bad value was a 400
-        self.sync_since = filterset.form.cleaned_data["updated_since"]
-        withdrawn = queryset.exclude(publication_state=PublicationState.PUBLISHED).filter(
-            updated_at__gt=self.sync_since
-        )
-        return queryset.filter(
-            Q(pk__in=published.values("pk")) | Q(pk__in=withdrawn.values("pk"))
-        ).order_by("updated_at", "slug")
+    def list(self, request, *args, **kwargs):
+        """A page of calls: the page's ids (sorted narrow rows), then their stored documents."""
+        if is_sync(request):
+            # `updated_since` on the list is the sync (`/api/v1/sync/`), answered here as before.
+            return sync_response(self, request)
+        paginator = self.paginator
+        paginator.check_query(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        version = self.version(request)
+        if is_fresh(request, version):
+            return not_modified(version)
+        count = queries.counted(queryset, query_params=request.query_params, version=version)
+        ids = paginator.page_of_ids(queryset, request, count=count)
+        representations = documents.read_representations(queries.page_rows(ids), request=request)
+        results = [representations[pk] for pk in ids if pk in representations]
+        return set_validators(paginator.get_paginated_response(results), version)
 
-    def paginate_queryset(self, queryset):
-        """A sync page also says which slugs its calls left (renamed by a curator) since then."""
-        page = super().paginate_queryset(queryset)
-        if page is not None and self.action == "list" and is_sync(self.request):
-            retired = queries.retired_slugs([call.pk for call in page], since=self.sync_since)
-            for call in page:
-                call.retired_slugs = retired.get(call.pk, [])
-        return page
+    def retrieve(self, request, *args, **kwargs):
+        version = self.version(request)
+        rows = documents.document_rows(self.get_queryset().filter(slug=kwargs[self.lookup_field]))
+        if is_fresh(request, version):
+            # A copy can only be fresh for a resource that exists: an unknown slug never matches.
+            return not_modified(version) if rows.exists() else self._not_found()
+        representations = documents.read_representations(rows, request=request)
+        if not representations:
+            self._not_found()
+        return set_validators(Response(next(iter(representations.values()))), version)
 
     def get_serializer_class(self):
         return CallSubmissionSerializer if self.action == "create" else CallSerializer
@@ -363,13 +377,116 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
             if set(error.message_dict) == {"slug"} and submission.validated_data.get("slug"):
                 # The partner's own slug is taken: a conflict with the registry's state, not bad input.
                 return Response(error.message_dict, status=status.HTTP_409_CONFLICT)
-            raise DRFValidationError(error.message_dict) from error
+            # Fields each valid that break a rule together (`submissions.CROSS_FIELD_RULES`).
+            return Response(error.message_dict, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         stored = queries.calls_for_api().get(pk=call.pk)
         context = {**self.get_serializer_context(), "proposed_funders": call.proposed_funders}
         body = SubmittedCallSerializer(stored, context=context).data
         # The draft's address in the API (for its submitter), not its public page: that answers
         # only once curators publish it.
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["submission_url"]})
+
+
+# -- Sync ----------------------------------------------------------------------------------------
+
+INSTANT = serializers.DateTimeField()
+
+
+def _removal(slug, state, instant) -> dict:
+    return {"slug": slug, "publication_state": state, "updated_at": INSTANT.to_representation(instant)}
+
+
+def sync_response(view, request):
+    """Every call changed after `updated_since`, ordered by (`updated_at`, `slug`), a keyset page at a time.
+
+    Published calls in full, chosen by the search's filters (if any); calls published once and
+    withdrawn since (archived, back to draft) as `{slug, publication_state, updated_at}` whatever
+    the filters: a filter must never match, and so reveal, what a withdrawn call's private content
+    says. Just before a call, each slug it was published under and left since (a curator renamed
+    it) comes as a removal (`publication_state: "renamed"`). Drafts never published never show.
+    """
+    paginator = view.paginator
+    paginator.check_query(request)
+    backend = RegistryFilterBackend()
+    published = backend.filter_queryset(request, queries.listing(), view)  # validates every filter (400/404)
+    filterset = backend.get_filterset(request, queries.listing(), view)
+    filterset.is_valid()
+    since = filterset.form.cleaned_data["updated_since"]
+    version = view.version(request)
+    if is_fresh(request, version):
+        return not_modified(version)
+    withdrawn = queries.once_published().exclude(publication_state=PublicationState.PUBLISHED).filter(
+        updated_at__gt=since
+    )
+    changed = Call.objects.filter(
+        Q(pk__in=published.values("pk")) | Q(pk__in=withdrawn.values("pk"))
+    ).order_by("updated_at", "slug")
+    ids = paginator.sync_page(changed, request)
+    rows = {row[0]: row for row in queries.page_rows(ids, published_only=False, extra=SYNC_EXTRA)}
+    representations = documents.read_representations(
+        [row for row in rows.values() if row[-2] == PublicationState.PUBLISHED], request=request
+    )
+    retired = queries.retired_slugs(ids, since=since)
+    results = []
+    for pk in ids:
+        if pk not in rows:
+            continue  # deleted meanwhile
+        *_, slug, state, updated_at = rows[pk]
+        results += [_removal(old, RENAMED, instant) for old, instant in retired.get(pk, [])]
+        results.append(representations[pk] if pk in representations else _removal(slug, state, updated_at))
+    return set_validators(paginator.get_paginated_response(results), version)
+
+
+SYNC_EXTRA = ("slug", "publication_state", "updated_at")
+SYNC_DESCRIPTION = (
+    "Every call changed after `updated_since`, whatever its status, ordered by `updated_at` then `slug`, "
+    "including calls unpublished or archived since (shown as `{slug, publication_state, updated_at}`: remove "
+    "them). The search's filters, if given, choose among published calls only: withdrawn ones are listed "
+    "whatever the filters. A slug a curator renamed comes as `{slug: <old slug>, publication_state: "
+    "\"renamed\", updated_at}` just before the call under its new slug: remove the old one. Drafts never "
+    "published are never listed. Page with the `next` link (a keyset `cursor`): edits made while you page "
+    "move calls after the cursor, so nothing is missed; `count` is the number of changes from this page on. "
+    "Next time, start from the greatest `updated_at` you stored (a few minutes earlier to be safe: "
+    "receiving a call twice is harmless)."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Changes since an instant (sync)",
+        description=SYNC_DESCRIPTION + "\n\n`GET /api/v1/calls/?updated_since=…` answers the same.",
+        parameters=[
+            OpenApiParameter(
+                "updated_since", OpenApiTypes.DATETIME, required=True,
+                description="ISO 8601 instant (with its offset): every call changed after it.",
+            ),
+            OpenApiParameter("ordering", exclude=True),
+            OpenApiParameter("page", exclude=True),
+            *SEARCH_PARAMETERS,
+            *CONDITIONAL_HEADERS,
+        ],
+        auth=READ_AUTH,
+        responses={200: CALL_OR_REMOVED, 400: BAD_PARAMETER, **READ_ERRORS, 404: LIST_NOT_FOUND},
+    ),
+)
+class CallSyncViewSet(ConditionalReadMixin, viewsets.GenericViewSet):
+    """`/api/v1/sync/`: what changed since an instant, for partners keeping a copy."""
+
+    queryset_label = "call"
+    serializer_class = CallSerializer
+    pagination_class = RegistryPagination
+    filter_backends = [RegistryFilterBackend]
+    filterset_class = CallFilterSet
+    sync_enabled = True
+    daily = True
+
+    def get_queryset(self):
+        return queries.listing().none() if getattr(self, "swagger_fake_view", False) else queries.listing()
+
+    def list(self, request, *args, **kwargs):
+        if not request.query_params.get("updated_since"):
+            raise DRFValidationError({"updated_since": ["Required: an ISO 8601 instant (e.g. 2026-11-20T08:30:00Z)."]})
+        return sync_response(self, request)
 
 
 # -- Funders, programmes, themes -----------------------------------------------------------------
