@@ -574,10 +574,197 @@ def grow(target, log=print, processes=2):
             [current, target],
         )
         cursor.execute("SELECT setval(pg_get_serial_sequence('calls_call', 'id'), (SELECT max(id) FROM calls_call))")
+    # The read model of the new calls (and of the last calls before them, whose next edition may
+    # be new), built from `calls.read_model.entry_of` as the write path builds it.
+    index = build_read_model(max(0, current - 7), log, processes=processes)
+    t1 = time.perf_counter()
+    with connections["default"].cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # fresh statistics, as autovacuum would give a live registry
-    analyzed = time.perf_counter() - t0 - seconds
-    log(f"  grew to {target} calls in {seconds:.1f}s (+{analyzed:.1f}s VACUUM ANALYZE); rows: {counts}")
-    return {"calls": target, "seconds": round(seconds, 1), "analyze_seconds": round(analyzed, 1), "rows": counts}
+    analyzed = time.perf_counter() - t1
+    log(f"  grew to {target} calls in {seconds:.1f}s, read model in {index['seconds']:.1f}s "
+        f"(+{analyzed:.1f}s VACUUM ANALYZE); rows: {counts}")
+    return {"calls": target, "seconds": round(seconds, 1), "analyze_seconds": round(analyzed, 1), "rows": counts,
+            "read_model": index}
+
+
+# -- The read model ------------------------------------------------------------------------------
+
+INDEX_CHUNK = 1000
+
+
+def _read_model_module():
+    """`calls.read_model`, with the programme ancestry of `entry_of` memoised for this process.
+
+    `entry_of` reads each call's programme parents with one query per level; the generated
+    programmes don't change while the bench builds the read model, so the lead's own function is
+    called once per programme and its answer reused (same rows, same rules, fewer queries).
+    """
+    from calls import read_model
+
+    original = getattr(read_model, "_programme_ancestry", None)
+    if original is not None and not getattr(original, "bench_memoised", False):
+        memo = {}
+
+        def ancestry(programme, using):
+            if programme is None:
+                return original(programme, using)
+            key = (programme.pk, using)
+            if key not in memo:
+                memo[key] = original(programme, using)
+            return list(memo[key])
+
+        ancestry.bench_memoised = True
+        read_model._programme_ancestry = ancestry
+    return read_model
+
+
+def _calls_for_index(read_model, ids):
+    from calls.models import Call
+
+    if hasattr(read_model, "_calls"):  # the write path's own prefetches (what entry_of reads)
+        return read_model._calls(ids, "default")
+    return (
+        Call.objects.using("default").filter(pk__in=ids).select_related("programme")
+        .prefetch_related("rounds", "ceilings", "themes", "beneficiaries", "regions", "aid_forms", "laureates",
+                          "funder_roles__funder", "sources__document")
+    )
+
+
+def _compiled_vector(vector_of, weights):
+    """(sql, slots) of `vector_of({weight: text})`: each parameter slot is ("text", weight) or
+    ("constant", value), found by compiling the expression once with marker texts."""
+    from django.db.models.sql import Query
+
+    from calls.models import CallIndex
+
+    markers = {weight: f"\x01bench-marker-{weight}\x01" for weight in weights}
+    query = Query(CallIndex)
+    expression = vector_of(markers).resolve_expression(query, allow_joins=False, for_save=True)
+    sql, params = query.get_compiler(using="default").compile(expression)
+    by_marker = {marker: weight for weight, marker in markers.items()}
+    slots = [("text", by_marker[p]) if p in by_marker else ("constant", p) for p in params]
+    if sorted(w for kind, w in slots if kind == "text") != sorted(weights):
+        raise RuntimeError(f"unexpected search vector expression: {sql} {params}")
+    return sql, slots
+
+
+def _index_chunk(ids):
+    """Read model rows of calls `ids` (a worker process): entries from `read_model.entry_of`,
+    written with bulk inserts, the search vectors by one UPDATE a call in a pipeline."""
+    from django.db import connections, transaction
+
+    from calls import models as call_models
+    from calls.models import CallIndex, CallPeriod
+
+    CallFacet = getattr(call_models, "CallFacet", None)  # noqa: N806 - a model class
+    read_model = _read_model_module()
+    t0 = time.perf_counter()
+    entries = [(call.pk, read_model.entry_of(call, "default")) for call in _calls_for_index(read_model, ids)]
+    computed = time.perf_counter() - t0
+    with transaction.atomic(using="default"):
+        CallPeriod.objects.using("default").filter(call_index_id__in=ids).delete()
+        if CallFacet is not None:
+            CallFacet.objects.using("default").filter(call_index_id__in=ids).delete()
+        CallIndex.objects.using("default").filter(pk__in=ids).delete()
+        CallIndex.objects.using("default").bulk_create(
+            [CallIndex(call_id=pk, **entry.values) for pk, entry in entries], batch_size=500)
+        CallPeriod.objects.using("default").bulk_create(
+            [CallPeriod(call_index_id=pk, starts_on=start, ends_on=end)
+             for pk, entry in entries for start, end in entry.periods], batch_size=BATCH)
+        if CallFacet is not None:
+            CallFacet.objects.using("default").bulk_create(
+                [CallFacet(call_index_id=pk, facet=facet, value=value)
+                 for pk, entry in entries for facet, value in getattr(entry, "facets", [])], batch_size=BATCH)
+        vector_of = getattr(read_model, "_search_vector", None)
+        if vector_of is not None and connections["default"].vendor == "postgresql":
+            # The write path's own vector expression, compiled once per set of weights; each call
+            # gives its texts as the parameters (one UPDATE per call, sent in a pipeline).
+            by_weights = {}
+            for pk, entry in entries:
+                by_weights.setdefault(tuple(entry.weighted_texts), []).append((pk, entry.weighted_texts))
+            with connections["default"].cursor() as cursor:
+                for weights, rows in by_weights.items():
+                    sql, slots = _compiled_vector(vector_of, weights)
+                    cursor.executemany(
+                        f'UPDATE "calls_callindex" SET "search_vector" = {sql} WHERE "call_id" = %s',
+                        [[texts[slot[1]] if slot[0] == "text" else slot[1] for slot in slots] + [pk]
+                         for pk, texts in rows],
+                    )
+    written = time.perf_counter() - t0 - computed
+    connections.close_all()
+    return {"calls": len(entries), "entry_of_s": computed, "write_s": written}
+
+
+def build_read_model(after_id=0, log=print, processes=2):
+    """The read model (CallIndex, CallPeriod) of every call with an id above `after_id`, then a
+    new registry version. `calls.read_model.rebuild()` does the same one call at a time (a few
+    queries each): minutes at 100 000 calls."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from calls.models import Call
+
+    read_model = _read_model_module()
+    t0 = time.perf_counter()
+    ids = list(Call.objects.using("default").filter(pk__gt=after_id).order_by("pk").values_list("pk", flat=True))
+    tasks = [ids[k:k + INDEX_CHUNK] for k in range(0, len(ids), INDEX_CHUNK)]
+    totals = {"calls": 0, "entry_of_s": 0.0, "write_s": 0.0}
+    connections.close_all()
+    if processes > 1 and len(tasks) > 1:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            results = list(pool.imap_unordered(_index_chunk, tasks))
+    else:
+        results = [_index_chunk(task) for task in tasks]
+    for result in results:
+        for key, value in result.items():
+            totals[key] += value
+    from django.db import transaction
+
+    with transaction.atomic(using="default"):
+        read_model.bump_version(using="default")
+    seconds = time.perf_counter() - t0
+    differences = check_against_write_path(read_model, ids[:: max(1, len(ids) // 5)][:5])
+    for message in differences:
+        log(f"  WARNING: {message}")
+    log(f"  read model of {totals['calls']} calls in {seconds:.1f}s (worker time: entry_of "
+        f"{totals['entry_of_s']:.1f}s, writes {totals['write_s']:.1f}s)")
+    return {"calls": totals["calls"], "seconds": round(seconds, 1), "entry_of_s": round(totals["entry_of_s"], 1),
+            "write_s": round(totals["write_s"], 1), "differences_from_write_path": differences}
+
+
+def _stored_rows(call_id):
+    """Everything the read model holds for one call: its CallIndex row and the rows hanging off it."""
+    from calls.models import CallIndex
+
+    row = CallIndex.objects.using("default").filter(pk=call_id).values().first()
+    related = {}
+    for relation in CallIndex._meta.related_objects:
+        if not relation.one_to_many:
+            continue
+        model, fk = relation.related_model, relation.field.attname
+        columns = [f.attname for f in model._meta.concrete_fields if f.attname not in ("id", fk)]
+        related[model.__name__] = sorted(
+            map(tuple, model.objects.using("default").filter(**{fk: call_id}).values_list(*columns)), key=repr)
+    return row, related
+
+
+def check_against_write_path(read_model, call_ids) -> list[str]:
+    """Compare the bulk-built read model of a few calls with what the write path
+    (`read_model.refresh`) stores for them; the differences, in words (none expected)."""
+    differences = []
+    for call_id in call_ids:
+        built = _stored_rows(call_id)
+        read_model.refresh(call_ids=[call_id], using="default")
+        kept = _stored_rows(call_id)
+        if built[0] != kept[0]:
+            fields = sorted(k for k in set(built[0] or {}) | set(kept[0] or {})
+                            if (built[0] or {}).get(k) != (kept[0] or {}).get(k))
+            differences.append(f"call {call_id}: the bulk build and the write path differ on CallIndex {fields}")
+        for name in sorted(set(built[1]) | set(kept[1])):
+            if built[1].get(name) != kept[1].get(name):
+                differences.append(f"call {call_id}: the bulk build and the write path differ on its {name} rows")
+    return differences
 
 
 def copy_to_sqlite(log=print):
@@ -617,6 +804,10 @@ def copy_to_sqlite(log=print):
                     exprs.append(f'"{column}"::text')
                 elif kind == "boolean":
                     exprs.append(f'"{column}"::int')
+                elif kind in ("jsonb", "json"):
+                    exprs.append(f'"{column}"::text')
+                elif kind == "tsvector":
+                    exprs.append("NULL")  # SQLite searches the read model's plain texts
                 else:
                     exprs.append(f'"{column}"')
             target.execute(f'DELETE FROM "{table}"')

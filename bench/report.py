@@ -18,36 +18,107 @@ def fmt_ms(value):
     return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
 
 
+def why_section(report, targets) -> list[str]:
+    """For each missed target: where the time of each request goes, and the plan of its slowest query."""
+    missed = [t for t in targets if not t["met"] and t.get("why")]
+    if not missed:
+        return []
+    out = ["", "## Why targets are missed: the slowest query of each request, with its plan", "",
+           "For each missed target, each request concerned: its p50 against its SQL floor (the sum of its "
+           "queries' own execution times; a ratio near 1 means the database is the cost, a large one Python), "
+           "then `EXPLAIN (ANALYZE, BUFFERS)` of its slowest query, run again after the measurement.", ""]
+    shown = set()
+    for target in missed:
+        out += [f"### {target['target']}", ""]
+        for reason in target["why"]:
+            size, name = str(reason["size"]), reason["request"]
+            out.append(f"- **{name}** at {size} calls: {reason['why']}.")
+            r = report["sizes"].get(size, {}).get("requests", {}).get(name, {})
+            if (size, name) in shown:
+                out.append("  (plan above)")
+                continue
+            shown.add((size, name))
+            if r.get("slowest_plan"):
+                out += ["", "```", r["slowest_plan"], "```", ""]
+        out.append("")
+    return out
+
+
+def queries_section(report) -> list[str]:
+    sizes = list(report["sizes"])
+    names = []
+    for data in report["sizes"].values():
+        for name in data.get("requests", {}):
+            if name not in names:
+                names.append(name)
+    rows = []
+    for name in names:
+        counts = [report["sizes"][size].get("requests", {}).get(name, {}).get("queries") for size in sizes]
+        known = [c for c in counts if c is not None]
+        rows.append((name, *counts, "yes" if len(set(known)) <= 1 else "no"))
+    return ["", "## Queries per request across sizes", "",
+            table(["request", *(f"{size} calls" for size in sizes), "constant"], rows), ""]
+
+
 def markdown(report) -> str:
     out = ["# Benchmark report", ""]
     m = report["machine"]
+    load = report.get("load_average", {})
+    loads = "; ".join(
+        [f"start {load['start']}"] if load.get("start") else []
+    ) + "".join(
+        f"; {size} calls: {data['load_average_before']} before its requests, {data.get('load_average_after')} after"
+        for size, data in report["sizes"].items() if data.get("load_average_before")
+    ) + (f"; end {load['end']}" if load.get("end") else "")
     out += [
         f"Run {report['generated_at']} on {m['cpus']} CPUs, Python {m['python']}, PostgreSQL {m['postgresql']} "
-        f"(wall time of the whole run: {report['timings'].get('total_s', 0) / 60:.1f} min). "
+        f"(wall time of the whole run: {report['timings'].get('total_s', 0) / 60:.1f} min), code "
+        f"{report.get('code', '?')}. "
         "The machine is shared and noisy: ratios measured in the same run count more than absolute times.",
+        "",
+        f"Load average (1, 5, 15 min, from /proc/loadavg as `uptime` shows it) on the 2 cores: {loads}.",
         "",
         "## Targets (printed, not asserted)",
         "",
     ]
+    targets = report.get("targets", [])
     out.append(table(["target", "measured", "met"], [
         (t["target"], t["measured"] + (f" — {t['note']}" if t.get("note") else ""),
          "✅ met" if t["met"] else "❌ not met")
-        for t in report.get("targets", [])
+        for t in targets
     ]))
+    out += why_section(report, targets)
+    out += queries_section(report)
     out += ["", "## Generated registries", ""]
     rows = []
     for size, data in report["sizes"].items():
         g = data.get("generation", {})
-        rows.append((size, g.get("seconds"), g.get("analyze_seconds"),
+        index = g.get("read_model") or {}
+        rows.append((size, g.get("seconds"),
+                     f"{index.get('seconds')} ({index.get('calls')} calls; workers: entry_of "
+                     f"{index.get('entry_of_s')} s, writes {index.get('write_s')} s)" if index else "",
+                     g.get("analyze_seconds"),
                      ", ".join(f"{k.split('.')[-1]} {v}" for k, v in (g.get("rows") or {}).items())))
-    out.append(table(["calls", "generation (s)", "VACUUM ANALYZE (s)", "rows added"], rows))
+    out.append(table(["calls", "generation (s)", "read model (s)", "VACUUM ANALYZE (s)", "rows added"], rows))
+    out += ["", "The read model (`CallIndex`, `CallPeriod`) is built by `bench.generate.build_read_model`: "
+            "`calls.read_model.entry_of` for each call (the write path's rules), bulk inserts, and the write "
+            "path's search vector expression compiled once, in two worker processes.", ""]
+    contexts = [(size, data["context"]) for size, data in report["sizes"].items() if data.get("context")]
+    if contexts:
+        out += ["Pages measured: " + "; ".join(
+            f"at {size} calls, call `{c['slug']}`, median funder `{c['funder_median']}` "
+            f"({c['funder_median_calls']} published calls), largest funder `{c['funder_largest']}` "
+            f"({c['funder_largest_calls']})" for size, c in contexts) + ".", ""]
     out += ["", "## In-process requests (Django test client, bench settings, DEBUG off, PostgreSQL)", "",
             "p50/p95 over `n` timed runs: a first run warms and captures the queries (left out of the timings "
             "unless it took over 1.5 s, when it counts and at most one more is run; exports run once at that "
             "point); *queries*: SQL "
             "queries of one request (CaptureQueriesContext); *floor*: sum of each query's own execution time "
             "(EXPLAIN (ANALYZE, FORMAT JSON) → Execution Time; sampled and scaled when a request has many queries); "
-            "*ratio*: p50 / floor.", ""]
+            "*ratio*: p50 / floor. Searches: *warm*, a request first fills the caches, the timed ones find "
+            "the facet counts cached; *_cold*, the cache is emptied before every request. Exports: the export "
+            "directory is emptied before every request, so each one builds the file; *served* is the same "
+            "request once more, served from the file built.", ""]
     names = []
     for data in report["sizes"].values():
         for name in data.get("requests", {}):
@@ -63,11 +134,14 @@ def markdown(report) -> str:
                 rows.append((size, "skipped: " + r["skipped"], "", "", "", "", "", ""))
                 continue
             rows.append((size, r["status"], r["reps"], fmt_ms(r["p50_ms"]), fmt_ms(r["p95_ms"]), r["queries"],
-                         fmt_ms(r["floor_ms"]), r["ratio"]))
+                         fmt_ms(r["floor_ms"]), r["ratio"])
+                        + ((fmt_ms(r.get("served_built_ms")),) if "served_built_ms" in r else ()))
         path = next((d["requests"][name]["path"] for d in report["sizes"].values()
                      if name in d.get("requests", {})), "")
         out += [f"### {name}", "", f"`GET {path}`", ""]
-        out.append(table(["calls", "status", "n", "p50 ms", "p95 ms", "queries", "floor ms", "ratio"], rows))
+        served = any(len(row) > 8 for row in rows)
+        out.append(table(["calls", "status", "n", "p50 ms", "p95 ms", "queries", "floor ms", "ratio"]
+                         + (["served ms"] if served else []), rows))
         largest = list(report["sizes"].values())[-1].get("requests", {}).get(name, {})
         if largest.get("slowest_queries"):
             out += ["", "Slowest queries at the largest size (execution ms × count):", ""]

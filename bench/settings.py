@@ -4,7 +4,8 @@ Chosen by environment variables set by the bench harness (never the registry's o
 - BENCH_DB: "postgres" (default), "sqlite" (the SQLite copy of the same data) or "proxy" (PostgreSQL
   reached through the fault test's TCP proxy, which the test cuts to make the database go away);
 - BENCH_DATABASE_URL: the PostgreSQL bench database (default registry_bench on 127.0.0.1:5432);
-- BENCH_SQLITE_PATH: the SQLite file; BENCH_PROXY_PORT: the proxy's port;
+- BENCH_SQLITE_PATH: the SQLite file (default bench/work/<PostgreSQL database name>.sqlite3);
+  BENCH_PROXY_PORT: the proxy's port;
 - BENCH_WITH_SQLITE=1: also declare the SQLite file as the `sqlite` alias (the generator writes both).
 """
 import os
@@ -20,6 +21,12 @@ WORK_DIR = BENCH_DIR / "work"
 os.environ.setdefault("SECRET_KEY", "bench-local-" + secrets.token_urlsafe(48))
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/registry_bench")
+PG_NAME = dj_database_url.parse(PG_URL)["NAME"]
+# The export files (built once per registry version) in the bench's own directory, one per
+# database: the bench empties it to time a build from scratch.
+os.environ.setdefault("EXPORT_CACHE_DIR", str(WORK_DIR / f"exports-{PG_NAME}"))
+
 from registry.settings.production import *  # noqa: E402,F401,F403
 from registry.settings.production import MIDDLEWARE, REST_FRAMEWORK  # noqa: E402
 
@@ -29,8 +36,9 @@ SECURE_SSL_REDIRECT = False
 ROOT_URLCONF = "bench.urls"
 STATIC_ROOT = WORK_DIR / "staticfiles"
 
-PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/registry_bench")
-SQLITE_PATH = os.environ.get("BENCH_SQLITE_PATH", str(WORK_DIR / "registry_bench.sqlite3"))
+# The SQLite copy is named after the PostgreSQL database: two bench databases (registry_bench,
+# registry_bench_x) never share a SQLite file.
+SQLITE_PATH = os.environ.get("BENCH_SQLITE_PATH", str(WORK_DIR / f"{PG_NAME}.sqlite3"))
 BENCH_DB = os.environ.get("BENCH_DB", "postgres")
 
 

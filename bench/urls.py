@@ -1,4 +1,4 @@
-"""The bench's URLs: the registry's own, the two reference views, and /healthz if not routed yet."""
+"""The bench's URLs: the registry's own, the reference views, and /healthz if not routed yet."""
 from django.urls import path
 
 from registry import health
@@ -23,6 +23,7 @@ else:
 urlpatterns = [
     path("bench/ref/constant.json", reference.constant_json, name="bench-constant-json"),
     path("bench/ref/flat-calls/", reference.FlatCallList.as_view(), name="bench-flat-calls"),
+    path("bench/ref/flat-calls-status/", reference.FlatStatusCallList.as_view(), name="bench-flat-calls-status"),
 ]
 _routed = {str(getattr(p, "pattern", "")) for p in registry_patterns}
 if "healthz" not in _routed and "healthz/" not in _routed:
