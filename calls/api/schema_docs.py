@@ -8,6 +8,8 @@ The schema itself is always generated in English (`EnglishSchemaView`): one lang
 from django.utils import translation
 from drf_spectacular.views import SpectacularAPIView
 
+from .submissions import CROSS_FIELD_RULES
+
 CALL_LIST_PARAMETERS = {
     "q": "Full-text search in titles, summaries, descriptions and funder names (French stemming and accents "
          "ignored on PostgreSQL). Enables `ordering=relevance`.",
@@ -32,6 +34,19 @@ CALL_LIST_PARAMETERS = {
                 "(highest ceiling first) or `relevance` (with `q`). Ties are broken by id.",
     "page": "Page number (from 1). In an `updated_since` sync, follow the `next` link instead.",
 }
+
+
+# The submission's errors (`calls.api.submissions` says which status means what).
+SUBMISSION_UNPROCESSABLE = (
+    "Each field is valid, but together they break a rule the schema cannot state; the body maps the field to its "
+    "messages (a row's as `#2 closes_on: …`). Nothing is stored. The rules:\n\n"
+    + "\n".join(f"- {rule}" for rule in CROSS_FIELD_RULES)
+)
+SUBMISSION_ERRORS = (
+    "A field that breaks this schema is a 400 naming it; a well-formed slug naming nothing in the registry a 404; "
+    "a `slug` already taken a 409; fields each valid that break a rule together (a closing before the opening, "
+    "a ceiling below the floor, a funder named twice…) a 422 naming the field."
+)
 
 
 def describe_parameters(result, generator, request, public):

@@ -1,7 +1,13 @@
 """Post-processing of the OpenAPI schema: what the filters' own descriptions can't say."""
 from calls.filters import MAX_VALUE_LENGTH, MAX_VALUES, CallFilterSet
 
-from .serializers import MAX_ROWS
+from .serializers import MAX_ROWS, NON_BLANK_TEXT, SLUG, TEXT
+
+# The request bodies of a submission (the call, and its rows).
+SUBMISSION_COMPONENTS = ["CallSubmissionRequest", "SubmittedRoundRequest", "SubmittedCeilingRequest",
+                         "SubmittedSourceRequest"]
+# Properties of a submission that name a registry object by its slug.
+SLUG_PROPERTIES = {"programme"}
 
 
 def document_filter_limits(result, generator, request, public):
@@ -21,8 +27,24 @@ def document_filter_limits(result, generator, request, public):
                     schema.setdefault("minLength", 1)
                     schema.setdefault("maxLength", MAX_VALUE_LENGTH)
     # A submission's lists of rows (DRF's list serializers' max_length is not in the schema).
-    submission = result.get("components", {}).get("schemas", {}).get("CallSubmissionRequest", {})
+    components = result.get("components", {}).get("schemas", {})
+    submission = components.get("CallSubmissionRequest", {})
     for prop in submission.get("properties", {}).values():
         if prop.get("type") == "array":
             prop.setdefault("maxItems", MAX_ROWS)
+    for name in SUBMISSION_COMPONENTS:
+        document_texts(components.get(name, {}))
     return result
+
+
+def document_texts(component):
+    """What the submission's texts may hold, stated as patterns: no NUL character in any text, a
+    character other than whitespace in a required one (DRF trims texts), a slug where a registry
+    object is named by its slug. Choices, dates and addresses keep their own enum, format, pattern."""
+    for name, prop in component.get("properties", {}).items():
+        if prop.get("type") != "string" or {"enum", "format", "pattern"} & set(prop):
+            continue
+        if name in SLUG_PROPERTIES:
+            prop["pattern"] = SLUG
+        else:
+            prop["pattern"] = NON_BLANK_TEXT if prop.get("minLength", 0) >= 1 else TEXT

@@ -24,6 +24,7 @@ from calls.choices import (
     Scope,
     Status,
 )
+from calls.dates import validate_supported_date
 from calls.models import Call, Ceiling, Funder, Laureate, Programme, Round, Source, Theme
 
 REGION_CHOICES = sorted(REGIONS.items())
@@ -63,7 +64,12 @@ REGISTRY_DATE = r"^(?:199[0-9]|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
 
 @extend_schema_field({"type": "string", "format": "date", "pattern": REGISTRY_DATE})
 class RegistryDateField(serializers.DateField):
-    """A date of the registry: years 1990 to 2100 (`calls.dates`), as the schema documents it."""
+    """A date of the registry: years 1990 to 2100 (`calls.dates`), as the schema documents it and
+    checked here, on the field (a 400 naming it), like everything else the schema states."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_supported_date)
 
 
 class OptionalTextField(serializers.CharField):
@@ -354,6 +360,14 @@ def vocabularies() -> dict:
 # aid forms, beneficiaries, regions): far more than any call has; more is a 400 naming the list.
 MAX_ROWS = 50
 
+# What a submission's texts may hold, as the schema states it (`schema_hooks` sets these patterns
+# on every free text of the submission): DRF refuses a NUL character in any text, and trims texts,
+# so a required one (a title, a round's name) needs a character that is not whitespace.
+TEXT = r"^[^\u0000]*$"
+NON_BLANK_TEXT = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+# A registry object named by its slug (a programme, a funder): only a slug can name one.
+SLUG = r"^[-a-zA-Z0-9_]+$"
+
 
 def _submitted_funders_schema():
     """`funders` items hold exactly one of `funder` and `name`: the schema says so with `oneOf`."""
@@ -361,14 +375,15 @@ def _submitted_funders_schema():
     by_slug = {
         "type": "object", "title": "A funder of the registry", "required": ["funder"],
         "not": {"required": ["name"]},
-        "properties": {"funder": {"type": "string", "minLength": 1, "description": "Slug of a funder of the registry."},
+        "properties": {"funder": {"type": "string", "minLength": 1, "pattern": SLUG,
+                                  "description": "Slug of a funder of the registry."},
                        "role": role},
     }
     by_name = {
         "type": "object", "title": "A funder not in the registry yet", "required": ["name"],
         "not": {"required": ["funder"]},
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NON_BLANK_TEXT},
             "kind": {"type": "string", "enum": list(FunderKind.values)},
             "website": {"type": "string", "format": "uri", "maxLength": 500, "pattern": f"^{WEB_ADDRESS}$"},
             "role": role,
@@ -505,12 +520,6 @@ class CallSubmissionSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError(f"Unknown theme: {', '.join(unknown)}.", code="does_not_exist")
         return [themes[slug] for slug in dict.fromkeys(value)]
-
-    def validate_funders(self, value):
-        slugs = [row["funder"].slug if "funder" in row else row["name"].casefold() for row in value]
-        if len(slugs) != len(set(slugs)):
-            raise serializers.ValidationError("Name each funder once (with its role).")
-        return value
 
 
 REVIEW_STATES = {

@@ -3,6 +3,16 @@
 Limits on what a partner may send (each refused with a clear 4xx, never a 500): the body's size
 and nesting (`calls.api.parsers`), the rows of each nested list (`MAX_ROWS`, in the serializers).
 Submissions of the same title at the same moment each get their own slug.
+
+How a submission is refused, field by field (the body maps each field to its messages):
+
+- **400**: a field breaks what the OpenAPI schema states of it (a type, a choice, a length, a
+  pattern, a range); `CallSubmissionSerializer` checks all of it;
+- **404**: a well-formed slug (programme, funder, theme) that names nothing in the registry;
+- **409**: the `slug` the partner chose is another call's;
+- **422**: each field is valid, but together they break one of `CROSS_FIELD_RULES`, which no
+  OpenAPI schema can state. `submit_call` raises them (the model's rules, `Call.clean`, the rows'
+  `clean`, `calls.rules`, and `funders_named_once`) before anything is written.
 """
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,6 +33,24 @@ CALL_FIELDS = [
 
 # How often a submission looks for a free slug again when a concurrent one took it first.
 SLUG_ATTEMPTS = 50
+
+# The rules a submission's fields must keep together (a 422 naming the field when broken): the
+# schema documents this list in the submission's 422 response (`schema_docs`).
+CROSS_FIELD_RULES = [
+    "`funders`: each funder once (a registry funder by its slug, a proposed one by its name, whatever the case).",
+    "`closes_on` not before `opens_on`, for the call and for each of its `rounds`; the call's window is widened "
+    "to its rounds, so a round may not close before the call opens either.",
+    "`trl_max` not below `trl_min`; `funding_rate_max_pct` not below `funding_rate_min_pct`.",
+    "`ceilings`: no ceiling below the call's `floor_eur`.",
+]
+
+
+def funders_named_once(rows) -> None:
+    """Each funder once in a submission: by its slug for the registry's, by its name (case aside)
+    for a proposed one; `ValidationError` on `funders` otherwise."""
+    keys = [("slug", row["funder"].slug) if "funder" in row else ("name", row["name"].casefold()) for row in rows]
+    if len(keys) != len(set(keys)):
+        raise ValidationError({"funders": ["Name each funder once (with its role)."]})
 
 
 def _free_slug(base: str) -> str:
@@ -92,8 +120,10 @@ def submit_call(*, user, data: dict) -> Call:
     A funder named by `name` (not in the registry yet) is proposed to the curators in the draft's
     curator note, one line each ("Proposed funder, not in the registry yet: …"), for them to add on
     review; the names are also left on the returned call's `proposed_funders`. The call's window
-    is widened to its rounds, as for every writer (`calls.rules`).
+    is widened to its rounds, as for every writer (`calls.rules`). Each rule of
+    `CROSS_FIELD_RULES` is checked before anything is written (the transaction leaves nothing).
     """
+    funders_named_once(data.get("funders") or [])
     note = data.get("note") or ""
     stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     proposed = [row for row in data.get("funders") or [] if "name" in row]
