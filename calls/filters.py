@@ -11,15 +11,15 @@ import hashlib
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from . import read_model
-from .choices import REGIONS, AidForm, Beneficiary, CallType, FunderKind, Scope, Status
-from .models import Call, CallFunder, Funder, Programme, Round, Theme
-from .querysets import status_condition, status_conditions, today
+from .choices import REGIONS, AidForm, Beneficiary, CallType, FunderKind, Status
+from .models import Call, CallFacet, Funder, Programme, Round, Theme
+from .querysets import status_condition, status_expression, today
 
 DEFAULT_STATUSES = [Status.OPEN, Status.UPCOMING]
 # Foreign schemes are kept as references: out of the search unless the visitor asks for them.
@@ -240,7 +240,7 @@ class CallFilterSet(django_filters.FilterSet):
         return cache.get_or_set(self._facet_cache_key(), self._compute_facet_counts, FACET_CACHE_SECONDS)
 
     def _compute_facet_counts(self):
-        return {name: count(self.queryset_without(name)) for name, count in FACETS.items()}
+        return count_facets(self.queryset_without)
 
     def _facet_cache_key(self):
         data = self.form.data
@@ -261,22 +261,18 @@ class CallFilterSet(django_filters.FilterSet):
 
     @extend_schema_field(OpenApiTypes.STR)  # a funder's slug, in the API schema
     def filter_funder(self, queryset, name, value):
-        return queryset.filter(_linked(CallFunder, funder__in=value)) if value else queryset
+        return queryset.with_facet_value("funder", [funder.slug for funder in value]) if value else queryset
 
     def filter_funder_kind(self, queryset, name, value):
-        return queryset.filter(_linked(CallFunder, funder__kind__in=value)) if value else queryset
+        return queryset.with_facet_value("funder_kind", value) if value else queryset
 
     def filter_programme(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(programme__in=value.with_descendants())
+        """The programme's calls and those of the programmes under it (a call's facet rows name
+        its programme and every parent)."""
+        return queryset.with_facet_value("programme", [value.slug]) if value else queryset
 
     def filter_beneficiary(self, queryset, name, value):
-        if not value:
-            return queryset
-        through = Call.beneficiaries.through
-        stated = Exists(through.objects.filter(call=OuterRef("pk")))
-        return queryset.filter(~stated | Exists(through.objects.filter(call=OuterRef("pk"), beneficiarytype__in=value)))
+        return queryset.for_beneficiaries(value) if value else queryset
 
     def filter_foreign(self, queryset, name, value):
         if value == FOREIGN_EXCLUDED:
@@ -294,14 +290,12 @@ class CallFilterSet(django_filters.FilterSet):
     def filter_theme(self, queryset, name, value):
         if not value:
             return queryset
-        through = Call.themes.through
-        return queryset.filter(Exists(through.objects.filter(call=OuterRef("pk"), theme__in=value)))
+        return queryset.with_facet_value("theme", [theme.slug for theme in value])
 
     def filter_aid_form(self, queryset, name, value):
         if not value:
             return queryset
-        through = Call.aid_forms.through
-        return queryset.filter(Exists(through.objects.filter(call=OuterRef("pk"), aidformtype__in=value)))
+        return queryset.with_facet_value("aid_form", value)
 
     def filter_amount(self, queryset, name, value):
         if value is None:
@@ -336,54 +330,46 @@ class CallFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(consortium_required=False) | Q(consortium_required__isnull=True))
 
 
-def _count_by(queryset, field):
-    return {row[field]: row["n"] for row in queryset.values(field).annotate(n=Count("pk")).order_by()}
+# Facets counted on the read model's facet rows: the same rows the filters above read.
+LINKED_FACETS = ("funder", "funder_kind", "theme", "aid_form", "beneficiary", "region")
+# Calls counted under every value of a facet, as its filter keeps them (see `for_beneficiaries`,
+# `open_to_region`): a call naming no beneficiary may suit each; one open to every region suits each.
+EVERY_VALUE = {"beneficiary": ("index__names_no_beneficiary", Beneficiary.values), "region": (
+    "index__open_to_every_region", list(REGIONS))}
+ALL_VALUES = "*"
+FACETS = (*LINKED_FACETS, "call_type", "status")
 
 
-def _count_statuses(calls):
-    """Per status, in one query: conditional counts on the dates, no status computed per row."""
-    conditions = status_conditions()
-    # A plain outer query: aggregating over an annotated one (e.g. ranked by a text search)
-    # would wrap it in a subquery where the conditions' references to the call don't reach.
-    counts = Call.objects.filter(pk__in=calls.values("pk")).aggregate(
-        **{status: Count("pk", filter=condition) for status, condition in conditions.items()}
+def count_facets(calls_without) -> dict[str, dict[str, int]]:
+    """For each facet, the number of calls each value gives, counted on `calls_without(facet)`
+    (the calls every other active filter keeps), in one SQL statement (a UNION ALL of one
+    grouped count per facet)."""
+    parts = []
+    for facet in LINKED_FACETS:
+        ids = calls_without(facet).values("pk")
+        parts.append(
+            CallFacet.objects.filter(facet=facet, call_index_id__in=ids).order_by()
+            .values("facet", "value").annotate(n=Count("call_index_id"))
+        )
+        if facet in EVERY_VALUE:
+            flag, _values = EVERY_VALUE[facet]
+            parts.append(
+                Call.objects.filter(pk__in=ids, **{flag: True}).order_by()
+                .values(facet=Value(facet), value=Value(ALL_VALUES)).annotate(n=Count("pk"))
+            )
+    parts.append(
+        Call.objects.filter(pk__in=calls_without("call_type").values("pk")).order_by()
+        .values(facet=Value("call_type"), value=F("call_type")).annotate(n=Count("pk"))
     )
-    return {status: n for status, n in counts.items() if n}
-
-
-def _count_linked(through, field, calls, distinct=False):
-    """Calls per value of a linked table. Pairs (call, value) are unique, so plain counts do,
-    except where several rows of one call share the value (`distinct`: a funder's kind)."""
-    rows = (
-        through.objects.filter(call__in=calls.values("pk")).values(field)
-        .annotate(n=Count("call", distinct=distinct)).order_by()
+    parts.append(
+        Call.objects.filter(pk__in=calls_without("status").values("pk")).order_by()
+        .values(facet=Value("status"), value=status_expression()).annotate(n=Count("pk"))
     )
-    return {row[field]: row["n"] for row in rows}
-
-
-def _count_beneficiaries(calls):
-    """Per beneficiary: the calls naming it plus those naming none (see `filter_beneficiary`)."""
-    through = Call.beneficiaries.through
-    naming = _count_linked(through, "beneficiarytype", calls)
-    naming_none = calls.filter(~Exists(through.objects.filter(call=OuterRef("pk")))).count()
-    return {code: naming.get(code, 0) + naming_none for code in Beneficiary.values}
-
-
-def _count_regions(calls):
-    """Per region: the calls an applicant located there could apply to (see `filter_region`)."""
-    calls = calls.for_applicants_in_france()
-    regional = _count_linked(Call.regions.through, "region", calls.filter(scope=Scope.REGIONAL))
-    everywhere = calls.without_regional_restriction().count()
-    return {code: everywhere + regional.get(code, 0) for code in REGIONS}
-
-
-FACETS = {
-    "status": _count_statuses,
-    "call_type": lambda calls: _count_by(calls, "call_type"),
-    "funder": lambda calls: _count_linked(CallFunder, "funder__slug", calls),
-    "funder_kind": lambda calls: _count_linked(CallFunder, "funder__kind", calls, distinct=True),
-    "beneficiary": _count_beneficiaries,
-    "theme": lambda calls: _count_linked(Call.themes.through, "theme__slug", calls),
-    "aid_form": lambda calls: _count_linked(Call.aid_forms.through, "aidformtype", calls),
-    "region": _count_regions,
-}
+    counts = {facet: {} for facet in FACETS}
+    for facet, value, n in parts[0].union(*parts[1:], all=True).values_list("facet", "value", "n"):
+        if value == ALL_VALUES:
+            for every in EVERY_VALUE[facet][1]:
+                counts[facet][every] = counts[facet].get(every, 0) + n
+        else:
+            counts[facet][value] = counts[facet].get(value, 0) + n
+    return counts

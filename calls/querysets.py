@@ -8,22 +8,12 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from . import date_facts
-from .choices import PublicationState, Scope, Status
+from .choices import PublicationState, Status
 
 
 def today():
     """The registry's 'today', in its time zone (Europe/Paris)."""
     return timezone.localdate()
-
-
-def _call_regions():
-    from .models import Call
-
-    return Call.regions.through.objects.filter(call=OuterRef("pk"))
-
-
-def _unrestricted_by_region() -> Q:
-    return ~Q(scope=Scope.REGIONAL) | ~Exists(_call_regions())
 
 
 def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
@@ -33,6 +23,11 @@ def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
     conditions in SQL); a property test checks the two agree over generated calls and days.
     """
     return date_facts.status_conditions(on or today())
+
+
+def status_expression(on: datetime.date | None = None):
+    """The status on `on` (today) as an SQL expression over the stored date facts."""
+    return date_facts.status_expression(on or today())
 
 
 def status_condition(statuses, on=None) -> Q:
@@ -112,17 +107,37 @@ class CallQuerySet(models.QuerySet):
         )
 
     def for_applicants_in_france(self):
-        """Leave out foreign schemes (kept as references): national or regional for another country."""
-        return self.exclude(~Q(country="FR"), scope__in=[Scope.NATIONAL, Scope.REGIONAL])
+        """Leave out foreign schemes (kept as references): national or regional for another country
+        (`Call.is_for_applicants_in_france`, stored in the read model)."""
+        return self.filter(index__for_applicants_in_france=True)
 
     def without_regional_restriction(self):
-        """National, European and international calls, and regional ones that name no region."""
-        return self.filter(_unrestricted_by_region())
+        """Calls for applicants in France wherever they are: national, European and international
+        calls, and regional ones that name no region (`Call.is_open_to_every_region`)."""
+        return self.filter(index__open_to_every_region=True)
+
+    def with_facet_value(self, facet: str, values):
+        """Calls found under `facet` (theme, funder, funder_kind, aid_form, programme, beneficiary,
+        region) by one of `values`: the read model's facet rows, which the facets count too."""
+        from .models import CallFacet
+
+        return self.filter(Exists(CallFacet.objects.filter(call_index=OuterRef("pk"), facet=facet, value__in=values)))
 
     def open_to_region(self, code: str):
-        """Calls an applicant located in region `code` (INSEE) may apply to."""
-        in_region = Exists(_call_regions().filter(region=code))
-        return self.for_applicants_in_france().filter(_unrestricted_by_region() | in_region)
+        """Calls an applicant located in region `code` (INSEE) may apply to: those open to every
+        region of France, and regional ones that name `code`."""
+        from .models import CallFacet
+
+        named = Exists(CallFacet.objects.filter(call_index=OuterRef("pk"), facet="region", value=code))
+        return self.filter(Q(index__open_to_every_region=True) | named)
+
+    def for_beneficiaries(self, codes):
+        """Calls open to one of the beneficiaries `codes`: those naming one, and those naming none
+        (they may apply)."""
+        from .models import CallFacet
+
+        named = Exists(CallFacet.objects.filter(call_index=OuterRef("pk"), facet="beneficiary", value__in=codes))
+        return self.filter(Q(index__names_no_beneficiary=True) | named)
 
     def not_verified_since(self, days: int, on=None):
         """Calls whose facts nobody has checked against their sources for `days` days."""

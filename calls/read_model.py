@@ -12,13 +12,13 @@ from django.db.models import Value
 from django.utils import timezone
 
 from . import date_facts, search
-from .models import Call, CallFunder, CallIndex, CallPeriod, Programme, RegistryVersion
+from .models import Call, CallFacet, CallFunder, CallIndex, CallPeriod, Programme, RegistryVersion
 
 # The columns `refresh()` writes, besides the search vector (compared by `rebuild()`).
 COMPARED_FIELDS = [
     "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "deadlines",
-    "max_ceiling_eur", "themes", "beneficiaries", "regions", "aid_forms", "funders", "funder_kinds",
-    "programmes", "search_title", "search_text", "document",
+    "max_ceiling_eur", "for_applicants_in_france", "open_to_every_region", "names_no_beneficiary",
+    "search_title", "search_text", "document",
 ]
 
 
@@ -56,6 +56,7 @@ class IndexEntry:
 
     values: dict
     periods: list
+    facets: list
     weighted_texts: dict
 
 
@@ -66,6 +67,24 @@ def entry_of(call, using="default") -> IndexEntry:
     programmes = _programme_ancestry(call.programme, using)
     ceilings = [c.amount_eur for c in call.ceilings.all()]
     texts = search.weighted_texts(call, programmes=programmes, funders=[r.funder for r in funder_roles])
+    beneficiaries = [b.code for b in call.beneficiaries.all()]
+    regions = [r.code for r in call.regions.all()]
+    in_france, open_to_every_region = call.is_for_applicants_in_france, call.is_open_to_every_region
+    facets = {
+        ("theme", t.slug) for t in call.themes.all()
+    } | {
+        ("funder", r.funder.slug) for r in funder_roles
+    } | {
+        ("funder_kind", r.funder.kind) for r in funder_roles
+    } | {
+        ("aid_form", a.code) for a in call.aid_forms.all()
+    } | {
+        ("programme", p.slug) for p in programmes
+    } | {
+        ("beneficiary", code) for code in beneficiaries
+    } | {
+        ("region", code) for code in regions if in_france and not open_to_every_region
+    }
     values = {
         "open_from": facts.open_from,
         "open_until": facts.open_until,
@@ -74,18 +93,14 @@ def entry_of(call, using="default") -> IndexEntry:
         "dates_unknown": facts.dates_unknown,
         "deadlines": [day.isoformat() for day in facts.deadlines],
         "max_ceiling_eur": max(ceilings, default=None),
-        "themes": sorted(t.slug for t in call.themes.all()),
-        "beneficiaries": sorted(b.code for b in call.beneficiaries.all()),
-        "regions": sorted(r.code for r in call.regions.all()),
-        "aid_forms": sorted(a.code for a in call.aid_forms.all()),
-        "funders": sorted({r.funder.slug for r in funder_roles}),
-        "funder_kinds": sorted({r.funder.kind for r in funder_roles}),
-        "programmes": [p.slug for p in programmes],
+        "for_applicants_in_france": in_france,
+        "open_to_every_region": open_to_every_region,
+        "names_no_beneficiary": not beneficiaries,
         "search_title": search.plain_text(call.title),
         "search_text": search.plain_text(" ".join(texts.values())),
         "document": _document(call),
     }
-    return IndexEntry(values=values, periods=list(facts.periods), weighted_texts=texts)
+    return IndexEntry(values=values, periods=list(facts.periods), facets=sorted(facets), weighted_texts=texts)
 
 
 def _search_vector(weighted_texts):
@@ -101,6 +116,10 @@ def _write(call, entry: IndexEntry, using):
     CallPeriod.objects.using(using).filter(call_index_id=call.pk).delete()
     CallPeriod.objects.using(using).bulk_create(
         [CallPeriod(call_index_id=call.pk, starts_on=start, ends_on=end) for start, end in entry.periods]
+    )
+    CallFacet.objects.using(using).filter(call_index_id=call.pk).delete()
+    CallFacet.objects.using(using).bulk_create(
+        [CallFacet(call_index_id=call.pk, facet=facet, value=value) for facet, value in entry.facets]
     )
     if connections[using].vendor == "postgresql":
         CallIndex.objects.using(using).filter(pk=call.pk).update(search_vector=_search_vector(entry.weighted_texts))
@@ -160,9 +179,11 @@ def rebuild(*, using="default", batch=500) -> list[Drift]:
     (missing, different, or left over from a deleted call). Rows are rewritten either way."""
     drifts = []
     stored = {row.pk: row for row in CallIndex.objects.using(using).all()}
-    periods = {}
+    periods, facets = {}, {}
     for period in CallPeriod.objects.using(using).all():
         periods.setdefault(period.call_index_id, []).append((period.starts_on, period.ends_on))
+    for call_id, facet, value in CallFacet.objects.using(using).values_list("call_index_id", "facet", "value"):
+        facets.setdefault(call_id, []).append((facet, value))
     ids = list(Call.objects.using(using).order_by("pk").values_list("pk", flat=True))
     with transaction.atomic(using=using):
         for start in range(0, len(ids), batch):
@@ -178,6 +199,8 @@ def rebuild(*, using="default", batch=500) -> list[Drift]:
                     ]
                     if sorted(periods.get(call.pk, [])) != sorted(entry.periods):
                         changed.append("periods")
+                    if sorted(facets.get(call.pk, [])) != sorted(entry.facets):
+                        changed.append("facets")
                     if changed:
                         drifts.append(Drift(call.pk, changed))
                 _write(call, entry, using)

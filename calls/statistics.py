@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from .choices import REGIONS, FunderKind, Scope, Status
+from .choices import REGIONS, FunderKind, Status
 
 ALL_STATUSES = [("status", status) for status in Status.values]
 
@@ -52,7 +52,7 @@ def _add(figure, budget):
 
 def funding_in_figures() -> dict:
     """Every chart of the page, as lists of `Figure`s, in six queries whatever the registry's size."""
-    from .models import Call, CallFunder, Round
+    from .models import Call, CallFacet, CallFunder, Round
 
     calls = _calls()
     budgets = dict(calls.values_list("pk", "total_budget_eur"))
@@ -91,8 +91,7 @@ def funding_in_figures() -> dict:
     total = in_france.count()
     everywhere = in_france.without_regional_restriction().count()
     regional = defaultdict(int)
-    through = Call.regions.through
-    named = through.objects.filter(call__in=in_france.filter(scope=Scope.REGIONAL)).values_list("region", flat=True)
+    named = CallFacet.objects.filter(facet="region", call_index__call__in=in_france).values_list("value", flat=True)
     for code in named:
         regional[code] += 1
     regions = []

@@ -5,6 +5,7 @@ import pytest
 import tablib
 from django.contrib.auth.models import Permission
 
+from calls import services
 from calls.models import Call
 from calls.querysets import today
 from calls.resources import CallResource
@@ -150,6 +151,7 @@ def test_changelist_filters_status_and_stale_verification(curator_client):
 def test_changelist_search_covers_funder_names(curator_client):
     call = CallFactory(title="Appel X")
     call.funder_roles.create(funder=FunderFactory(name="Lyonbiopôle"))
+    services.rows_written(call=call)
     CallFactory(title="Appel Y")
     content = curator_client.get(f"{ADMIN}?q=Lyonbiop").content.decode()
     assert "Appel X" in content and "Appel Y" not in content
@@ -303,6 +305,7 @@ def test_history_shows_changes_of_rows_and_vocabularies_in_readable_words(curato
     mid, _ = BeneficiaryType.objects.get_or_create(code="midcap")
     call = CallFactory(title="AAP Historique", publication_state="draft")
     call.beneficiaries.add(sme)
+    services.rows_written(call=call)
     SourceFactory(call=call, covers="opens_on, closes_on, ceilings, rounds")
     page = curator_client.get(f"{ADMIN}{call.pk}/change/")
     data = change_form_data(page)

@@ -4,6 +4,7 @@ import datetime
 import pytest
 from django.utils import translation
 
+from calls import services
 from calls.choices import PublicationState
 from calls.editions import Edition, expected_editions, expected_next_edition
 from tests.factories import CallFactory
@@ -59,4 +60,5 @@ def test_an_announced_edition_supersedes_the_estimate():
     assert expected_editions(ON) == {}  # the third is announced (no dates yet): no estimate
     third.publication_state = PublicationState.DRAFT
     third.save()
+    services.rows_written(call=third)
     assert set(expected_editions(ON)) == {second.pk}  # a curator's draft announces nothing

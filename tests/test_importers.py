@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from calls import services
 from calls.importers.aides_territoires import AidesTerritoires, read_file
 from calls.importers.base import Relevance
 from calls.models import Call, Provenance, Source
@@ -457,6 +458,7 @@ def test_a_partners_csv_is_imported_through_its_mapping_with_the_same_rules(fund
     first.eligibility = "Précisé par une curatrice."
     first.description = "Description revue par une curatrice."
     first.save()
+    services.rows_written(call=first)
     changed = tmp_path / "export.csv"
     changed.write_text(CSV.read_text(encoding="utf-8").replace(
         "Appel fictif pour tester l'import générique (biothérapies).", "Nouvelle description fictive (biothérapies)."

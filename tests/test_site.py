@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.http import QueryDict
 
+from calls import services
 from calls.choices import FunderKind, PublicationState, Scope
 from calls.filters import CallFilterSet
 from calls.models import Region
@@ -169,10 +170,12 @@ def test_funding_in_pictures_draws_svg_charts_whose_bars_lead_to_their_calls(cli
     third = make(title="Trois", slug="trois", scope=Scope.REGIONAL, opens_on=datetime.date(2024, 1, 1),
                  closes_on=datetime.date(2024, 6, 30))
     third.regions.add(Region.objects.get(code="11"))
+    services.rows_written(call=third)
     CallFunderFactory(call=first, funder=state)
     CallFunderFactory(call=second, funder=agency)
     CallFunderFactory(call=third, funder=agency)
     first.themes.add(theme)
+    services.rows_written(call=first)
     CeilingFactory(call=first)
     response = client.get("/panorama/")
     assert response.status_code == 200
@@ -210,6 +213,7 @@ def test_home_and_panorama_queries_stay_bounded(client, django_assert_max_num_qu
         call = make(title=f"Appel {n}", slug=f"appel-{n}", total_budget_eur=1_000_000)
         CallFunderFactory(call=call)
         call.themes.add(theme)
+        services.rows_written(call=call)
         make(title=f"Clos {n}", slug=f"clos-{n}", opens_on=today() - 60 * DAY, closes_on=today() - 5 * DAY)
     with django_assert_max_num_queries(12):
         client.get("/")

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from calls import services
 from calls.choices import Scope
 from calls.models import BeneficiaryType, Call, Region
 from calls.querysets import today
@@ -33,7 +34,9 @@ def full_call(n=0, **fields):
     CallFunderFactory(call=call, funder=FunderFactory(name=f"Financeur complet {n}", slug=f"financeur-complet-{n}"))
     CeilingFactory(call=call, amount_eur=1_500_000)
     call.themes.add(ThemeFactory(slug="bioproduction", name="Bioproduction", name_en="Biomanufacturing"))
+    services.rows_written(call=call)
     call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
+    services.rows_written(call=call)
     return call
 
 
@@ -97,6 +100,7 @@ def test_each_result_shows_its_facts(client, calls):
 ])
 def test_filters_apply_through_the_query_string(client, calls, query, shown, hidden):
     calls["regional"].regions.add(Region.objects.get(code="11"))
+    services.rows_written(call=calls["regional"])
     response = client.get(f"/?{query}")
     for title in shown:
         assert title in response.content.decode()
@@ -106,6 +110,7 @@ def test_filters_apply_through_the_query_string(client, calls, query, shown, hid
 
 def test_why_it_matches_in_a_word_each(client, calls):
     calls["regional"].regions.add(Region.objects.get(code="11"))
+    services.rows_written(call=calls["regional"])
     response = client.get("/?region=11&beneficiary=startup&amount=500000&trl=4")
     body = re.sub(r"\s+", " ", response.content.decode())
     assert "Pourquoi il correspond" in body
@@ -195,6 +200,7 @@ def seed(count):
     for n in range(count):
         call = full_call(n)
         call.regions.add(Region.objects.get(code="11"))
+        services.rows_written(call=call)
         RoundFactory(call=call, opens_on=call.opens_on, closes_on=call.closes_on)
         SourceFactory(call=call)
 
@@ -238,6 +244,7 @@ def detailed():
                   locator="Partie 4, §3.3", accessed_on=datetime.date(2026, 11, 1))
     LaureateFactory(call=previous, organisation="MAGENTA", project="Vecteurs", year=2022)
     call.aid_forms.add("grant")
+    services.rows_written(call=call)
     return call
 
 

@@ -160,6 +160,19 @@ class Call(DatedWindow):
         """The call's status on `on`, from its date facts (the rules of `calls.date_facts`)."""
         return facts_of_call(self).status_on(on)
 
+    @property
+    def is_for_applicants_in_france(self) -> bool:
+        """Not a foreign scheme kept as a reference: European and international calls, and
+        national or regional ones of France (stored in the read model, which filters read)."""
+        return self.country == "FR" or self.scope not in (Scope.NATIONAL, Scope.REGIONAL)
+
+    @property
+    def is_open_to_every_region(self) -> bool:
+        """For applicants in France wherever they are: not regional, or regional naming no region."""
+        return self.is_for_applicants_in_france and (
+            self.scope != Scope.REGIONAL or not any(True for _ in self.regions.all())
+        )
+
     def dates_passed_since_verified(self, on: datetime.date | None = None) -> bool:
         """Whether the call's last deadline (its own, or a round's) has passed since its facts were
         last checked against its sources (or it was never checked): a newer edition may exist."""

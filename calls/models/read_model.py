@@ -40,14 +40,10 @@ class CallIndex(models.Model):
     dates_unknown = models.BooleanField(default=False)
     deadlines = models.JSONField(default=list)
     max_ceiling_eur = models.BigIntegerField(null=True)
-    # Facet values, as lists of codes or slugs.
-    themes = models.JSONField(default=list)
-    beneficiaries = models.JSONField(default=list)
-    regions = models.JSONField(default=list)
-    aid_forms = models.JSONField(default=list)
-    funders = models.JSONField(default=list)
-    funder_kinds = models.JSONField(default=list)
-    programmes = models.JSONField(default=list)  # the call's programme and its parents, by slug
+    # Eligibility read as an applicant reads it (facet rows hold the rest, see `CallFacet`).
+    for_applicants_in_france = models.BooleanField(default=True)  # not a foreign scheme kept as a reference
+    open_to_every_region = models.BooleanField(default=False)
+    names_no_beneficiary = models.BooleanField(default=False)
     # The search document: a weighted tsvector on PostgreSQL (GIN-indexed by a migration); on
     # SQLite, the same texts lower-cased and unaccented.
     search_vector = SearchVectorField(null=True)
@@ -75,3 +71,23 @@ class CallPeriod(models.Model):
 
     def __str__(self):
         return f"{self.starts_on} – {self.ends_on}"
+
+
+class CallFacet(models.Model):
+    """One value a call is found by under one facet: its themes, funders, funders' kinds, aid
+    forms, programmes (and their parents), the beneficiaries it names, the regions it is
+    restricted to. The search's filters and the facets' counts read the same rows, so a count
+    shown is the number of results its link gives."""
+
+    call_index = models.ForeignKey(CallIndex, on_delete=models.CASCADE, related_name="facet_values")
+    facet = models.CharField(max_length=20)
+    value = models.CharField(max_length=150)
+
+    class Meta:
+        indexes = [models.Index(fields=["facet", "value", "call_index"])]
+        constraints = [
+            models.UniqueConstraint(fields=["call_index", "facet", "value"], name="calls_callfacet_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.facet}={self.value}"
