@@ -17,6 +17,7 @@ setup: $(VENV)/.installed
 
 load: setup
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py rebuild_read_model --missing
 	$(PY) manage.py load_registry
 
 run: load
@@ -53,6 +54,7 @@ SERVE_ENV = DJANGO_SETTINGS_MODULE=registry.settings.production SECRET_KEY="$$(c
 serve: setup .local-secret
 	@chmod 600 .local-secret
 	$(SERVE_ENV) $(PY) manage.py migrate --noinput
+	$(SERVE_ENV) $(PY) manage.py rebuild_read_model --missing
 	$(SERVE_ENV) $(PY) manage.py load_registry
 	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "  Production-like registry on http://$(HOST):$(PORT)/ (gunicorn: 2 workers x 16 threads, registry/gunicorn.conf.py)"

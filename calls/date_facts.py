@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
@@ -111,9 +112,8 @@ def facts_of_call(call, rounds=None) -> DateFacts:
 
 def _periods():
     """The outer call's periods (a call and its `CallIndex` row share their primary key)."""
-    from .models import CallPeriod
-
-    return CallPeriod.objects.filter(call_index=OuterRef("pk"))
+    # Looked up by name: the models import this module, not the other way round.
+    return apps.get_model("calls", "CallPeriod").objects.filter(call_index=OuterRef("pk"))
 
 
 def open_condition(on: datetime.date, prefix: str = "index__") -> Q:

@@ -16,7 +16,7 @@ class NewCallsFeed(Feed):
     feed_type = Atom1Feed
 
     def get_object(self, request, *args, **kwargs):
-        return current_search(request, queryset=Call.objects.published().for_listing())
+        return current_search(request, queryset=Call.objects.listed())
 
     def title(self):
         return _("Bioproduction funding calls: newly published")

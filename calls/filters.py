@@ -182,7 +182,7 @@ class CallFilterSet(django_filters.FilterSet):
             if not data.get("foreign"):
                 data["foreign"] = DEFAULT_FOREIGN
         if queryset is None:
-            queryset = Call.objects.published().for_listing()
+            queryset = Call.objects.listed()
         super().__init__(data, queryset=queryset, **kwargs)
         self.overlong = self._overlong_values(self.data) if self.is_bound else {}
 

@@ -3,17 +3,18 @@ import datetime
 import functools
 import operator
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
-from django.utils import timezone
 
 from . import date_facts
 from .choices import PublicationState, Status
+from .clock import today
 
 
-def today():
-    """The registry's 'today', in its time zone (Europe/Paris)."""
-    return timezone.localdate()
+def _facet_rows():
+    # Looked up by name: the models import this module, not the other way round.
+    return apps.get_model("calls", "CallFacet").objects
 
 
 def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
@@ -119,24 +120,18 @@ class CallQuerySet(models.QuerySet):
     def with_facet_value(self, facet: str, values):
         """Calls found under `facet` (theme, funder, funder_kind, aid_form, programme, beneficiary,
         region) by one of `values`: the read model's facet rows, which the facets count too."""
-        from .models import CallFacet
-
-        return self.filter(Exists(CallFacet.objects.filter(call_index=OuterRef("pk"), facet=facet, value__in=values)))
+        return self.filter(Exists(_facet_rows().filter(call_index=OuterRef("pk"), facet=facet, value__in=values)))
 
     def open_to_region(self, code: str):
         """Calls an applicant located in region `code` (INSEE) may apply to: those open to every
         region of France, and regional ones that name `code`."""
-        from .models import CallFacet
-
-        named = Exists(CallFacet.objects.filter(call_index=OuterRef("pk"), facet="region", value=code))
+        named = Exists(_facet_rows().filter(call_index=OuterRef("pk"), facet="region", value=code))
         return self.filter(Q(index__open_to_every_region=True) | named)
 
     def for_beneficiaries(self, codes):
         """Calls open to one of the beneficiaries `codes`: those naming one, and those naming none
         (they may apply)."""
-        from .models import CallFacet
-
-        named = Exists(CallFacet.objects.filter(call_index=OuterRef("pk"), facet="beneficiary", value__in=codes))
+        named = Exists(_facet_rows().filter(call_index=OuterRef("pk"), facet="beneficiary", value__in=codes))
         return self.filter(Q(index__names_no_beneficiary=True) | named)
 
     def not_verified_since(self, days: int, on=None):
@@ -147,6 +142,11 @@ class CallQuerySet(models.QuerySet):
     def with_max_ceiling(self):
         """Annotate `max_ceiling`: the highest per-project ceiling (null when none is stated)."""
         return self.annotate(max_ceiling=F("index__max_ceiling_eur"))
+
+    def listed(self):
+        """What the public surfaces list: published calls with the listing annotations (the one
+        selector of the HTML search, feeds, alerts and the API's readers)."""
+        return self.published().for_listing()
 
     def for_listing(self):
         """What every list of calls shows: status, next deadline, highest ceiling, related rows."""

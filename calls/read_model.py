@@ -168,6 +168,15 @@ def current_version(*, using="default") -> int:
     return RegistryVersion.objects.using(using).filter(pk=1).values_list("number", flat=True).first() or 0
 
 
+def fill_missing(*, using="default", batch=500) -> int:
+    """Build the read model of calls that have none (a registry upgraded from before it): run on
+    every start, it costs one query when nothing is missing. Returns how many were built."""
+    missing = list(Call.objects.using(using).filter(index__isnull=True).values_list("pk", flat=True))
+    for start in range(0, len(missing), batch):
+        refresh(call_ids=missing[start:start + batch], using=using)
+    return len(missing)
+
+
 @dataclasses.dataclass
 class Drift:
     call_id: int

@@ -20,6 +20,7 @@ from .factories import CallFactory, FunderFactory, RoundFactory, ThemeFactory
 pytestmark = pytest.mark.django_db
 
 START = datetime.date(2026, 1, 1)
+EVERY_STATUS = [status.value for status in Status]
 # Days around the generated dates: before, inside and after every window.
 DAYS = [START + datetime.timedelta(days=n) for n in range(-3, 70, 4)]
 
@@ -130,7 +131,7 @@ def _apply(edit, n, when, state):
     if edit == "dates":
         call.opens_on, call.closes_on = None, when
         call.opens_on_precision = call.closes_on_precision = "day"
-        services.save_call(call=call)
+        services.save_call(call=call, unsourced_acknowledged=True)
     elif edit == "add_round":
         Round.objects.create(call=call, name=f"Vague {n}", opens_on=when, closes_on=when + datetime.timedelta(days=9))
         services.rows_written(call=call)
@@ -166,7 +167,11 @@ def test_the_read_model_kept_by_the_services_equals_a_rebuild(db, edits):
     with transaction.atomic():
         state = {"made": 0, "theme": ThemeFactory(slug="bioproduction"), "funder": FunderFactory(name="Bpifrance")}
         for edit, n, when in edits:
-            _apply(edit, n, when, state)
+            try:
+                with transaction.atomic():
+                    _apply(edit, n, when, state)
+            except ValidationError:
+                pass  # a write the rules refuse (publishing unconfirmed figures…) leaves nothing behind
         assert read_model.rebuild() == []
         transaction.set_rollback(True)
 
@@ -201,7 +206,7 @@ def test_renaming_a_funder_refreshes_the_search_of_its_calls(client):
     services.rows_written(call=call)
     funder.name = "Agence Bioproduction Normandie"
     services.save_reference(instance=funder)
-    found = client.get("/", {"q": "Normandie"}).context["page_obj"]
+    found = client.get("/", {"q": "Normandie", "status": EVERY_STATUS}).context["page_obj"]
     assert [c.slug for c in found] == [call.slug]
 
 
@@ -220,3 +225,14 @@ def test_the_default_search_reads_dates_from_the_read_model_in_a_bounded_number_
     assert not any(rounds_table in q["sql"] for q in second.captured_queries if "COUNT" in q["sql"]), (
         "the search's counts read the rounds table instead of the stored date facts"
     )
+
+
+def test_a_registry_upgraded_from_before_the_read_model_gets_it_on_start(client):
+    """Calls written before the read model existed have no row: the start-up step builds them,
+    and the public search finds them again."""
+    call = CallFactory(title="Appel d'avant la mise à jour")
+    CallIndex.objects.filter(pk=call.pk).delete()  # as a registry migrated from before 0015
+    search = {"q": "avant", "status": EVERY_STATUS}
+    assert client.get("/", search).context["paginator"].count == 0
+    call_command("rebuild_read_model", "--missing")
+    assert [c.slug for c in client.get("/", search).context["page_obj"]] == [call.slug]

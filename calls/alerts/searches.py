@@ -13,7 +13,7 @@ MAX_QUERY_LENGTH = 1000
 
 
 def _bound(query: str) -> CallFilterSet:
-    filterset = CallFilterSet(QueryDict(query or ""), queryset=Call.objects.published().for_listing())
+    filterset = CallFilterSet(QueryDict(query or ""), queryset=Call.objects.listed())
     filterset.is_valid()
     return filterset
 

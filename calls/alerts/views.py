@@ -60,7 +60,7 @@ class RemindView(RefusalMixin, FormView):
     form_class = RemindForm
 
     def dispatch(self, request, *args, **kwargs):
-        self.call = get_object_or_404(Call.objects.published().for_listing(), slug=kwargs["slug"])
+        self.call = get_object_or_404(Call.objects.listed(), slug=kwargs["slug"])
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -9,8 +9,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Exit with status 1 if any row had drifted.")
+        parser.add_argument(
+            "--missing", action="store_true",
+            help="Only build the rows of calls that have none (run on every start; cheap when none is missing).",
+        )
 
-    def handle(self, *args, check=False, **options):
+    def handle(self, *args, check=False, missing=False, **options):
+        if missing:
+            built = read_model.fill_missing()
+            if built:
+                self.stdout.write(f"read model built for {built} call(s) that had none")
+            return
         drifts = read_model.rebuild()
         for drift in drifts:
             self.stdout.write(f"drift: call {drift.call_id}: {', '.join(drift.fields)}")
