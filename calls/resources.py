@@ -8,6 +8,7 @@ from import_export import fields, resources
 from import_export.tmp_storages import CacheStorage
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
+from . import fields as call_fields
 from . import services
 from .exports import SpreadsheetSafeExportMixin
 from .models import AidFormType, BeneficiaryType, Call, Programme, Region, Theme
@@ -95,14 +96,7 @@ class CallResource(SpreadsheetSafeExportMixin, resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
-        fields = [
-            "slug", "title", "summary", "description", "call_type", "programme", "opens_on",
-            "opens_on_precision", "closes_on", "closes_on_precision", "is_rolling", "total_budget_eur",
-            "floor_eur", "funding_rate_min_pct", "funding_rate_max_pct", "duration_min_months",
-            "duration_max_months", "scope", "consortium_required", "trl_min", "trl_max", "eligibility",
-            "eligible_expenses", "apply_url", "previous_edition", "publication_state", "last_verified_on",
-            "curator_note", "themes", "beneficiaries", "aid_forms", "regions", "rounds", "ceilings",
-        ]
+        fields = call_fields.names(csv_import=True)
         export_order = fields
 
     def __init__(self, user=None, **kwargs):

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from . import read_model, rules
+from . import fields, read_model, rules
 from .choices import PublicationState
 from .models import Call
 from .querysets import today
@@ -201,12 +201,7 @@ def create_new_edition(*, call: Call, actor=None) -> Call:
     """
     if hasattr(call, "next_edition"):
         raise ValueError(f"{call} already has a next edition: {call.next_edition}")
-    copied_fields = [
-        "summary", "description", "call_type", "programme", "is_rolling", "floor_eur",
-        "funding_rate_min_pct", "funding_rate_max_pct", "duration_min_months", "duration_max_months",
-        "scope", "consortium_required", "trl_min", "trl_max", "eligibility", "eligible_expenses",
-        "apply_url",
-    ]
+    copied_fields = fields.names(recurs=True, kind="value")
     title, slug = next_edition_title_and_slug(call)
     edition = Call(
         **{field: getattr(call, field) for field in copied_fields},

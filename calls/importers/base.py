@@ -45,6 +45,7 @@ from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from .. import fields as call_fields
 from .. import services
 from ..choices import PublicationState
 from ..dumping import call_entry
@@ -64,12 +65,7 @@ FLAGS = {
 }
 DUPLICATE_TITLE_RATIO = 0.8
 # Fields an importer may give: the rest of a call is the curators' (see the module's docstring).
-IMPORTED_FIELDS = {
-    "title", "summary", "description", "call_type", "funders", "opens_on", "closes_on", "is_rolling",
-    "total_budget_eur", "ceilings", "floor_eur", "funding_rate_min_pct", "funding_rate_max_pct", "aid_forms",
-    "duration_min_months", "duration_max_months", "beneficiaries", "scope", "country", "regions",
-    "consortium_required", "trl_min", "trl_max", "eligibility", "eligible_expenses", "apply_url", "sources",
-}
+IMPORTED_FIELDS = set(call_fields.names(importable=True))
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
