@@ -39,6 +39,7 @@ from django.db.models import (
     TextField,
 )
 from django.db.models.expressions import OrderBy
+from django.db.models.functions import Cast
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -48,6 +49,14 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 SYNC_PARAM = "updated_since"
 CURSOR_PARAM = "cursor"
 BAD_CURSOR = "Invalid cursor: use the `next` link of the previous page."
+
+
+def no_such_page(parameter: str, message: str) -> NotFound:
+    """A page that a well-formed query cannot reach: a `cursor` the API did not write (for this
+    ordering), a page number in a sync. Like an unknown page, and like DRF's own cursor pagination,
+    a 404 (a string is all the schema can say of a cursor: which ones the API wrote, it cannot);
+    the detail names the parameter."""
+    return NotFound(f"{parameter}: {message}")
 
 
 def is_sync(request) -> bool:
@@ -76,7 +85,7 @@ def decode_cursor(value: str):
     except (binascii.Error, UnicodeDecodeError, ValueError):
         updated_at = None
     if updated_at is None or updated_at.tzinfo is None or not slug:
-        raise ValidationError({CURSOR_PARAM: [BAD_CURSOR]})
+        raise no_such_page(CURSOR_PARAM, BAD_CURSOR)
     return updated_at, slug
 
 
@@ -153,6 +162,16 @@ class SortKeys:
             self.keys.append((name, descending, nulls_last))
         self.queryset = queryset.annotate(**annotations)
         self.kinds = [_kind(self.queryset.query.annotations[name].output_field) for name, _, _ in self.keys]
+        # A single-precision value (PostgreSQL's ts_rank) read back as text is not the value the
+        # database compares: read and compare floats as double precision, which round-trips exactly.
+        exact = {
+            f"{name}_exact": Cast(F(name), FloatField())
+            for (name, _, _), kind in zip(self.keys, self.kinds, strict=True) if kind == "f"
+        }
+        if exact:
+            self.queryset = self.queryset.annotate(**exact)
+            self.keys = [(f"{name}_exact" if f"{name}_exact" in exact else name, descending, nulls_last)
+                         for name, descending, nulls_last in self.keys]
         self.signature = hashlib.sha256(repr(queryset.query.order_by).encode()).hexdigest()[:12]
 
     @property
@@ -169,9 +188,9 @@ class SortKeys:
                 raise ValueError(cursor)
             return [_load(kind, value) for kind, value in zip(self.kinds, values, strict=True)]
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as error:
-            raise ValidationError({CURSOR_PARAM: [
-                BAD_CURSOR + " (A cursor holds only for the ordering it was given with.)"
-            ]}) from error
+            raise no_such_page(
+                CURSOR_PARAM, BAD_CURSOR + " (A cursor holds only for the ordering it was given with.)"
+            ) from error
 
     def after(self, values) -> Q | None:
         """Rows after `values` in this order (None when no row can be)."""
@@ -229,8 +248,9 @@ class RegistryPagination(PageNumberPagination):
         return min(int(raw), self.max_page_size)
 
     def check_query(self, request):
-        """A bad `page_size` or `cursor` is a 400, a `page` that is not a positive integer a 404:
-        before anything else (a conditional request too), so a 304 never answers a malformed request."""
+        """A bad `page_size` is a 400; a `page` that is not a positive integer, or a `cursor` the API
+        did not write, a 404: before anything else (a conditional request too), so a 304 never answers
+        a malformed request."""
         self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param)
         if raw is not None and raw != "last" and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
@@ -240,7 +260,7 @@ class RegistryPagination(PageNumberPagination):
             if is_sync(request):
                 decode_cursor(cursor)
             elif not _cursor_shape_is_valid(cursor):
-                raise ValidationError({self.cursor_query_param: [BAD_CURSOR]})
+                raise no_such_page(self.cursor_query_param, BAD_CURSOR)
 
     # -- Generic lists (funders, programmes, themes) --
 
@@ -305,9 +325,9 @@ class RegistryPagination(PageNumberPagination):
         """The ids of a sync page (`queryset` ordered by `updated_at`, `slug`), after `cursor`."""
         self.request, self.mode = request, "sync"
         if request.query_params.get(self.page_query_param, "1") != "1":
-            raise ValidationError({
-                self.page_query_param: [f"With `{SYNC_PARAM}`, follow the `next` link (a cursor), not page numbers."]
-            })
+            raise no_such_page(
+                self.page_query_param, f"With `{SYNC_PARAM}`, follow the `next` link (a cursor), not page numbers."
+            )
         cursor = request.query_params.get(self.cursor_query_param)
         if cursor:
             updated_at, slug = decode_cursor(cursor)
