@@ -40,9 +40,10 @@ from .choices import CallType
 
 SEARCH_CONFIG = "french_unaccent"
 
-# Words that mean the same to an applicant: typing any of them (or a typed form of it: plural,
-# capitals, accents) finds what any of them finds. Phrases are searched as phrases; on PostgreSQL
-# they are stemmed, so a singular finds the plural. Keep each group's words unambiguous here.
+# Words that mean the same to an applicant, one group a line: typing any of them finds what any of
+# them finds. They are recognised in a query whatever the case, accents, plural ("appels à
+# projets", "jeunes pousses") or stop words; each is then searched as a phrase, stemmed (a
+# singular finds the plural). Keep each group's words unambiguous: "BPI" is Bpifrance here.
 SYNONYMS = (
     ("AAP", "appel à projets"),
     ("AMI", "appel à manifestation d'intérêt"),
@@ -54,9 +55,10 @@ SYNONYMS = (
     ("Bpifrance", "BPI France", "BPI"),
 )
 
-# PostgreSQL's French stop words (tsearch_data/french.stop). `french_unaccent` unaccents a word
-# before the stop list sees it, so only the words without accents are ignored ("à" becomes "a",
-# which is searched): `STOPWORDS` keeps those, for SQLite and the query parser to ignore alike.
+# PostgreSQL's French stop words (tsearch_data/french.stop), which its search ignores. As
+# `french_unaccent` unaccents a word before the stop list sees it, it ignores only those written
+# without accents ("été" becomes "ete", which it searches): `STOPWORDS` keeps those, so that
+# SQLite and the query parser ignore the same words.
 POSTGRESQL_FRENCH_STOP_LIST = """
 au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me même mes moi mon
 ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos
@@ -68,7 +70,7 @@ auras aura aurons aurez auront aurais aurait aurions auriez auraient avais avait
 avaient eut eûmes eûtes eurent aie aies ait ayons ayez aient eusse eusses eût eussions eussiez
 eussent
 """
-# "a" too: "à" is no word to search for alone (PostgreSQL still counts it inside a phrase).
+# And "a" ("à" unaccented): no word to search for alone (inside a phrase, PostgreSQL still wants it).
 STOPWORDS = frozenset(w for w in POSTGRESQL_FRENCH_STOP_LIST.split() if w.isascii()) | {"a"}
 
 # Between two words or phrases of a query: either will do.
