@@ -94,6 +94,9 @@ def markdown(report) -> str:
     for size, data in report["sizes"].items():
         g = data.get("generation", {})
         index = g.get("read_model") or {}
+        if g.get("from_template"):
+            size = (f"{size} (copied in {g.get('copy_seconds')} s from {g['from_template']}, generated "
+                    f"{g.get('saved_at')})")
         rows.append((size, g.get("seconds"),
                      f"{index.get('seconds')} ({index.get('calls')} calls; workers: entry_of "
                      f"{index.get('entry_of_s')} s, writes {index.get('write_s')} s)" if index else "",
