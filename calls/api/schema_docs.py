@@ -48,13 +48,24 @@ SUBMISSION_ERRORS = (
     "a ceiling below the floor, a funder named twice…) a 422 naming the field."
 )
 
+# The sync (`/api/v1/sync/`) takes the same filters, with no default: every change unless asked.
+SYNC_PARAMETERS = {
+    "status": "Derived status, repeatable: published calls of these statuses only (calls withdrawn since are "
+              "listed whatever it says). Without it: every status.",
+    "foreign": "`exclude` leaves schemes of other countries out, `only` lists only them (calls withdrawn since "
+               "are listed whatever it says). Without it: every country.",
+}
+
 
 def describe_parameters(result, generator, request, public):
     """drf-spectacular postprocessing hook: developer descriptions for the calls list's parameters."""
-    operation = result.get("paths", {}).get("/api/v1/calls/", {}).get("get")
-    for parameter in (operation or {}).get("parameters", []):
-        if parameter.get("in") == "query" and parameter["name"] in CALL_LIST_PARAMETERS:
-            parameter["description"] = CALL_LIST_PARAMETERS[parameter["name"]]
+    for path, descriptions in (
+        ("/api/v1/calls/", CALL_LIST_PARAMETERS), ("/api/v1/sync/", {**CALL_LIST_PARAMETERS, **SYNC_PARAMETERS}),
+    ):
+        operation = result.get("paths", {}).get(path, {}).get("get")
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter.get("in") == "query" and parameter["name"] in descriptions:
+                parameter["description"] = descriptions[parameter["name"]]
     return result
 
 
