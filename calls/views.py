@@ -16,6 +16,7 @@ from .filters import CallFilterSet
 from .models import Call, Funder, Programme
 from .overview import home_groups
 from .statistics import bars, funding_in_figures
+from .status_groups import calls_by_status, page_number
 
 # The filters the search form shows; others (updated_since, for API clients) report errors apart.
 SHOWN_FILTERS = (
@@ -54,14 +55,7 @@ class CallSearchView(CallFilterMixin, FilterView):
     def paginate_queryset(self, queryset, page_size):
         """Like ListView's, but a bad page number shows the first page, a too large one the last."""
         paginator = self.get_paginator(queryset, page_size)
-        raw = self.request.GET.get(self.page_kwarg, "").strip()
-        if raw == "last" or (raw.isdecimal() and len(raw) > 9):
-            number = paginator.num_pages
-        elif raw.isdecimal():
-            number = min(max(int(raw), 1), paginator.num_pages)
-        else:  # empty, negative, decimal or not a number at all
-            number = 1
-        page = paginator.page(number)
+        page = paginator.page(page_number(self.request.GET.get(self.page_kwarg), paginator.num_pages))
         return paginator, page, page.object_list, page.has_other_pages()
 
     def is_home(self):
@@ -172,20 +166,6 @@ def export_ics(request):
     return response
 
 
-def group_by_status(calls):
-    """Calls grouped as upcoming, open and past, each group with its count and summed total budgets."""
-    calls = list(calls)
-    groups = []
-    for status, label in ((Status.UPCOMING, _("Upcoming")), (Status.OPEN, _("Open")), (Status.CLOSED, _("Past"))):
-        members = [call for call in calls if call.status == status]
-        budgets = [call.total_budget_eur for call in members if call.total_budget_eur is not None]
-        groups.append({
-            "status": status, "label": label, "calls": members, "count": len(members),
-            "total_budget": sum(budgets) if budgets else None, "budget_count": len(budgets),
-        })
-    return groups
-
-
 class CallDetailView(DetailView):
     template_name = "calls/call_detail.html"
     context_object_name = "call"
@@ -236,7 +216,8 @@ class FunderDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["groups"] = group_by_status(self.object.calls.published().for_listing())
+        calls = Call.objects.listed().with_facet_value("funder", [self.object.slug])
+        context["groups"] = calls_by_status(calls, self.request.GET, search={"funder": self.object.slug})
         return context
 
 
@@ -249,8 +230,9 @@ class ProgrammeDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        calls = Call.objects.published().for_listing().filter(programme__in=self.object.with_descendants())
-        context["groups"] = group_by_status(calls)
+        # Its calls and those of the programmes under it, as the search's programme filter keeps them.
+        calls = Call.objects.listed().with_facet_value("programme", [self.object.slug])
+        context["groups"] = calls_by_status(calls, self.request.GET, search={"programme": self.object.slug})
         return context
 
 

@@ -414,3 +414,142 @@ def test_the_bundled_data_renders_every_page(client):
             assert client.get(role.funder.get_absolute_url()).status_code == 200
         if call.programme_id:
             assert client.get(call.programme.get_absolute_url()).status_code == 200
+
+
+# --- Funder and programme pages: one paginated list per status group ----------------------------
+
+def group_slugs(response):
+    return {group["status"]: [call.slug for call in group["calls"]] for group in response.context["groups"]}
+
+
+def group_counts(response):
+    return {group["status"]: group["count"] for group in response.context["groups"]}
+
+
+@pytest.fixture
+def busy_funder():
+    """A funder with 25 past calls (closed 1 to 25 days ago), 3 open, 1 upcoming, 1 without dates."""
+    funder = FunderFactory(name="Financeur chargé", slug="charge")
+    now = today()
+    for n in range(1, 26):
+        call = make(title=f"Passé {n}", slug=f"passe-{n}", opens_on=now - 60 * DAY, closes_on=now - n * DAY)
+        CallFunderFactory(call=call, funder=funder)
+    for n in (30, 10, 20):  # open, closing in 30, 10, 20 days
+        CallFunderFactory(call=make(title=f"Ouvert {n}", slug=f"ouvert-{n}", closes_on=now + n * DAY), funder=funder)
+    CallFunderFactory(call=make(title="À venir", slug="a-venir", opens_on=now + 5 * DAY, closes_on=now + 50 * DAY),
+                      funder=funder)
+    CallFunderFactory(call=make(title="Sans dates", slug="sans-dates", opens_on=None, closes_on=None), funder=funder)
+    make(title="Appel d'un autre", slug="autre")
+    return funder
+
+
+def test_funder_page_shows_open_calls_first_and_pages_through_past_ones_newest_first(client, busy_funder):
+    response = client.get("/financeurs/charge/")
+    assert [group["status"] for group in response.context["groups"]] == ["open", "upcoming", "dates_unknown", "closed"]
+    assert group_counts(response) == {"open": 3, "upcoming": 1, "dates_unknown": 1, "closed": 25}
+    slugs = group_slugs(response)
+    assert slugs["open"] == ["ouvert-10", "ouvert-20", "ouvert-30"]  # soonest deadline first
+    assert slugs["upcoming"] == ["a-venir"] and slugs["dates_unknown"] == ["sans-dates"]
+    assert slugs["closed"] == [f"passe-{n}" for n in range(1, 21)]  # newest first, 20 a page
+    assert_contains_all(response, "Ouverts maintenant", "À venir", "Dates non précisées par les sources", "Passés",
+                        "Appels 1 à 20 sur 25", 'href="?closed_page=2#group-closed"',
+                        "Filtrer ces 25 appels dans la recherche",
+                        'href="/?funder=charge&amp;status=closed&amp;foreign=include"',
+                        'href="/?funder=charge"')
+    assert "Appel d'un autre" not in response.content.decode() and "Passé 21" not in response.content.decode()
+
+    second = client.get("/financeurs/charge/?closed_page=2")
+    slugs = group_slugs(second)
+    assert slugs["closed"] == [f"passe-{n}" for n in range(21, 26)]
+    assert slugs["open"] == ["ouvert-10", "ouvert-20", "ouvert-30"]  # the other groups stay in view
+    assert_contains_all(second, "Appels 21 à 25 sur 25", 'href="?#group-closed" rel="prev"')
+    assert "Passé 20<" not in second.content.decode()
+
+
+@pytest.mark.parametrize("page, first", [
+    ("abc", 1), ("", 1), ("0", 1), ("-2", 1), ("1.5", 1), ("2", 21), ("999", 21), ("9" * 30, 21), ("last", 21),
+])
+def test_funder_page_bad_page_numbers_show_the_first_or_the_last_page(client, busy_funder, page, first):
+    response = client.get("/financeurs/charge/", {"closed_page": page, "open_page": "x"})
+    assert response.status_code == 200
+    assert group_slugs(response)["closed"][0] == f"passe-{first}"
+    assert group_slugs(response)["open"] == ["ouvert-10", "ouvert-20", "ouvert-30"]
+
+
+def test_funder_page_search_links_give_the_same_calls_as_each_group(client, busy_funder):
+    foreign = make(title="Appel étranger", slug="etranger", country="DE", opens_on=today() - 60 * DAY,
+                   closes_on=today() - 30 * DAY)
+    CallFunderFactory(call=foreign, funder=busy_funder)
+    response = client.get("/financeurs/charge/")
+    assert group_counts(response)["closed"] == 26
+    for group in response.context["groups"]:
+        search = client.get(group["search_url"])
+        assert search.context["page_obj"].paginator.count == group["count"], group["status"]
+
+
+def test_programme_page_in_english_pages_the_calls_of_its_sub_programmes(client):
+    parent = ProgrammeFactory(name="France 2030", slug="france-2030")
+    child = ProgrammeFactory(name="Grand défi", slug="grand-defi", parent=parent)
+    grandchild = ProgrammeFactory(name="Mesure", slug="mesure", parent=child)
+    now = today()
+    for n in range(1, 24):  # 23 past calls, spread over the programme and those under it
+        programme = (parent, child, grandchild)[n % 3]
+        make(title=f"Past {n}", slug=f"past-{n}", programme=programme, opens_on=now - 90 * DAY, closes_on=now - n * DAY)
+    make(title="Open one", slug="open-one", programme=grandchild)
+    make(title="Elsewhere", slug="elsewhere", programme=ProgrammeFactory(slug="other"), closes_on=now - DAY)
+
+    response = client.get("/en/programmes/france-2030/")
+    assert group_counts(response) == {"open": 1, "upcoming": 0, "closed": 23}
+    assert group_slugs(response)["closed"] == [f"past-{n}" for n in range(1, 21)]
+    assert_contains_all(response, 'lang="en"', "Open now", "Open one", "Past", "Calls 1 to 20 of 23",
+                        "Filter these 23 calls in the search", 'href="?closed_page=2#group-closed"',
+                        'href="/en/?programme=france-2030&amp;status=closed&amp;foreign=include"',
+                        'href="/en/?programme=france-2030"')
+    assert "Elsewhere" not in response.content.decode()
+    last = client.get("/en/programmes/france-2030/?closed_page=last")
+    assert group_slugs(last)["closed"] == ["past-21", "past-22", "past-23"]
+    assert "Calls 21 to 23 of 23" in last.content.decode()
+    # A sub-programme's page has only its own calls and those under it.
+    assert group_counts(client.get("/en/programmes/mesure/"))["closed"] == len([n for n in range(1, 24) if n % 3 == 2])
+
+
+def test_funder_and_programme_pages_read_as_many_queries_for_60_calls_as_for_5(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    funder = FunderFactory(slug="financeur-requetes")
+    programme = ProgrammeFactory(slug="programme-requetes", parent=ProgrammeFactory(slug="parent-requetes"))
+    theme = ThemeFactory(slug="theme-requetes")
+    regions = list(Region.objects.all()[:2])
+    now = today()
+    dates = [  # open, upcoming, without dates, closed
+        {"opens_on": now - 5 * DAY, "closes_on": now + 20 * DAY},
+        {"opens_on": now + 5 * DAY, "closes_on": now + 9 * DAY},
+        {"opens_on": None, "closes_on": None},
+        {"opens_on": now - 50 * DAY, "closes_on": now - 9 * DAY},
+    ]
+
+    def add_calls(start, stop):
+        for n in range(start, stop):
+            call = make(slug=f"requete-{n}", programme=programme, scope=Scope.REGIONAL, **dates[n % 4])
+            CallFunderFactory(call=call, funder=funder)
+            CallFunderFactory(call=call)
+            call.themes.add(theme)
+            call.regions.add(*regions)
+            call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
+            services.rows_written(call=call)
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        assert response.status_code == 200
+        return len(captured), response
+
+    add_calls(0, 8)
+    few = {path: queries(path) for path in ("/financeurs/financeur-requetes/", "/en/programmes/parent-requetes/")}
+    add_calls(8, 60)
+    for path, (count, response) in few.items():
+        many, many_response = queries(path)
+        assert sum(group_counts(many_response).values()) == 60 and sum(group_counts(response).values()) == 8
+        assert len(group_slugs(many_response)["closed"]) == 15  # cards shown: 15 closed, 15 open…
+        assert many == count <= 16, (path, count, many)

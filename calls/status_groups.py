@@ -1,0 +1,117 @@
+"""A funder's or a programme's calls on its page: one group per status, each group paginated on
+its own, so a funder with thousands of past calls costs what a funder with ten does."""
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from .choices import Status
+from .filters import FOREIGN_INCLUDED, CallOrderingFilter
+from .querysets import status_condition
+
+PER_PAGE = 20
+# The search's default order: soonest deadline first; calls with none (past ones), newest first.
+ORDER = (*CallOrderingFilter.SORTS["deadline"], "pk")
+
+
+def page_number(raw, num_pages: int) -> int:
+    """The page a page parameter asks for, never an error: a page past the end, a huge number or
+    "last" give the last page; nothing, zero, a negative, decimal or non-numeric value the first."""
+    raw = (raw or "").strip()
+    if raw == "last" or (raw.isdecimal() and len(raw) > 9):
+        return num_pages
+    if raw.isdecimal():
+        return min(max(int(raw), 1), num_pages)
+    return 1
+
+
+class _CountedIds:
+    """A group's call ids in page order, counted beforehand: the paginator reads only its page."""
+
+    def __init__(self, ids, total):
+        self.ids, self.total = ids, total
+
+    def __len__(self):
+        return self.total
+
+    def __getitem__(self, index):
+        return list(self.ids[index])
+
+
+def _group_labels():
+    return (
+        (Status.OPEN, _("Open now")),
+        (Status.UPCOMING, _("Upcoming")),
+        (Status.DATES_UNKNOWN, Status.DATES_UNKNOWN.label),
+        (Status.CLOSED, _("Past")),
+    )
+
+
+def _page_url(query, param, number, anchor):
+    params = query.copy()
+    if number == 1:
+        params.pop(param, None)
+    else:
+        params[param] = number
+    return ("?" + params.urlencode() if params else "?") + "#" + anchor
+
+
+def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PAGE) -> list[dict]:
+    """`calls` (published, `for_listing()`) in groups: open, upcoming, dates not given by the
+    sources (only when some are), past.
+
+    An applicant sees first what they can apply to now, then what is coming, then the history.
+    Within a group, the search's default order (soonest deadline first, past calls newest first).
+    Each group is paginated on its own (`open_page`, `upcoming_page`, `dates_unknown_page`,
+    `closed_page` in `query`; a bad number behaves as in the search), so the page stays small
+    however many calls there are, and turning the pages of past calls keeps the open ones in view.
+
+    Each group: `status`, `label`, `count`, `total_budget` and `budget_count` (over the whole
+    group, not the page), `calls` (the page's), `page_obj`, `page_links`, `previous_url`,
+    `next_url`, and `search_url`: the search (`search`, e.g. `{"funder": slug}`) for the same
+    calls. Queries: one for every count and total, one per non-empty group for its page, one for
+    the page's calls and their prefetches, whatever the number of calls.
+    """
+    totals = {
+        row["current_status"]: row
+        for row in calls.order_by().values("current_status").annotate(
+            count=Count("pk"), total_budget=Sum("total_budget_eur"), budget_count=Count("total_budget_eur"),
+        )
+    }
+    groups = []
+    for status, label in _group_labels():
+        row = totals.get(status, {})
+        count = row.get("count", 0)
+        if status == Status.DATES_UNKNOWN and not count:
+            continue
+        group = {
+            "status": status, "label": label, "count": count, "total_budget": row.get("total_budget"),
+            "budget_count": row.get("budget_count", 0), "calls": [], "page_obj": None, "page_links": [],
+            "search_url": reverse("call-search") + "?" + urlencode(
+                {**search, "status": status, "foreign": FOREIGN_INCLUDED}
+            ),
+        }
+        if count:
+            ids = calls.filter(status_condition([status])).order_by(*ORDER).values_list("pk", flat=True)
+            paginator = Paginator(_CountedIds(ids, count), per_page)
+            param, anchor = f"{status}_page", f"group-{status}"
+            page = paginator.page(page_number(query.get(param), paginator.num_pages))
+            group["page_obj"] = page
+            if page.has_other_pages():
+                group["page_links"] = [
+                    {"number": number, "url": _page_url(query, param, number, anchor), "current": number == page.number}
+                    if number != paginator.ELLIPSIS else {"gap": True}
+                    for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+                ]
+            if page.has_previous():
+                group["previous_url"] = _page_url(query, param, page.previous_page_number(), anchor)
+            if page.has_next():
+                group["next_url"] = _page_url(query, param, page.next_page_number(), anchor)
+        groups.append(group)
+    page_ids = [pk for group in groups if group["page_obj"] for pk in group["page_obj"].object_list]
+    found = calls.in_bulk(page_ids) if page_ids else {}
+    for group in groups:
+        if group["page_obj"]:
+            group["calls"] = [found[pk] for pk in group["page_obj"].object_list if pk in found]
+    return groups
