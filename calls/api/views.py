@@ -97,7 +97,10 @@ READ_ERRORS = {304: NOT_MODIFIED, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTT
 READ_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
 LIST_NOT_FOUND = OpenApiResponse(
     ErrorSerializer,
-    description="No such page, or a `funder`, `programme` or `theme` slug that names none (the body says which).",
+    description=(
+        "No such page (a `page` past the last, a `cursor` the API did not write for this ordering, a page number "
+        "in a sync), or a `funder`, `programme` or `theme` slug that names none (the detail says which)."
+    ),
 )
 
 
