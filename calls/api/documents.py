@@ -68,7 +68,7 @@ def document_fields() -> list[str]:
 
 
 @functools.cache
-def _document_serializer_class():
+def _build_document_serializer_class():
     CallSerializer = _serializers()
 
     class CallDocumentSerializer(CallSerializer):
@@ -80,6 +80,9 @@ def _document_serializer_class():
             return site_path(call)
 
     return CallDocumentSerializer
+
+
+_document_serializer_class = _build_document_serializer_class  # (the bench's generator looks it up)
 
 
 def site_path(call) -> str:
@@ -104,10 +107,18 @@ def _with_api_rows(call):
     return call
 
 
+@functools.cache
+def _shared_serializer():
+    """One serializer for every document: DRF builds a serializer's fields (and its nested
+    serializers') per instance, which would cost most of a document's time; `to_representation`
+    keeps no state, as a list serializer's child does for each item."""
+    return _build_document_serializer_class()()
+
+
 def call_document(call) -> dict:
     """The call's API representation less what depends on today, on the request or on another
     call (see the module's docstring), as JSON values. `call`'s rows are best prefetched."""
-    data = _document_serializer_class()(_with_api_rows(call)).data
+    data = _shared_serializer().to_representation(_with_api_rows(call))
     document = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     document[FORMAT_KEY] = FORMAT
     document[STAMP_KEY] = _stamp(call.updated_at)
