@@ -22,7 +22,7 @@ from calls.api import exports as api_exports
 from calls.choices import PublicationState
 from calls.exports import CSV_COLUMNS, export_built
 from calls.querysets import today
-from tests.factories import CallFactory
+from tests.factories import CallFactory, CallFunderFactory, CeilingFactory, RoundFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -252,3 +252,17 @@ def test_with_accel_redirect_nginx_is_handed_the_complete_file(client, settings)
     assert 'filename="calls.json"' in response["Content-Disposition"]
     assert "Licence Ouverte" in response["X-License"] and 'rel="license"' in response["Link"]
     assert json_slugs((settings.EXPORT_CACHE_DIR / name).read_bytes()) == ["vecteurs"]
+
+
+def test_the_json_export_reads_the_stored_documents_not_the_calls_rows(client, builds):
+    call = make(slug="vecteurs")
+    RoundFactory(call=call)
+    CeilingFactory(call=call)
+    SourceFactory(call=call)
+    CallFunderFactory(call=call)
+    with CaptureQueriesContext(connection) as queries:
+        exported = json.loads(body(client.get(JSON)))["calls"]
+    assert len(builds) == 1
+    rows_read = [q["sql"] for q in queries if re.search(r'"calls_(round|ceiling|source|callfunder|funder)"', q["sql"])]
+    assert rows_read == []
+    assert exported == [client.get(f"/api/v1/calls/{call.slug}/").json()]

@@ -19,7 +19,7 @@ from rest_framework.renderers import BaseRenderer
 
 from calls.exports import CHUNK_SIZE, ExportBusy, cached_export, export_response, query_key, write_csv
 
-from .serializers import CallSerializer
+from . import documents
 
 LICENCE = {
     "name": "Licence Ouverte / Open Licence 2.0 (Etalab)",
@@ -50,17 +50,33 @@ def licence_headers(response):
 def write_json(calls, text_file, *, request):
     """`{"licence": …, "generated_at": …, "calls": [<call>, …]}`, each call as in the API.
 
+    Each call is its stored document (the read model's `document`, `calls.api.documents`) with
+    today's status and next deadline, its public editions and the request's host: no model
+    object, no serializer (a document missing or stale is rebuilt from its call, as the list
+    does). `calls` carries `with_status()`; its related-row prefetches are not needed.
     Public page URLs are in the default language, whatever the request's.
     """
-    serializer = CallSerializer(context={"request": request})
     head = {"licence": LICENCE, "generated_at": timezone.now().isoformat()}
+    rows = documents.document_rows(calls.prefetch_related(None)).iterator(chunk_size=CHUNK_SIZE)
     with translation.override(settings.LANGUAGE_CODE):
         text_file.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "calls": [')
         separator = ""
-        for call in calls.iterator(chunk_size=CHUNK_SIZE):
-            text_file.write(separator + json.dumps(serializer.to_representation(call), ensure_ascii=False))
-            separator = ","
+        for chunk in _batched(rows):
+            for representation in documents.read_representations(chunk, request=request, using=calls.db).values():
+                text_file.write(separator + json.dumps(representation, ensure_ascii=False))
+                separator = ","
         text_file.write("]}")
+
+
+def _batched(rows):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class ExportBeingBuilt(APIException):
