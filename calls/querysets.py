@@ -158,12 +158,16 @@ class CallQuerySet(models.QuerySet):
         )
 
     def search(self, text: str):
-        """Full-text search in French, case- and accent-insensitive and stemmed, ranked.
+        """Full-text search in French of the read model's stored search document; annotates `rank`.
 
-        On PostgreSQL it uses the `french_unaccent` text search configuration (created by a
-        migration, with a GIN index on the same expression) and annotates `rank`. On SQLite,
-        each word, unaccented and stripped of common French endings, must appear in the title,
-        summary or description; `rank` counts matches in the title first.
+        The document holds the call's title (first in rank), summary, description, eligibility
+        and type, its funders' names and acronyms, its programme and the programme's parents,
+        its laureates. Every word is required, "quoted words" are a phrase, `-word` excludes,
+        `ou` / `or` joins, and synonyms find each other (AAP and "appel à projets", AMI,
+        startup / start-up / jeune pousse…): see `calls.search`. Case and accents are ignored
+        and words stemmed: on PostgreSQL by the `french_unaccent` configuration over the stored
+        tsvector (GIN-indexed), ranked by ts_rank; on SQLite over the stored plain text, ranked
+        by the words found in the title.
         """
         from .search import search_calls
 
