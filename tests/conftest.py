@@ -42,6 +42,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+SLOW_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_deselected(items):
+    """Counts the tests marked `slow` that `-m "not slow"` (`make test-quick`) leaves out."""
+    if not items or "slow" not in (items[0].config.getoption("markexpr") or ""):
+        return
+    stash = items[0].config.stash
+    stash[SLOW_LEFT_OUT] = stash.get(SLOW_LEFT_OUT, 0) + sum(
+        item.get_closest_marker("slow") is not None for item in items
+    )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if left_out := config.stash.get(SLOW_LEFT_OUT, 0):
+        terminalreporter.write_sep("=", f"{left_out} slow tests skipped (run `make test` for all)", yellow=True)
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: no facet counts or throttle counters from another."""

@@ -433,29 +433,34 @@ def test_anonymous_clients_see_published_calls_only(api, partner):
 
 # -- Filters: one FilterSet for the HTML search and the API --------------------------------------
 
-PARITY_QUERIES = [
-    "",
-    "status=open",
-    "status=closed&status=upcoming",
-    "beneficiary=sme",
-    "region=11",
-    "region=84&beneficiary=startup",
-    "funder=bpifrance",
-    "funder_kind=public_bank",
-    "theme=bioproduction",
-    "aid_form=grant&aid_form=loan",
-    "amount=2500000",
-    "trl=5",
-    "consortium=true",
-    "consortium=false",
-    "closing_within=20",
-    f"closes_after={(today() + 15 * DAY).isoformat()}",
-    f"closes_before={(today() + 15 * DAY).isoformat()}",
-    "call_type=call_for_projects&ordering=ceiling",
-    "programme=france-2030",
-    "q=bioproduction",
-    "ordering=newest&status=open&status=closed",
-]
+# Each query with the calls it must give, in order, worked out by hand from `varied_calls` below
+# (today's open calls: integrateurs (next deadline in 5 days, a round), occitanie (10 days),
+# national-loan (rolling, no deadline); upcoming: soon; closed: gone, edition-2022; a draft: hidden).
+SOON = (today() + 15 * DAY).isoformat()
+PARITY = {
+    "": ["integrateurs", "occitanie", "soon", "national-loan"],  # open and upcoming, soonest deadline first
+    "status=open": ["integrateurs", "occitanie", "national-loan"],
+    "status=closed&status=upcoming": ["soon", "gone", "edition-2022"],  # no deadline left: latest closing first
+    "beneficiary=sme": ["integrateurs", "occitanie", "soon"],  # national-loan names start-ups only
+    "region=11": ["integrateurs", "soon", "national-loan"],  # occitanie is for region 76
+    "region=84&beneficiary=startup": ["integrateurs", "soon", "national-loan"],
+    "funder=bpifrance": ["integrateurs"],
+    "funder_kind=public_bank": ["integrateurs", "national-loan"],
+    "theme=bioproduction": ["integrateurs"],
+    "aid_form=grant&aid_form=loan": ["integrateurs", "national-loan"],
+    "amount=4000000": ["occitanie", "soon", "national-loan"],  # integrateurs' highest ceiling is 3 M
+    "trl=5": ["integrateurs", "occitanie", "soon"],  # national-loan is TRL 1-3
+    "consortium=true": ["integrateurs"],
+    "consortium=false": ["occitanie", "soon", "national-loan"],  # false or not stated
+    "closing_within=20": ["integrateurs", "occitanie"],
+    f"closes_after={SOON}": ["integrateurs", "soon"],
+    f"closes_before={SOON}": ["integrateurs", "occitanie"],  # integrateurs by its round
+    "call_type=call_for_projects&ordering=ceiling": ["integrateurs", "occitanie", "soon"],  # then by title
+    "programme=france-2030": ["integrateurs"],
+    "q=bioproduction": ["national-loan", "occitanie", "soon", "integrateurs"],  # in a title first, then by title
+    "ordering=newest&status=open&status=closed": ["occitanie", "gone", "national-loan", "integrateurs",
+                                                  "edition-2022"],  # last created first
+}
 
 
 @pytest.fixture
@@ -468,46 +473,20 @@ def varied_calls(full_call):
     services.rows_written(call=national)
     CallFunderFactory(call=national, funder=bpi)
     CeilingFactory(call=national, amount_eur=5_000_000)
-    make(slug="soon", opens_on=today() + 3 * DAY, closes_on=today() + 60 * DAY)
+    make(slug="soon", title="Appel Santé", opens_on=today() + 3 * DAY, closes_on=today() + 60 * DAY)
     make(slug="gone", opens_on=today() - 60 * DAY, closes_on=today() - 3 * DAY)
-    regional = make(slug="occitanie", scope="regional", closes_on=today() + 10 * DAY)
+    regional = make(slug="occitanie", title="Appel Occitanie", scope="regional", closes_on=today() + 10 * DAY)
     regional.regions.set(["76"])
     services.rows_written(call=regional)
     make(slug="hidden", publication_state=PublicationState.DRAFT)
 
 
-@pytest.mark.parametrize("query", PARITY_QUERIES)
-def test_the_api_and_the_html_search_filter_alike(api, varied_calls, query):
-    filterset = CallFilterSet(QueryDict(query))
-    assert filterset.is_valid(), filterset.errors
-    expected = [call.slug for call in filterset.qs]
-    got = [c["slug"] for c in all_results(api, f"{CALLS}?{query}")]
-    assert got == expected
-    assert "hidden" not in got
-
-
-@pytest.mark.parametrize("query, parameter", [
-    ("region=99", "region"),
-    ("status=forgotten", "status"),
-    ("trl=12", "trl"),
-    ("amount=-5", "amount"),
-    ("closes_after=someday", "closes_after"),
-    ("updated_since=yesterday", "updated_since"),
-    ("ordering=random", "ordering"),  # (an unknown funder slug is a 404: tests/test_hostile_input.py)
-    # (a cursor the API did not write, a page number in a sync: no such page, a 404 naming it, below)
-])
-def test_a_bad_parameter_is_a_400_naming_it(api, query, parameter):
-    response = api.get(f"{CALLS}?{query}")
-    assert response.status_code == 400
-    assert parameter in response.json()
-
-
-@pytest.mark.parametrize("query", ["page=999999999999999999999", "page=0", "page=abc", "page=-1"])
-def test_a_page_out_of_range_is_a_json_404(api, query):
-    make()
-    response = api.get(f"{CALLS}?{query}")
-    assert response.status_code == 404
-    assert "detail" in response.json()
+def test_the_api_and_the_html_search_give_the_calls_each_filter_should(api, client, varied_calls):
+    for query, expected in PARITY.items():
+        assert [c["slug"] for c in all_results(api, f"{CALLS}?{query}")] == expected, query
+        if query:  # (the bare home page is an overview, not a list)
+            page = client.get(f"/?{query}")
+            assert [call.slug for call in page.context["page_obj"]] == expected, query
 
 
 @pytest.mark.parametrize("query, parameter", [
@@ -519,17 +498,6 @@ def test_a_page_the_query_cannot_reach_is_a_404_naming_the_parameter(api, query,
     make()
     response = api.get(f"{CALLS}?{query}")
     assert response.status_code == 404 and response.json()["detail"].startswith(f"{parameter}: ")
-
-
-def test_odd_inputs_never_give_a_server_error(api):
-    make()
-    for query in ["q=%00", "q=" + "x" * 500, "page_size=abc", "page_size=0", "amount=1e400", "trl=5.5",
-                  "closing_within=99999999", "status=", "updated_since=2026-13-40T99:00:00Z", "format=xml"]:
-        assert api.get(f"{CALLS}?{query}").status_code < 500, query
-    for path in ["%00/", "a.b/", "%C3%A9t%C3%A9/", "x" * 300 + "/"]:
-        response = api.get(f"{CALLS}{path}")
-        assert response.status_code == 404, path
-        assert response["Content-Type"].startswith("application/json")
 
 
 def test_an_unknown_api_path_is_a_json_404(api):
@@ -718,6 +686,7 @@ def test_csv_export_streams_every_published_call_with_its_licence(api, full_call
     assert "http://testserver/appels/integrateurs/" in lines[2]
 
 
+@pytest.mark.slow  # 20 000 calls written and streamed twice: minutes
 def test_export_memory_stays_flat_for_20000_calls(api):
     Call.objects.bulk_create(
         (
@@ -786,11 +755,16 @@ def test_a_bad_token_is_a_401(api):
     assert "detail" in response.json()
 
 
-def test_tokens_are_managed_in_the_admin(curator_client):
-    from django.contrib import admin
-    from rest_framework.authtoken.models import TokenProxy
-
-    assert admin.site.is_registered(TokenProxy)
+def test_staff_create_a_partners_token_in_the_admin_and_the_api_knows_the_partner_by_it(client, partner):
+    """README: staff create tokens in the admin (Auth Token > Tokens > Add, choosing the partner)."""
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    response = client.post("/en/admin/authtoken/tokenproxy/add/", {"user": partner.pk})
+    assert response.status_code == 302, response.content
+    key = Token.objects.get(user=partner).key
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = api.get(CALLS)
+    assert response.status_code == 200 and response.wsgi_request.user == partner
 
 
 SUBMISSION = {
