@@ -7,11 +7,14 @@ as an estimate, with its basis, never as a date the funder gave, and never count
 import dataclasses
 import datetime
 
+from django.core.cache import cache
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 
 from .choices import DatePrecision, PublicationState
 from .querysets import today
+
+EXPECTED_EDITIONS_CACHE_SECONDS = 24 * 3600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,10 +83,20 @@ def expected_next_edition(series: list[Edition], on: datetime.date | None = None
 def expected_editions(on: datetime.date | None = None) -> dict[int, ExpectedEdition]:
     """The estimate of each published call that is the latest edition of its series, by call id.
 
-    One query: every call that is not a draft (archived past editions still tell the rhythm),
-    with its opening date and previous edition. A call whose next edition exists (published or
-    archived) is not the latest: the announced edition supersedes any estimate.
+    Computed once per registry version and day (any write moves the version) and kept in the
+    shared cache: every search page shows the estimates of its calls.
     """
+    from .read_model import current_version
+
+    on = on or today()
+    key = f"expected-editions:{current_version()}:{on.isoformat()}"
+    return cache.get_or_set(key, lambda: _expected_editions(on), EXPECTED_EDITIONS_CACHE_SECONDS)
+
+
+def _expected_editions(on: datetime.date) -> dict[int, ExpectedEdition]:
+    """One query: every call that is not a draft (archived past editions still tell the rhythm),
+    with its opening date and previous edition. A call whose next edition exists (published or
+    archived) is not the latest: the announced edition supersedes any estimate."""
     from .models import Call
 
     rows = list(
