@@ -6,13 +6,16 @@ from .serializers import MAX_ROWS, NON_BLANK_TEXT, SLUG, TEXT
 # The request bodies of a submission (the call, and its rows).
 SUBMISSION_COMPONENTS = ["CallSubmissionRequest", "SubmittedRoundRequest", "SubmittedCeilingRequest",
                          "SubmittedSourceRequest"]
-# Properties of a submission that name a registry object by its slug.
+# Properties of a submission, and filters, that name a registry object by its slug.
 SLUG_PROPERTIES = {"programme"}
+SLUG_FILTERS = {"funder", "theme", "programme"}
 
 
 def document_filter_limits(result, generator, request, public):
     """Every filter of `calls/`: a value is 1 to MAX_VALUE_LENGTH characters (an empty value is a
-    400 in the API), a repeated filter takes at most MAX_VALUES values."""
+    400 in the API), with no NUL character (Django's forms refuse it: a 400); a funder, theme or
+    programme is named by a slug (another string names none: a 404); a repeated filter takes at most
+    MAX_VALUES values."""
     names = set(CallFilterSet.base_filters)
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
@@ -26,6 +29,7 @@ def document_filter_limits(result, generator, request, public):
                 if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
                     schema.setdefault("minLength", 1)
                     schema.setdefault("maxLength", MAX_VALUE_LENGTH)
+                    schema.setdefault("pattern", SLUG if parameter["name"] in SLUG_FILTERS else TEXT)
     # A submission's lists of rows (DRF's list serializers' max_length is not in the schema).
     components = result.get("components", {}).get("schemas", {})
     submission = components.get("CallSubmissionRequest", {})
