@@ -155,6 +155,114 @@ def routed(path) -> bool:
         return False
 
 
+# -- Generated registries kept as templates ----------------------------------------------------
+
+
+def _templates(size):
+    """{name: stored figures} of the kept registries of this size (any fingerprint)."""
+    from . import generate
+
+    with generate.pg_admin_connect(None) as admin:
+        rows = admin.execute(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE %s",
+            [f"{generate.TEMPLATE_PREFIX}%\\_{size}"]).fetchall()
+    found = {}
+    for name, comment in rows:
+        try:
+            found[name] = json.loads(comment or "{}")
+        except ValueError:
+            found[name] = {}
+    return found
+
+
+def registry_from_template(size):
+    """The bench database replaced by a kept registry of this size, made today by this generator
+    (same fingerprint, else the newest of the day, migrated to the schema measured); its read
+    model checked on 40 calls against the write path and built again if any differs. The
+    generation figures, or None when no registry of this size was kept today."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    from . import generate
+
+    exact = generate.template_name(size)
+    kept = _templates(size)
+    today = time.strftime("%Y-%m-%d")
+    if exact in kept:
+        name = exact
+    else:
+        of_today = [n for n, info in kept.items() if str(info.get("saved_at", "")).startswith(today)
+                    and info.get("generator", generator_digest()) == generator_digest()]
+        if not of_today:
+            return None
+        name = max(of_today, key=lambda n: kept[n].get("saved_at", ""))
+    bench = generate._bench_name()
+    connections.close_all()
+    t0 = time.perf_counter()
+    with generate.pg_admin_connect(None) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{bench}"')
+        admin.execute(f'CREATE DATABASE "{bench}" TEMPLATE "{name}"')
+    generation = {**kept[name], "from_template": name, "copy_seconds": round(time.perf_counter() - t0, 1)}
+    log(f"  {size} calls copied from {name} in {generation['copy_seconds']}s (generated {kept[name].get('saved_at')})")
+    if name != exact:
+        t1 = time.perf_counter()
+        call_command("migrate", verbosity=0, interactive=False)
+        generation["migrated_seconds"] = round(time.perf_counter() - t1, 1)
+        log(f"  migrated to the schema measured in {generation['migrated_seconds']}s")
+    differences = generate.check_read_model(log)
+    if differences:
+        log(f"  the kept read model differs from the write path's on {len(differences)} points: built again")
+        generation["read_model"] = generate.build_read_model(0, log)
+        generation["read_model_rebuilt_because"] = differences[:5]
+        with connections["default"].cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    if name != exact or differences:
+        keep_template(size, generation)
+    return generation
+
+
+def generator_digest():
+    import hashlib
+
+    return hashlib.sha256((ROOT / "bench" / "generate.py").read_bytes()).hexdigest()[:12]
+
+
+def keep_template(size, generation):
+    """The bench database kept as the template of this size and fingerprint (others stay until the
+    end of the run: `drop_other_templates`)."""
+    from django.db import connections
+
+    from . import generate
+
+    name, bench = generate.template_name(size), generate._bench_name()
+    connections.close_all()
+    t0 = time.perf_counter()
+    info = {k: v for k, v in generation.items() if k not in ("from_template", "copy_seconds")}
+    info.update({"saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "generator": generator_digest()})
+    with generate.pg_admin_connect(None) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{bench}"')
+        comment = json.dumps(info, default=str).replace("'", "''")
+        admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{comment}'")
+    log(f"  kept as {name} in {time.perf_counter() - t0:.1f}s")
+
+
+def drop_other_templates(sizes):
+    """Once every size has its template for this fingerprint, the older ones go."""
+    from . import generate
+
+    current = {generate.template_name(size) for size in sizes}
+    with generate.pg_admin_connect(None) as admin:
+        names = [row[0] for row in admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [generate.TEMPLATE_PREFIX + "%"]).fetchall()]
+        if not current <= set(names):
+            return
+        for name in set(names) - current:
+            if not any(name.endswith(f"_{size}") for size in sizes):
+                continue  # a size this run did not measure
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
 # -- In-process measurement ----------------------------------------------------------------------
 
 
@@ -778,24 +886,14 @@ def main(argv=None):
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         report["machine"]["postgresql"] = cursor.fetchone()[0]
-    templates, checked = not args.no_templates, False
+    templates = not args.no_templates and not args.keep
     for size in sizes:
         log(f"== {size} calls: generate")
-        generation = None
-        if templates and not args.keep and generate.template_info(size) is not None:
-            generation = generate.load_template(size, log)
-            if not checked:
-                # The template's read model must be what the write path stores now (same code).
-                checked = True
-                if generate.check_read_model(log):
-                    log("  the templates' read model differs from the write path's: generated again")
-                    generate.drop_templates(log)
-                    generate.reset_databases(log)
-                    generation = None
+        generation = registry_from_template(size) if templates else None
         if generation is None:
             generation = generate.grow(size, log)
-            if templates and not args.keep:
-                generate.save_template(size, generation, log)
+            if templates:
+                keep_template(size, generation)
         report["sizes"][str(size)] = {"generation": generation}
         connection.close()
         log(f"== {size} calls: in-process requests (Django test client, DEBUG off); load average {load_average()}")
@@ -830,6 +928,8 @@ def main(argv=None):
         log("== load and fault tests")
         report["load_fault"] = load_fault.run_all(load_seconds=args.fault_seconds, log=log)
         report["timings"]["fault_s"] = round(time.perf_counter() - started, 1)
+    if templates:
+        drop_other_templates(sizes)
     report["load_average"]["end"] = load_average()
     report["targets"] = evaluate(report)
     report["timings"]["total_s"] = round(time.perf_counter() - started, 1)
