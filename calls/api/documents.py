@@ -168,6 +168,18 @@ def document_rows(queryset, *extra):
     ).values_list(*ROW, *extra)
 
 
+STORED = ("pk", "api_document", "api_previous", "api_next", "updated_at")
+
+
+def stored_rows(queryset):
+    """`document_rows` less today's status and next deadline (for a caller that read them already)."""
+    return queryset.annotate(
+        api_document=F("index__document"),
+        api_previous=_public_slug("previous_edition"),
+        api_next=_public_slug("next_edition"),
+    ).values_list(*STORED)
+
+
 def site_root(request) -> str:
     """Scheme, host and script prefix, without the final slash: what stored paths are appended to."""
     if request is None:

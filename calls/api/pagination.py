@@ -144,8 +144,8 @@ class SortKeys:
 
     def __init__(self, queryset):
         vendor = connections[queryset.db].vendor
-        self.keys = []  # (annotation name, descending, nulls last)
-        annotations = {}
+        self.keys = []  # (field or annotation name, descending, nulls last)
+        annotations, kinds = {}, []
         for n, item in enumerate(queryset.query.order_by):
             if isinstance(item, str):
                 descending, expression = item.startswith("-"), F(item.lstrip("-"))
@@ -157,11 +157,19 @@ class SortKeys:
                 descending, expression, nulls_last = False, item, None
             if nulls_last is None:  # the database's own placement
                 nulls_last = (not descending) if vendor == "postgresql" else descending
-            name = f"sort_key_{n}"
-            annotations[name] = expression
+            # A column or an annotation is read and compared by its name; another expression is annotated.
+            name = expression.name if isinstance(expression, F) else f"sort_key_{n}"
+            if not isinstance(expression, F):
+                annotations[name] = expression
             self.keys.append((name, descending, nulls_last))
-        self.queryset = queryset.annotate(**annotations)
-        self.kinds = [_kind(self.queryset.query.annotations[name].output_field) for name, _, _ in self.keys]
+        self.queryset = queryset.annotate(**annotations) if annotations else queryset
+        for name, _, _ in self.keys:
+            if name in self.queryset.query.annotations:
+                kinds.append(_kind(self.queryset.query.annotations[name].output_field))
+            else:
+                meta = self.queryset.model._meta
+                kinds.append(_kind(meta.pk if name == "pk" else meta.get_field(name)))
+        self.kinds = kinds
         # A single-precision value (PostgreSQL's ts_rank) read back as text is not the value the
         # database compares: read and compare floats as double precision, which round-trips exactly.
         exact = {
@@ -282,12 +290,12 @@ class RegistryPagination(PageNumberPagination):
 
     # -- The calls list --
 
-    def page_of_ids(self, queryset, request, *, count: int) -> list[int]:
-        """The ids of the page's calls, in order: by keyset after `cursor`, else by offset."""
+    def page_of_ids(self, queryset, request, *, count: int, values=()) -> list[tuple]:
+        """The page's calls, in order, as `(id, *values)`: by keyset after `cursor`, else by offset."""
         self.request, self.mode, self.count = request, "list", count
         size = self.get_page_size(request)
         sort = SortKeys(queryset)
-        rows = sort.queryset.values_list("pk", *sort.names)
+        rows = sort.queryset.values_list("pk", *values, *sort.names)
         raw = request.query_params.get(self.page_query_param)
         cursor = request.query_params.get(self.cursor_query_param)
         last_page = max(1, math.ceil(count / size))
@@ -307,7 +315,8 @@ class RegistryPagination(PageNumberPagination):
         url = self.request.build_absolute_uri()
         self.next_link = None
         if more:
-            self.next_link = replace_query_param(url, self.cursor_query_param, sort.encode(rows[-1][1:]))
+            keys = rows[-1][1 + len(values):]
+            self.next_link = replace_query_param(url, self.cursor_query_param, sort.encode(keys))
             if self.number is not None:
                 self.next_link = replace_query_param(self.next_link, self.page_query_param, self.number + 1)
         self.previous_link = None
@@ -317,7 +326,7 @@ class RegistryPagination(PageNumberPagination):
                 remove_query_param(url, self.page_query_param) if self.number == 2
                 else replace_query_param(url, self.page_query_param, self.number - 1)
             )
-        return [row[0] for row in rows]
+        return [row[: 1 + len(values)] for row in rows]
 
     # -- Syncs --
 

@@ -158,7 +158,19 @@ def listing(queryset=None):
 
 def page_rows(ids, *, published_only=True, extra=()):
     """The rows `documents.read_representations` reads for the calls `ids` (one query)."""
-    queryset = Call.objects.filter(pk__in=list(ids))
+    queryset = Call.objects.filter(pk__in=list(ids)).order_by()  # put in the page's order by the caller
     if published_only:
         queryset = queryset.published()
     return documents.document_rows(queryset.with_status(), *extra)
+
+
+def listed_rows(page):
+    """`documents.read_representations` rows for a list page read as `(id, status, next deadline)`
+    (the statuses come with the ids: the second query reads only the stored documents)."""
+    stored = {row[0]: row for row in documents.stored_rows(
+        Call.objects.published().filter(pk__in=[pk for pk, *_ in page]).order_by()
+    )}
+    return [
+        (pk, stored[pk][1], status, deadline, stored[pk][2], stored[pk][3], stored[pk][4])
+        for pk, status, deadline in page if pk in stored
+    ]

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import JsonResponse
 from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -189,6 +190,11 @@ class RegistryFilterBackend(DjangoFilterBackend):
     REFERENCES = {"funder", "programme", "theme"}
 
     def filter_queryset(self, request, queryset, view):
+        return self.filtered(request, queryset, view)[0]
+
+    def filtered(self, request, queryset, view):
+        """The filtered queryset and its (valid) FilterSet: one FilterSet per request (building one
+        copies every filter and its form's fields)."""
         empty = [
             name for name, field in view.filterset_class.base_filters.items()
             # `ordering=` is an empty comma-separated list (OpenAPI's `explode: false`): no sort asked for
@@ -209,7 +215,8 @@ class RegistryFilterBackend(DjangoFilterBackend):
                 raise NotFound("; ".join(
                     f"{name}: " + " ".join(str(m) for error in errors[name] for m in error.messages) for name in unknown
                 ))
-        return super().filter_queryset(request, queryset, view)
+            raise translate_validation(filterset.errors)
+        return (queryset if filterset is None else filterset.qs), filterset
 
 
 class ReadOnlySlugViewSet(ConditionalReadMixin, viewsets.ReadOnlyModelViewSet):
@@ -347,9 +354,9 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
         if is_fresh(request, version):
             return not_modified(version)
         count = queries.counted(queryset, query_params=request.query_params, version=version)
-        ids = paginator.page_of_ids(queryset, request, count=count)
-        representations = documents.read_representations(queries.page_rows(ids), request=request)
-        results = [representations[pk] for pk in ids if pk in representations]
+        page = paginator.page_of_ids(queryset, request, count=count, values=("current_status", "next_deadline"))
+        representations = documents.read_representations(queries.listed_rows(page), request=request)
+        results = [representations[pk] for pk, *_ in page if pk in representations]
         return set_validators(paginator.get_paginated_response(results), version)
 
     def retrieve(self, request, *args, **kwargs):
@@ -410,10 +417,7 @@ def sync_response(view, request):
     """
     paginator = view.paginator
     paginator.check_query(request)
-    backend = RegistryFilterBackend()
-    published = backend.filter_queryset(request, queries.listing(), view)  # validates every filter (400/404)
-    filterset = backend.get_filterset(request, queries.listing(), view)
-    filterset.is_valid()
+    published, filterset = RegistryFilterBackend().filtered(request, queries.listing(), view)  # 400/404 if bad
     since = filterset.form.cleaned_data["updated_since"]
     version = view.version(request)
     if is_fresh(request, version):
