@@ -13,6 +13,7 @@ from .querysets import status_condition
 PER_PAGE = 20
 # The search's default order: soonest deadline first; calls with none (past ones), newest first.
 ORDER = (*CallOrderingFilter.SORTS["deadline"], "pk")
+PAGE_PARAMS = tuple(f"{status}_page" for status in Status.values)
 
 
 def page_number(raw, num_pages: int) -> int:
@@ -49,12 +50,12 @@ def _group_labels():
 
 
 def _page_url(query, param, number, anchor):
-    params = query.copy()
-    if number == 1:
-        params.pop(param, None)
-    else:
+    """The link to page `number` of one group, keeping the page the other groups show (and
+    nothing else of the query string: the page takes no other parameter)."""
+    params = {name: query[name] for name in PAGE_PARAMS if query.get(name) and name != param}
+    if number != 1:
         params[param] = number
-    return ("?" + params.urlencode() if params else "?") + "#" + anchor
+    return "?" + urlencode(sorted(params.items())) + "#" + anchor
 
 
 def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PAGE) -> list[dict]:

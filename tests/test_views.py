@@ -443,6 +443,11 @@ def test_funder_page_shows_open_calls_first_and_pages_through_past_ones_newest_f
     assert slugs["open"] == ["ouvert-10", "ouvert-20", "ouvert-30"]  # the other groups stay in view
     assert_contains_all(second, "Appels 21 à 25 sur 25", 'href="?#group-closed" rel="prev"')
     assert "Passé 20<" not in second.content.decode()
+    # Page links keep the page the other groups show, and nothing else of the query string.
+    kept = client.get("/financeurs/charge/?closed_page=2&upcoming_page=1&q=vaccin&status=open")
+    assert_contains_all(kept, 'href="?upcoming_page=1#group-closed" rel="prev"')
+    page_links = re.findall(r'href="(\?[^"]*#group-[a-z_]+)"', kept.content.decode())
+    assert page_links and not [link for link in page_links if "vaccin" in link or "status" in link]
 
 
 @pytest.mark.parametrize("page, first", [
