@@ -237,6 +237,8 @@ class CallFilterSet(django_filters.FilterSet):
         the cache key holds the search and the registry's version, so any saved call, and the
         turn of the day (statuses change at midnight), gives fresh counts. Call `is_valid()` first.
         """
+        if self.overlong:  # a refused search counts nothing, and leaves nothing in the cache
+            return {facet: {} for facet in FACETS}
         return cache.get_or_set(self._facet_cache_key(), self._compute_facet_counts, FACET_CACHE_SECONDS)
 
     def _compute_facet_counts(self):
