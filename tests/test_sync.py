@@ -98,6 +98,12 @@ def test_updated_since_on_the_list_answers_as_the_sync_endpoint(api, changes):
     assert link.startswith("http://testserver/api/v1/calls/?") and "cursor=" in link  # clients keep their path
 
 
+def test_a_sync_without_filters_lists_what_a_filter_choosing_every_call_lists(api, changes):
+    make(slug="abroad", country="DE")  # `foreign=include` keeps every published call, as no filter does
+    assert results(api, url(SYNC, changes)) == results(api, url(SYNC, changes, foreign="include"))
+    assert {item["slug"] for item in results(api, url(SYNC, changes))} >= {"archived", "first-name", "abroad"}
+
+
 def test_the_sync_needs_updated_since(api):
     response = api.get(SYNC)
     assert response.status_code == 400 and "updated_since" in response.json()
