@@ -90,7 +90,10 @@ class IntegerFilter(django_filters.NumberFilter):
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 instant, turned into UTC before any query: an offset such as +17:08, which
-    ISO allows and PostgreSQL refuses, is then no server error."""
+    ISO allows and PostgreSQL refuses, is then no server error. An instant whose offset takes it
+    before year 1 or past year 9999 in UTC (0001-01-01T00:00+03:00) is any valid ISO instant, as
+    the schema's `date-time` says: it becomes the first or last instant Python has, which selects
+    the same changes (all, or none)."""
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -99,7 +102,8 @@ class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
         try:
             return value.astimezone(datetime.UTC)
         except OverflowError:
-            raise forms.ValidationError(_("This instant is out of range."), code="invalid") from None
+            edge = datetime.datetime.min if value.year == datetime.MINYEAR else datetime.datetime.max
+            return edge.replace(tzinfo=datetime.UTC)
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

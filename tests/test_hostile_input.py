@@ -54,8 +54,7 @@ WRONG = {
     "closing_within": ["-1", "1e9", "3661", "1.5", "99999999999999999999"],
     "consortium": ["maybe", "True", "1"],
     "foreign": ["partout"],
-    "updated_since": ["garbage", "2026-13-40T99:00:00Z", "0001-01-01T00:00:00+23:59",
-                      "9999-12-31T23:59:59-23:59"],
+    "updated_since": ["garbage", "2026-13-40T99:00:00Z", "2026-01-01T25:00:00Z"],
     "ordering": ["-title", "random", "newest,bogus", "title"],
 }
 # The edges of what a filter takes: accepted, and the search runs (the open call is found or not).
@@ -65,7 +64,9 @@ EDGES = {
     "closes_after": [("0001-01-01", True), ("9999-12-31", False)],
     "closes_before": [("9999-12-31", True), ("0001-01-01", False)],
     "closing_within": [("0", False), ("3660", True)],
-    "updated_since": [("2026-01-01T00:00:00+17:08", True), ("0001-01-02T00:00:00Z", True)],
+    # (an offset past year 1 or 9999 in UTC: every change, or none)
+    "updated_since": [("2026-01-01T00:00:00+17:08", True), ("0001-01-02T00:00:00Z", True),
+                      ("0001-01-01T00:00:00+23:59", True), ("9999-12-31T23:59:59-23:59", False)],
     "ordering": [("relevance", True), ("newest,ceiling", True), (",".join(["newest"] * 50), True)],
     "status": [(["open"] * 50, True)],  # as many values as a filter takes
 }
