@@ -44,7 +44,7 @@ class CallFilterMixin:
         return self.request.GET
 
     def get_queryset(self):
-        return Call.objects.published().for_listing()
+        return Call.objects.listed()
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")
@@ -154,7 +154,7 @@ def export_csv(request):
 @throttle_view(ExportRateThrottle)
 def export_ics(request):
     """The deadlines of the current search as an iCalendar file a calendar can subscribe to."""
-    filterset = current_search(request, queryset=Call.objects.published().for_listing().prefetch_related("rounds"))
+    filterset = current_search(request, queryset=Call.objects.listed().prefetch_related("rounds"))
     if refused := overlong_search(filterset):
         return refused
     body = calendar_of_deadlines(
@@ -172,7 +172,7 @@ class CallDetailView(DetailView):
 
     def get_queryset(self):
         return (
-            Call.objects.published().for_listing()
+            Call.objects.listed()
             .select_related("previous_edition", "next_edition")
             .prefetch_related("rounds", "ceilings", "sources__document", "laureates__region")
         )
