@@ -157,15 +157,19 @@ def _public_slug(prefix):
 ROW = ("pk", "api_document", "current_status", "next_deadline", "api_previous", "api_next", "updated_at")
 
 
-def document_rows(queryset, *extra):
-    """What a representation needs of each call of `queryset` (which carries `with_status()`):
-    its stored document, today's status and next deadline, its public editions, then `extra`
-    fields, as tuples."""
+def _with_documents(queryset):
     return queryset.annotate(
         api_document=F("index__document"),
         api_previous=_public_slug("previous_edition"),
         api_next=_public_slug("next_edition"),
-    ).values_list(*ROW, *extra)
+    )
+
+
+def document_rows(queryset, *extra):
+    """What a representation needs of each call of `queryset` (which carries `with_status()`):
+    its stored document, today's status and next deadline, its public editions, then `extra`
+    fields, as tuples."""
+    return _with_documents(queryset).values_list(*ROW, *extra)
 
 
 STORED = ("pk", "api_document", "api_previous", "api_next", "updated_at")
@@ -173,11 +177,7 @@ STORED = ("pk", "api_document", "api_previous", "api_next", "updated_at")
 
 def stored_rows(queryset):
     """`document_rows` less today's status and next deadline (for a caller that read them already)."""
-    return queryset.annotate(
-        api_document=F("index__document"),
-        api_previous=_public_slug("previous_edition"),
-        api_next=_public_slug("next_edition"),
-    ).values_list(*STORED)
+    return _with_documents(queryset).values_list(*STORED)
 
 
 def site_root(request) -> str:
@@ -202,13 +202,16 @@ def _rebuilt(call_ids, using) -> dict[int, dict]:
 def read_representations(rows, *, request, using="default") -> dict[int, dict]:
     """Each call's API representation, by id, from `document_rows()` tuples."""
     rows = list(rows)
-    stale = [row[0] for row in rows if not is_current(row[1], row[6])]
+    stale = {row[0] for row in rows if not is_current(row[1], row[6])}
     rebuilt = _rebuilt(stale, using) if stale else {}
     root = site_root(request)
     fields = representation_fields()
     result = {}
     for pk, document, status, next_deadline, previous, following, _updated_at, *_extra in rows:
-        document = rebuilt.get(pk, document)
+        if pk in stale:
+            if pk not in rebuilt:
+                continue  # deleted since its row was read: no representation
+            document = rebuilt[pk]
         values = {
             **document,
             URL_FIELD: root + document[URL_FIELD],
