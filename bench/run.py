@@ -686,11 +686,11 @@ def why(r) -> str:
     if not r.get("floor_ms"):
         return f"p50 {r['p50_ms']} ms with no SQL floor measured: the time is Python"
     ratio = r["p50_ms"] / r["floor_ms"]
-    where = ("the database: most of the time is the queries' own execution" if ratio <= 1.5 else
+    where = ("in the database: most of it is the queries' own execution" if ratio <= 1.5 else
              "shared between the database and Python" if ratio <= 3 else
-             "Python (rendering, serialisation, ORM), not the database")
+             "in Python (rendering, serialisation, ORM), not in the database")
     return (f"p50 {r['p50_ms']} ms for a SQL floor of {r['floor_ms']} ms over {r['queries']} queries "
-            f"(ratio {ratio:.1f}): the time is in {where}; slowest query {r.get('slowest_exec_ms')} ms")
+            f"(ratio {ratio:.1f}): the time is {where}; slowest query {r.get('slowest_exec_ms')} ms")
 
 
 def evaluate(report):
@@ -784,7 +784,9 @@ def evaluate(report):
             if "queries" in r:
                 counts.setdefault(name, {})[size] = r["queries"]
     growing = {n: c for n, c in counts.items() if len(set(c.values())) > 1}
-    streamed = {n for n in growing if largest.get(n, {}).get("kind") == "export"}
+    kinds = {n: r["kind"] for data in report["sizes"].values() for n, r in data.get("requests", {}).items()
+             if "kind" in r}
+    streamed = {n for n in growing if kinds.get(n) == "export"}
     targets.append({
         "target": "queries per request constant across sizes",
         "measured": ("growing: " + "; ".join(f"{n} " + "/".join(str(v) for v in c.values())
