@@ -872,7 +872,7 @@ def main(argv=None):
     from . import generate
 
     report = {
-        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "postgresql": None},
         "config": {"sizes": sizes, "budget_s": args.budget, "min_reps": args.min_reps, "max_reps": args.max_reps,
