@@ -223,6 +223,14 @@ class SortKeys:
         return condition
 
 
+def _page_number(raw) -> int | None:
+    """A page number (a positive integer of at most 18 digits: no list has more pages), else None.
+    Python refuses to read an integer of over 4 300 digits: it is never asked to."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) >= 1:
+        return int(raw)
+    return None
+
+
 def _cursor_shape_is_valid(value: str) -> bool:
     """Whether a cursor is one the API could have written (its meaning is checked when used)."""
     try:
@@ -261,7 +269,7 @@ class RegistryPagination(PageNumberPagination):
         a malformed request."""
         self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and raw != "last" and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        if raw is not None and raw != "last" and not _page_number(raw):
             raise NotFound(self.invalid_page_message.format(page_number=raw, message="not a positive integer"))
         cursor = request.query_params.get(self.cursor_query_param)
         if cursor is not None:
@@ -300,12 +308,12 @@ class RegistryPagination(PageNumberPagination):
         cursor = request.query_params.get(self.cursor_query_param)
         last_page = max(1, math.ceil(count / size))
         if cursor:
-            self.number = int(raw) if raw and raw.isdigit() else None
+            self.number = _page_number(raw)
             condition = sort.after(sort.decode(cursor))
             rows = list(rows.filter(condition)[: size + 1]) if condition is not None else []
         else:
-            self.number = last_page if raw == "last" else int(raw or 1)
-            if self.number > last_page:
+            self.number = last_page if raw == "last" else _page_number(raw or "1")
+            if self.number is None or self.number > last_page:
                 raise NotFound(self.invalid_page_message.format(
                     page_number=raw, message="That page contains no results"
                 ))
