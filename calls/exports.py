@@ -69,37 +69,34 @@ class SpreadsheetSafeExportMixin:
         return [spreadsheet_safe(value) for value in row]
 
 
-def _codes(related):
-    return "|".join(sorted(str(item.pk) for item in related.all()))
+def _blank(value):
+    return "" if value is None else value
 
 
-def csv_row(call, build_url) -> list:
-    """One call as a CSV row; the call must come from `Call.objects.for_listing()`."""
+def csv_row(call: dict, *, updated_at) -> list:
+    """One call as a row of `CSV_COLUMNS`, from its API representation (`calls.api.documents`):
+    lists as `|`-separated codes, a missing value as an empty cell; `updated_at` is the call's
+    own instant (in UTC, as stored)."""
     row = [
-        call.slug, build_url(call.get_absolute_url()), call.title, call.current_status, call.call_type,
-        call.programme.slug if call.programme_id else "",
-        "|".join(f"{role.funder.slug}:{role.role}" for role in call.funder_roles.all()),
-        call.opens_on or "", call.closes_on or "", call.is_rolling, call.next_deadline or "",
-        call.total_budget_eur if call.total_budget_eur is not None else "",
-        call.max_ceiling if call.max_ceiling is not None else "",
-        call.floor_eur if call.floor_eur is not None else "",
-        call.funding_rate_min_pct if call.funding_rate_min_pct is not None else "",
-        call.funding_rate_max_pct if call.funding_rate_max_pct is not None else "",
-        _codes(call.aid_forms), _codes(call.beneficiaries), call.scope, _codes(call.regions),
-        "|".join(sorted(theme.slug for theme in call.themes.all())),
-        call.trl_min or "", call.trl_max or "",
-        "" if call.consortium_required is None else call.consortium_required,
-        call.apply_url, call.publication_state, call.last_verified_on or "", call.updated_at.isoformat(),
+        call["slug"], call["url"], call["title"], call["status"], call["call_type"],
+        call["programme"]["slug"] if call["programme"] else "",
+        "|".join(f"{funder['slug']}:{funder['role']}" for funder in call["funders"]),
+        _blank(call["opens_on"]), _blank(call["closes_on"]), call["is_rolling"], _blank(call["next_deadline"]),
+        _blank(call["total_budget_eur"]), _blank(call["max_ceiling_eur"]), _blank(call["floor_eur"]),
+        _blank(call["funding_rate_min_pct"]), _blank(call["funding_rate_max_pct"]),
+        "|".join(call["aid_forms"]), "|".join(call["beneficiaries"]), call["scope"], "|".join(call["regions"]),
+        "|".join(call["themes"]), call["trl_min"] or "", call["trl_max"] or "", _blank(call["consortium_required"]),
+        call["apply_url"] or "", call["publication_state"], _blank(call["last_verified_on"]), updated_at.isoformat(),
     ]
     return [spreadsheet_safe(value) for value in row]
 
 
-def write_csv(calls, text_file, *, build_url):
-    """The CSV of `calls` (a `for_listing()` queryset), header first, read in chunks."""
+def write_csv(calls, text_file):
+    """The CSV of `calls`, an iterable of (API representation, `updated_at`), header first."""
     writer = csv.writer(text_file)
     writer.writerow(CSV_COLUMNS)
-    for call in calls.iterator(chunk_size=CHUNK_SIZE):
-        writer.writerow(csv_row(call, build_url))
+    for call, updated_at in calls:
+        writer.writerow(csv_row(call, updated_at=updated_at))
 
 
 # The CSV for people: labels and column names in the page's language, `;` as separator and a

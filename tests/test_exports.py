@@ -22,7 +22,16 @@ from calls.api import exports as api_exports
 from calls.choices import PublicationState
 from calls.exports import CSV_COLUMNS, export_built
 from calls.querysets import today
-from tests.factories import CallFactory, CallFunderFactory, CeilingFactory, RoundFactory, SourceFactory
+from tests.factories import (
+    CallFactory,
+    CallFunderFactory,
+    CeilingFactory,
+    FunderFactory,
+    ProgrammeFactory,
+    RoundFactory,
+    SourceFactory,
+    ThemeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -266,3 +275,38 @@ def test_the_json_export_reads_the_stored_documents_not_the_calls_rows(client, b
     rows_read = [q["sql"] for q in queries if re.search(r'"calls_(round|ceiling|source|callfunder|funder)"', q["sql"])]
     assert rows_read == []
     assert exported == [client.get(f"/api/v1/calls/{call.slug}/").json()]
+
+
+def test_the_csv_row_of_a_call_holds_its_codes_and_figures(client):
+    call = make(
+        slug="integrateurs", title="Intégrateurs", total_budget_eur=40_000_000, floor_eur=500_000,
+        funding_rate_min_pct=25, funding_rate_max_pct=50, trl_min=4, trl_max=7, consortium_required=True,
+        scope="regional", apply_url="https://example.org/candidater",
+        programme=ProgrammeFactory(slug="france-2030"),
+    )
+    CallFunderFactory(call=call, funder=FunderFactory(slug="bpifrance"))
+    CallFunderFactory(call=call, funder=FunderFactory(slug="region-idf"), role="co_funder")
+    RoundFactory(call=call, opens_on=today() - 5 * DAY, closes_on=today() + 5 * DAY)
+    CeilingFactory(call=call, amount_eur=3_000_000)
+    CeilingFactory(call=call, amount_eur=2_000_000)
+    call.beneficiaries.set(["startup", "sme"])
+    call.aid_forms.set(["grant"])
+    call.regions.set(["84", "11"])
+    call.themes.set([ThemeFactory(slug="therapie-cellulaire"), ThemeFactory(slug="bioproduction")])
+    services.rows_written(call=call)
+    call.refresh_from_db()
+    header, row = csv_rows(body(client.get(CSV)))
+    assert dict(zip(header, row, strict=True)) == {
+        "slug": "integrateurs", "url": "http://testserver/appels/integrateurs/", "title": "Intégrateurs",
+        "status": "open", "call_type": "call_for_projects", "programme": "france-2030",
+        "funders": "bpifrance:funder|region-idf:co_funder",
+        "opens_on": (today() - 10 * DAY).isoformat(), "closes_on": (today() + 30 * DAY).isoformat(),
+        "is_rolling": "False", "next_deadline": (today() + 5 * DAY).isoformat(),
+        "total_budget_eur": "40000000", "max_ceiling_eur": "3000000", "floor_eur": "500000",
+        "funding_rate_min_pct": "25", "funding_rate_max_pct": "50", "aid_forms": "grant",
+        "beneficiaries": "sme|startup", "scope": "regional", "regions": "11|84",
+        "themes": "bioproduction|therapie-cellulaire", "trl_min": "4", "trl_max": "7",
+        "consortium_required": "True", "apply_url": "https://example.org/candidater",
+        "publication_state": "published", "last_verified_on": "2026-06-01",
+        "updated_at": call.updated_at.isoformat(),
+    }

@@ -47,25 +47,21 @@ def licence_headers(response):
     return response
 
 
-def write_json(calls, text_file, *, request):
-    """`{"licence": …, "generated_at": …, "calls": [<call>, …]}`, each call as in the API.
+def representations(calls, *, request):
+    """(API representation, `updated_at`) of each call of `calls`, in its order.
 
-    Each call is its stored document (the read model's `document`, `calls.api.documents`) with
-    today's status and next deadline, its public editions and the request's host: no model
-    object, no serializer (a document missing or stale is rebuilt from its call, as the list
-    does). `calls` carries `with_status()`; its related-row prefetches are not needed.
-    Public page URLs are in the default language, whatever the request's.
+    Each representation is the call's stored document (the read model's `document`,
+    `calls.api.documents`) with today's status and next deadline, its public editions and the
+    request's host: no model object, no serializer, no related rows read (a document missing or
+    stale is rebuilt from its call, as the list does). `calls` carries `with_status()`; its
+    related-row prefetches are dropped. Read in chunks: memory stays flat.
     """
-    head = {"licence": LICENCE, "generated_at": timezone.now().isoformat()}
+    updated_at = documents.ROW.index("updated_at")
     rows = documents.document_rows(calls.prefetch_related(None)).iterator(chunk_size=CHUNK_SIZE)
-    with translation.override(settings.LANGUAGE_CODE):
-        text_file.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "calls": [')
-        separator = ""
-        for chunk in _batched(rows):
-            for representation in documents.read_representations(chunk, request=request, using=calls.db).values():
-                text_file.write(separator + json.dumps(representation, ensure_ascii=False))
-                separator = ","
-        text_file.write("]}")
+    for chunk in _batched(rows):
+        instants = {row[0]: row[updated_at] for row in chunk}
+        for pk, representation in documents.read_representations(chunk, request=request, using=calls.db).items():
+            yield representation, instants[pk]
 
 
 def _batched(rows):
@@ -77,6 +73,19 @@ def _batched(rows):
             chunk = []
     if chunk:
         yield chunk
+
+
+def write_json(calls, text_file, *, request):
+    """`{"licence": …, "generated_at": …, "calls": [<call>, …]}`, each call as in the API
+    (`representations`). Public page URLs are in the default language, whatever the request's."""
+    head = {"licence": LICENCE, "generated_at": timezone.now().isoformat()}
+    with translation.override(settings.LANGUAGE_CODE):
+        text_file.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "calls": [')
+        separator = ""
+        for representation, _updated_at in representations(calls, request=request):
+            text_file.write(separator + json.dumps(representation, ensure_ascii=False))
+            separator = ","
+        text_file.write("]}")
 
 
 class ExportBeingBuilt(APIException):
@@ -111,11 +120,12 @@ def json_download(calls, *, request) -> HttpResponse:
 
 
 def csv_download(calls, *, request) -> HttpResponse:
-    """The shared CSV export (`calls.exports`), with the licence stated."""
+    """The machine CSV (`calls.exports.CSV_COLUMNS`) of `calls` (carrying `with_status()`), from
+    the same representations as the JSON, with the licence stated."""
 
     def write(text_file):
         with translation.override(settings.LANGUAGE_CODE):
-            write_csv(calls, text_file, build_url=request.build_absolute_uri)
+            write_csv(representations(calls, request=request), text_file)
 
     return _download(
         "api-csv", calls, request=request, suffix=".csv", filename="calls.csv",
