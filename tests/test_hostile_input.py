@@ -215,13 +215,15 @@ def test_each_surface_answers_hostile_values_as_documented(client, linked_regist
             assert ("Appel visible" in body) == (what in ("wrong", "ignored")), name
 
 
-@pytest.mark.parametrize("page,number", [("abc", 1), ("-3", 1), ("0", 1), ("1.5", 1), ("²", 1), ("last", 2),
-                                         ("٣", 2), ("99999999999999999999999999", 2), ("9" * 5000, 2)])
-def test_any_page_number_shows_a_page_of_the_search(client, page, number):
+PAGES = {"abc": 1, "-3": 1, "0": 1, "1.5": 1, "²": 1, "last": 2, "٣": 2, "99999999999999999999999999": 2, "9" * 5000: 2}
+
+
+def test_any_page_number_shows_a_page_of_the_search(client):
     for n in range(21):  # two pages of 20
         make(slug=f"appel-{n}")
-    response = client.get("/", {"status": "open", "page": page})
-    assert response.status_code == 200 and response.context["page_obj"].number == number
+    for page, number in PAGES.items():
+        response = client.get("/", {"status": "open", "page": page})
+        assert response.status_code == 200 and response.context["page_obj"].number == number, page[:10]
 
 
 def test_stored_script_from_a_curator_is_rendered_escaped_everywhere(client):
