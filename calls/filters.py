@@ -42,7 +42,8 @@ class CallOrderingFilter(django_filters.OrderingFilter):
     """Sorting: deadline soonest (default), newest, highest ceiling, relevance (with `q`)."""
 
     SORTS = {
-        "deadline": [F("next_deadline").asc(nulls_last=True), F("closes_on").desc(nulls_last=True), "title"],
+        # Then past calls, the one that closed last first (its last period's end: a round's or its own).
+        "deadline": [F("next_deadline").asc(nulls_last=True), F("last_open_day").desc(), "title"],
         "newest": [F("published_at").desc(nulls_last=True), "-created_at", "title"],
         "ceiling": [F("max_ceiling").desc(nulls_last=True), "title"],
         "relevance": ["-rank", "title"],

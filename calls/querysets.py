@@ -66,6 +66,7 @@ class CallQuerySet(models.QuerySet):
         return self.annotate(
             current_status=date_facts.status_expression(on),
             next_deadline=date_facts.next_deadline_expression(on),
+            last_open_day=F("index__open_until"),  # the last day it is open (a sort key of past calls)
         )
 
     def with_statuses(self, statuses, on=None):
