@@ -11,8 +11,10 @@ from drf_spectacular.views import SpectacularAPIView
 from .submissions import CROSS_FIELD_RULES
 
 CALL_LIST_PARAMETERS = {
-    "q": "Full-text search in titles, summaries, descriptions and funder names (French stemming and accents "
-         "ignored on PostgreSQL). Enables `ordering=relevance`.",
+    "q": "Full-text search in the calls' titles, summaries, descriptions, eligibility, types, funders (names, "
+         "acronyms), programmes (with their parents) and laureates; every word required, \"phrases\", "
+         "-exclusions, `ou`/`or`; French synonyms (AAP, AMI, start-up…); accents ignored, stemmed. "
+         "Enables `ordering=relevance`.",
     "status": "Derived status, repeatable (`status=open&status=upcoming`). Without it: `open` and `upcoming` only. "
               "Ignored in `updated_since` syncs.",
     "funder_kind": "Funder kind codes (see `vocabularies/` `funder_kinds`), repeatable: calls with a funder of "
