@@ -14,6 +14,7 @@ Cells a spreadsheet would run as a formula are neutralised (`spreadsheet_safe`),
 export: the public CSV, the API's CSV and the admin's export.
 """
 import csv
+import datetime
 import fcntl
 import hashlib
 import logging
@@ -27,10 +28,13 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.dispatch import Signal
 from django.http import FileResponse, HttpResponse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
+from .choices import AidForm, Beneficiary, CallType, Scope, Status
+from .dates import format_partial_date
 from .querysets import today
 
 logger = logging.getLogger(__name__)
@@ -99,6 +103,36 @@ def write_csv(calls, text_file):
         writer.writerow(csv_row(call, updated_at=updated_at))
 
 
+def representations(calls, *, request):
+    """(API representation, `updated_at`) of each call of `calls`, in its order.
+
+    Each representation is the call's stored document (the read model's `document`,
+    `calls.api.documents`) with today's status and next deadline, its public editions and the
+    request's host: no model object, no serializer, no related rows read (a document missing or
+    stale is rebuilt from its call, as the API's list does). `calls` carries `with_status()`; its
+    related-row prefetches are dropped. Read in chunks: memory stays flat.
+    """
+    from .api import documents
+
+    updated_at = documents.ROW.index("updated_at")
+    rows = documents.document_rows(calls.prefetch_related(None)).iterator(chunk_size=CHUNK_SIZE)
+    for chunk in _batched(rows):
+        instants = {row[0]: row[updated_at] for row in chunk}
+        for pk, representation in documents.read_representations(chunk, request=request, using=calls.db).items():
+            yield representation, instants[pk]
+
+
+def _batched(rows):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 # The CSV for people: labels and column names in the page's language, `;` as separator and a
 # byte order mark, so that a French spreadsheet (Excel, LibreOffice) opens it in columns with its
 # accents. The machine CSV (codes, `,`) stays in the API.
@@ -113,41 +147,69 @@ PEOPLE_COLUMNS = [
 ]
 
 
-def _labels(related):
-    return ", ".join(sorted(str(item) for item in related.all()))
+class PeopleLabels:
+    """What a people's row shows besides the call's representation, in the active language: the
+    labels of codes, the names of regions and themes, in the order the site lists them."""
+
+    def __init__(self, using):
+        from .models import Region, Theme
+
+        self.regions = {code: (rank, name) for rank, (code, name) in enumerate(
+            Region.objects.using(using).values_list("code", "name"))}
+        self.themes = {theme.slug: (rank, theme.label) for rank, theme in enumerate(
+            Theme.objects.using(using).only("slug", "name", "name_en"))}
+
+    @staticmethod
+    def sorted_labels(choices, codes) -> str:
+        return ", ".join(sorted(str(choices(code).label) for code in codes))
+
+    @staticmethod
+    def listed(known, codes) -> str:
+        return ", ".join(label for _rank, label in sorted(known[code] for code in codes if code in known))
 
 
-def people_row(call, build_url) -> list:
-    """One call as people read it: labels in the active language, dates as the sources give them."""
+def _partial_date(call: dict, name: str) -> str:
+    value = call[name]
+    return format_partial_date(datetime.date.fromisoformat(value), call[f"{name}_precision"]) if value else ""
+
+
+def people_row(call: dict, labels: PeopleLabels) -> list:
+    """One call as people read it, from its API representation: labels in the active language,
+    dates as the sources give them."""
     trl = ""
-    if call.trl_min is not None or call.trl_max is not None:
-        trl = f"{call.trl_min or 1}–{call.trl_max or 9}"
-    closes = call.closes_on_display
-    if call.is_rolling and not call.closes_on:
+    if call["trl_min"] is not None or call["trl_max"] is not None:
+        trl = f"{call['trl_min'] or 1}–{call['trl_max'] or 9}"
+    closes = _partial_date(call, "closes_on")
+    if call["is_rolling"] and not call["closes_on"]:
         closes = str(_("Rolling: no deadline"))
     values = {
-        "title": call.title, "status": str(call.get_status_display()), "call_type": str(call.get_call_type_display()),
-        "funders": ", ".join(role.funder.name for role in call.funder_roles.all()),
-        "programme": call.programme.name if call.programme_id else "",
-        "opens_on": call.opens_on_display, "closes_on": closes,
-        "next_deadline": call.next_deadline.isoformat() if call.next_deadline else "",
-        "max_ceiling": call.max_ceiling if call.max_ceiling is not None else "",
-        "total_budget": call.total_budget_eur if call.total_budget_eur is not None else "",
-        "aid_forms": _labels(call.aid_forms), "beneficiaries": _labels(call.beneficiaries),
-        "scope": str(call.get_scope_display()), "regions": ", ".join(r.name for r in call.regions.all()),
-        "themes": ", ".join(theme.label for theme in call.themes.all()), "trl": trl,
-        "apply_url": call.apply_url, "url": build_url(call.get_absolute_url()),
-        "last_verified_on": call.last_verified_on.isoformat() if call.last_verified_on else "",
+        "title": call["title"], "status": str(Status(call["status"]).label),
+        "call_type": str(CallType(call["call_type"]).label),
+        "funders": ", ".join(funder["name"] for funder in call["funders"]),
+        "programme": call["programme"]["name"] if call["programme"] else "",
+        "opens_on": _partial_date(call, "opens_on"), "closes_on": closes,
+        "next_deadline": _blank(call["next_deadline"]),
+        "max_ceiling": _blank(call["max_ceiling_eur"]), "total_budget": _blank(call["total_budget_eur"]),
+        "aid_forms": labels.sorted_labels(AidForm, call["aid_forms"]),
+        "beneficiaries": labels.sorted_labels(Beneficiary, call["beneficiaries"]),
+        "scope": str(Scope(call["scope"]).label), "regions": labels.listed(labels.regions, call["regions"]),
+        "themes": labels.listed(labels.themes, call["themes"]), "trl": trl,
+        "apply_url": call["apply_url"] or "", "url": call["url"],
+        "last_verified_on": _blank(call["last_verified_on"]),
     }
     return [spreadsheet_safe(values[key]) for key, _label in PEOPLE_COLUMNS]
 
 
 def write_people_csv(calls, text_file, *, build_url):
+    """The people's CSV of `calls` (carrying `with_status()`), from their representations; each
+    row links the call's page in the active language."""
     text_file.write("\ufeff")  # the byte order mark: spreadsheets then read UTF-8
     writer = csv.writer(text_file, delimiter=";")
     writer.writerow([str(label) for _key, label in PEOPLE_COLUMNS])
-    for call in calls.iterator(chunk_size=CHUNK_SIZE):
-        writer.writerow(people_row(call, build_url))
+    labels = PeopleLabels(calls.db)
+    for call, _updated_at in representations(calls, request=None):
+        call["url"] = build_url(reverse("call-detail", args=[call["slug"]]))
+        writer.writerow(people_row(call, labels))
 
 
 def people_csv_download(calls, *, filename: str, build_url) -> HttpResponse:

@@ -310,3 +310,36 @@ def test_the_csv_row_of_a_call_holds_its_codes_and_figures(client):
         "publication_state": "published", "last_verified_on": "2026-06-01",
         "updated_at": call.updated_at.isoformat(),
     }
+
+
+def test_the_people_csv_row_shows_labels_names_and_dates_as_given_in_each_language(client):
+    call = make(
+        slug="vaccins", title="Vaccins ARN", opens_on=datetime.date(2026, 3, 1), opens_on_precision="month",
+        closes_on=None, is_rolling=True, scope="regional", trl_min=None, trl_max=6,
+        programme=ProgrammeFactory(slug="france-2030", name="France 2030"),
+    )
+    CallFunderFactory(call=call, funder=FunderFactory(name="Bpifrance"))
+    CallFunderFactory(call=call, funder=FunderFactory(name="Région Bretagne"), role="co_funder")
+    call.beneficiaries.set(["startup", "sme"])
+    call.aid_forms.set(["grant"])
+    call.regions.set(["11", "53"])
+    call.themes.set([ThemeFactory(slug="vaccins", name="Vaccins", name_en="Vaccines"),
+                     ThemeFactory(slug="arn", name="ARN messager", name_en="Messenger RNA")])
+    services.rows_written(call=call)
+    french = dict(zip(*csv_rows(body(client.get(SEARCH_CSV)), delimiter=";"), strict=True))
+    assert {key: french[key] for key in (
+        "Titre", "Statut", "Type d'appel", "Financeurs", "Programme", "Ouverture", "Clôture", "Formes d'aide",
+        "Bénéficiaires", "Périmètre", "Régions éligibles", "Thématiques", "TRL", "Page du registre",
+    )} == {
+        "Titre": "Vaccins ARN", "Statut": "Ouvert", "Type d'appel": "Appel à projets",
+        "Financeurs": "Bpifrance, Région Bretagne", "Programme": "France 2030", "Ouverture": "mars 2026",
+        "Clôture": "Au fil de l'eau : sans date limite",
+        "Formes d'aide": "Subvention", "Bénéficiaires": "PME, Start-up", "Périmètre": "Régional",
+        "Régions éligibles": "Bretagne, Île-de-France", "Thématiques": "ARN messager, Vaccins", "TRL": "1–6",
+        "Page du registre": "http://testserver/appels/vaccins/",
+    }
+    english = dict(zip(*csv_rows(body(client.get("/en" + SEARCH_CSV)), delimiter=";"), strict=True))
+    assert english["Status"] == "Open" and english["Opens"] == "March 2026"
+    assert english["Closes"] == "Rolling: no deadline" and english["Forms of aid"] == "Grant"
+    assert english["Beneficiaries"] == "SME, Start-up" and english["Themes"] == "Messenger RNA, Vaccines"
+    assert english["Page in the registry"] == "http://testserver/en/appels/vaccins/"

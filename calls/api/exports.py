@@ -17,9 +17,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer
 
-from calls.exports import CHUNK_SIZE, ExportBusy, cached_export, export_response, query_key, write_csv
-
-from . import documents
+from calls.exports import ExportBusy, cached_export, export_response, query_key, representations, write_csv
 
 LICENCE = {
     "name": "Licence Ouverte / Open Licence 2.0 (Etalab)",
@@ -45,34 +43,6 @@ def licence_headers(response):
     response["Link"] = f'<{LICENCE["url"]}>; rel="license"'
     response["X-License"] = LICENCE["name"]
     return response
-
-
-def representations(calls, *, request):
-    """(API representation, `updated_at`) of each call of `calls`, in its order.
-
-    Each representation is the call's stored document (the read model's `document`,
-    `calls.api.documents`) with today's status and next deadline, its public editions and the
-    request's host: no model object, no serializer, no related rows read (a document missing or
-    stale is rebuilt from its call, as the list does). `calls` carries `with_status()`; its
-    related-row prefetches are dropped. Read in chunks: memory stays flat.
-    """
-    updated_at = documents.ROW.index("updated_at")
-    rows = documents.document_rows(calls.prefetch_related(None)).iterator(chunk_size=CHUNK_SIZE)
-    for chunk in _batched(rows):
-        instants = {row[0]: row[updated_at] for row in chunk}
-        for pk, representation in documents.read_representations(chunk, request=request, using=calls.db).items():
-            yield representation, instants[pk]
-
-
-def _batched(rows):
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK_SIZE:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def write_json(calls, text_file, *, request):
