@@ -363,7 +363,7 @@ class Laureate(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["-year", "organisation"]
+        ordering = ["-year", "organisation", "pk"]  # pk: the same order every time (documents, search text)
         verbose_name = _("laureate")
         verbose_name_plural = _("laureates")
         constraints = [non_negative("amount_eur")]
