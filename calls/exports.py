@@ -33,6 +33,7 @@ from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
+from . import fields as call_fields
 from .choices import AidForm, Beneficiary, CallType, Scope, Status
 from .dates import format_partial_date
 from .querysets import today
@@ -41,13 +42,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
 
-CSV_COLUMNS = [
-    "slug", "url", "title", "status", "call_type", "programme", "funders", "opens_on", "closes_on",
-    "is_rolling", "next_deadline", "total_budget_eur", "max_ceiling_eur", "floor_eur",
-    "funding_rate_min_pct", "funding_rate_max_pct", "aid_forms", "beneficiaries", "scope", "regions",
-    "themes", "trl_min", "trl_max", "consortium_required", "apply_url", "publication_state",
-    "last_verified_on", "updated_at",
-]
+CSV_COLUMNS = call_fields.names(csv=True)  # declared once, in calls/fields.py
 
 # What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from calls import fields as call_fields
 from calls.choices import (
     REGIONS,
     AidForm,
@@ -228,16 +229,7 @@ class CallSerializer(serializers.ModelSerializer):
     class Meta:
         model = Call
         list_serializer_class = CallListSerializer
-        fields = [
-            "slug", "url", "title", "summary", "description", "status", "call_type", "programme", "funders",
-            "opens_on", "opens_on_precision", "closes_on", "closes_on_precision", "is_rolling", "next_deadline",
-            "rounds", "total_budget_eur", "ceilings", "max_ceiling_eur", "floor_eur",
-            "funding_rate_min_pct", "funding_rate_max_pct", "duration_min_months", "duration_max_months",
-            "aid_forms", "beneficiaries", "scope", "country", "regions", "themes", "trl_min", "trl_max",
-            "consortium_required", "eligibility", "eligible_expenses", "apply_url", "sources", "laureates",
-            "previous_edition", "next_edition", "last_verified_on", "publication_state", "created_at",
-            "updated_at",
-        ]
+        fields = call_fields.names(api=True)  # declared once, in calls/fields.py
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.URI)

@@ -19,16 +19,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from calls import fields as call_fields
 from calls import services
 from calls.choices import PublicationState
 from calls.models import AidFormType, BeneficiaryType, Call, Ceiling, Region, Round, Source
 from calls.rules import CallRows
 
-CALL_FIELDS = [
-    "title", "summary", "description", "call_type", "programme", "opens_on", "closes_on", "is_rolling",
-    "total_budget_eur", "floor_eur", "funding_rate_min_pct", "funding_rate_max_pct", "scope",
-    "consortium_required", "trl_min", "trl_max", "eligibility", "eligible_expenses", "apply_url",
-]
+CALL_FIELDS = call_fields.names(submittable=True)  # declared once, in calls/fields.py
 
 
 # How often a submission looks for a free slug again when a concurrent one took it first.
