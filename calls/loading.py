@@ -358,20 +358,16 @@ def write_call(entry, *, actor=None, reason=ORIGIN_REASON):
     call = Call.objects.filter(slug=entry["slug"]).first() or Call(slug=entry["slug"])
     if entry.get("published_at"):  # a dump restores it as it was
         values["published_at"] = parse_datetime(entry["published_at"])
-    saved = call.pk is None or any(getattr(call, name) != value for name, value in values.items())
-    if saved:
+    save = call.pk is None or any(getattr(call, name) != value for name, value in values.items())
+    if save:
         for name, value in values.items():
             setattr(call, name, value)
-        services.save_call(
-            call=call, actor=actor, reason=reason, rows=_entry_rows(entry, _documents()),
-            unsourced_acknowledged=bool(entry.get("published_at")),
-        )
-    related_changed = _sync_call_relations(call, entry, _documents())
-    if related_changed and not saved:
-        # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.
-        call.save(update_fields=["updated_at"])
-    if related_changed:
-        services.rows_written(call=call)
+    documents = _documents()
+    services.save_call_and_rows(
+        call=call, save=save, write_rows=lambda call: _sync_call_relations(call, entry, documents),
+        actor=actor, reason=reason, rows=_entry_rows(entry, documents) if save else None,
+        unsourced_acknowledged=bool(entry.get("published_at")),
+    )
     return call
 
 
