@@ -53,6 +53,11 @@ def _ancestry(programme_id, programmes) -> list[Programme]:
     return chain
 
 
+def _programme_ancestry(programme, using) -> list[Programme]:
+    """`_ancestry` of one call's programme computed outside a batch (every programme read once)."""
+    return [] if programme is None else _ancestry(programme.pk, _programmes(using))
+
+
 def _document(call):
     from .api.documents import call_document
 
@@ -74,9 +79,12 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
     are every programme by id (`_programmes`), read here when not given."""
     facts = date_facts.facts_of_call(call)
     funder_roles = list(call.funder_roles.all())
-    programmes = _ancestry(call.programme_id, _programmes(using) if programmes is None else programmes)
+    if programmes is None:
+        ancestry = _programme_ancestry(call.programme, using)
+    else:
+        ancestry = _ancestry(call.programme_id, programmes)
     ceilings = [c.amount_eur for c in call.ceilings.all()]
-    texts = search.weighted_texts(call, programmes=programmes, funders=[r.funder for r in funder_roles])
+    texts = search.weighted_texts(call, programmes=ancestry, funders=[r.funder for r in funder_roles])
     beneficiaries = [b.code for b in call.beneficiaries.all()]
     regions = [r.code for r in call.regions.all()]
     in_france, open_to_every_region = call.is_for_applicants_in_france, call.is_open_to_every_region
@@ -89,7 +97,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
     } | {
         ("aid_form", a.code) for a in call.aid_forms.all()
     } | {
-        ("programme", p.slug) for p in programmes
+        ("programme", p.slug) for p in ancestry
     } | {
         ("beneficiary", code) for code in beneficiaries
     } | {
