@@ -6,12 +6,15 @@ European, international calls, and regional calls that include region 11); `amou
 `trl` and `beneficiary` keep calls that state nothing on the matter, since they may apply.
 """
 import datetime
+import functools
 import hashlib
 
 import django_filters
 from django import forms
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -110,6 +113,21 @@ class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
+# Filters whose choices are rows of the registry (funders, programmes, themes): listed from the
+# database once per registry version and language, not on every page (a search page lists them all).
+REFERENCE_FILTERS = ("funder", "programme", "theme")
+
+
+@functools.lru_cache(maxsize=32)
+def reference_choices(name: str, version: int, language: str) -> tuple:
+    """(slug, label) of each choice of a reference filter, as its form field would list them.
+
+    Kept per process, keyed by the registry version (every write through the services moves it:
+    a funder renamed or added shows at once) and the language (a theme's name is translated)."""
+    field = CallFilterSet.base_filters[name].field
+    return tuple((str(value), str(label)) for value, label in field.choices if value != "")
+
+
 class CallFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
     status = django_filters.MultipleChoiceFilter(
@@ -206,10 +224,26 @@ class CallFilterSet(django_filters.FilterSet):
                 errors[name] = _("At most %(n)d characters.") % {"n": MAX_VALUE_LENGTH}
         return errors
 
+    @cached_property
+    def registry_version(self) -> int:
+        """The registry version this search reads (one query, whatever asks for it)."""
+        return read_model.current_version()
+
     @property
     def form(self):
-        """The filters' form; an over-long value is an error on its filter (see `filter_queryset`)."""
+        """The filters' form; an over-long value is an error on its filter (see `filter_queryset`).
+        Reference filters list their choices from `reference_choices` (validation still reads the
+        database)."""
         form = super().form
+        if not getattr(form, "reference_choices_set", False):
+            form.reference_choices_set = True
+            for name in REFERENCE_FILTERS:
+                if name in form.fields:
+                    # Past the fields' choices setters, which would wrap the list in a model
+                    # iterator again (one query per render); their validation reads the queryset.
+                    field = form.fields[name]
+                    field._choices = field.widget.choices = list(
+                        reference_choices(name, self.registry_version, get_language()))
         if self.overlong and not getattr(form, "overlong_reported", False):
             form.overlong_reported = True
             for name, message in self.overlong.items():
@@ -255,7 +289,7 @@ class CallFilterSet(django_filters.FilterSet):
             (name, sorted(data.getlist(name)) if hasattr(data, "getlist") else data.get(name))
             for name in self.filters if name != "ordering" and name in data
         )
-        version = (read_model.current_version(), today(), str(self.queryset.query))
+        version = (self.registry_version, today(), str(self.queryset.query))
         return "facets:" + hashlib.sha256(repr((search, version)).encode()).hexdigest()
 
     def filter_text(self, queryset, name, value):

@@ -1,5 +1,6 @@
 """Public pages of the registry: thin views over the model's querysets and the one FilterSet."""
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -9,11 +10,12 @@ from django_filters.views import FilterView
 
 from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
 from .calendar import calendar_of_deadlines
+from .cards import attach_cards
 from .choices import PublicationState, Status
 from .editions import expected_editions
 from .exports import people_csv_download
 from .filters import CallFilterSet
-from .models import Call, Funder, Programme
+from .models import Call, CallFunder, Funder, Laureate, Programme, Source
 from .overview import home_groups
 from .statistics import bars, funding_in_figures
 from .status_groups import calls_by_status, page_number
@@ -44,7 +46,7 @@ class CallFilterMixin:
         return self.request.GET
 
     def get_queryset(self):
-        return Call.objects.listed()
+        return Call.objects.listed_cards()
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")
@@ -78,6 +80,7 @@ class CallSearchView(CallFilterMixin, FilterView):
         )
         if context.get("page_obj") is not None:  # the search's page (the timeline draws every call)
             estimates = expected_editions()
+            context["page_obj"].object_list = attach_cards(context["page_obj"].object_list)
             for call in context["page_obj"].object_list:
                 call.expected_edition = estimates.get(call.pk)
         context["shown_filters"] = SHOWN_FILTERS
@@ -171,10 +174,17 @@ class CallDetailView(DetailView):
     context_object_name = "call"
 
     def get_queryset(self):
+        # Its vocabularies (themes, beneficiaries, regions, forms of aid) from the read model's
+        # document, as on its card; its own rows in one query each.
         return (
-            Call.objects.listed()
-            .select_related("previous_edition", "next_edition")
-            .prefetch_related("rounds", "ceilings", "sources__document", "laureates__region")
+            Call.objects.listed_cards()
+            .select_related("programme", "previous_edition", "next_edition")
+            .prefetch_related(
+                Prefetch("funder_roles", queryset=CallFunder.objects.select_related("funder")),
+                "rounds", "ceilings",
+                Prefetch("sources", queryset=Source.objects.select_related("document")),
+                Prefetch("laureates", queryset=Laureate.objects.select_related("region")),
+            )
         )
 
     def get(self, request, *args, **kwargs):
@@ -216,7 +226,7 @@ class FunderDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        calls = Call.objects.listed().with_facet_value("funder", [self.object.slug])
+        calls = Call.objects.listed_cards().with_facet_value("funder", [self.object.slug])
         context["groups"] = calls_by_status(calls, self.request.GET, search={"funder": self.object.slug})
         return context
 
@@ -231,7 +241,7 @@ class ProgrammeDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # Its calls and those of the programmes under it, as the search's programme filter keeps them.
-        calls = Call.objects.listed().with_facet_value("programme", [self.object.slug])
+        calls = Call.objects.listed_cards().with_facet_value("programme", [self.object.slug])
         context["groups"] = calls_by_status(calls, self.request.GET, search={"programme": self.object.slug})
         return context
 
