@@ -351,6 +351,11 @@ def test_atom_feed_of_newly_published_calls_filterable(client, calls):
     assert 'xmlns="http://www.w3.org/2005/Atom"' in body and "<updated>" in body
     assert "Appel complet 0" in body and "Appel à venir" not in body
     assert "http://testserver/appels/complet-0/" in body
+    # Its funders are the entry's author, its themes its categories (in the feed's language).
+    assert "<author><name>Financeur complet 0</name></author>" in body
+    assert '<category term="Bioproduction"/>' in body
+    english = client.get("/en/flux/nouveaux-appels.atom?theme=bioproduction").content.decode()
+    assert '<category term="Biomanufacturing"/>' in english
 
 
 # --- Languages and formats -------------------------------------------------------------------

@@ -51,7 +51,8 @@ def _checkbox(name, option, calls_word):
     return (
         f'<li class="choice{" choice--empty" if count == 0 and not chosen else ""}">\n'
         f'<input type="checkbox" name="{name}" value="{escape(option["value"])}" id="{option["id"]}"'
-        f'{" checked" if chosen else ""}>\n<label for="{option["id"]}">{escape(option["label"])}{count_html}</label>\n</li>'
+        f'{" checked" if chosen else ""}>\n'
+        f'<label for="{option["id"]}">{escape(option["label"])}{count_html}</label>\n</li>'
     )
 
 
