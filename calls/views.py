@@ -55,8 +55,10 @@ class CallSearchView(CallFilterMixin, FilterView):
     paginate_by = 20
 
     def paginate_queryset(self, queryset, page_size):
-        """Like ListView's, but a bad page number shows the first page, a too large one the last."""
+        """Like ListView's, but a bad page number shows the first page, a too large one the last;
+        the number of results comes with the facet counts the page shows anyway."""
         paginator = self.get_paginator(queryset, page_size)
+        paginator.count = self.filterset.result_count()
         page = paginator.page(page_number(self.request.GET.get(self.page_kwarg), paginator.num_pages))
         return paginator, page, page.object_list, page.has_other_pages()
 

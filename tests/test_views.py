@@ -627,3 +627,28 @@ def test_a_funder_renamed_through_the_services_shows_at_once_in_the_filter_and_t
     assert "Financeur 0-0" not in page
     assert re.search(r'value="financeur-0-0"[^>]*>\s*<label[^>]*>Agence renommée', page)  # the filter's choice
     assert '<p class="call-card__funders">Agence renommée</p>' in page  # the card
+
+
+@pytest.mark.parametrize("query", ["", "status=closed", "status=open&status=closed&status=upcoming", "q=listé",
+                                   "region=11&beneficiary=sme", "status=nonsense", "trl=5&call_type=call_for_projects"])
+def test_the_number_of_results_is_read_with_the_facets_and_counts_what_the_pages_list(client, query):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        _listed_call(n)
+    make(title="Appel clos listé", slug="clos-liste", opens_on=today() - 40 * DAY, closes_on=today() - 10 * DAY)
+    make(title="Appel listé national", slug="national-liste", trl_min=3, trl_max=6)
+    url = f"/?{query}&x=1"  # never the bare home page
+    shown = client.get(url).context["paginator"].count
+    # The calls the search's own query selects, fetched and counted one by one.
+    from django.http import QueryDict
+
+    from calls.filters import CallFilterSet
+
+    search = CallFilterSet(QueryDict(query))
+    search.is_valid()
+    assert shown == len(list(search.qs)) > 0
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    assert not [q for q in captured if "COUNT(" in q["sql"].upper()]  # facets cached: no count run again
