@@ -12,7 +12,7 @@ from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
 from .calendar import calendar_of_deadlines
 from .cards import attach_cards
 from .choices import PublicationState, Status
-from .editions import expected_editions
+from .editions import expected_editions_of
 from .exports import people_csv_download
 from .filters import CallFilterSet
 from .models import Call, CallFunder, Funder, Laureate, Programme, Source
@@ -81,8 +81,8 @@ class CallSearchView(CallFilterMixin, FilterView):
             1 for name in SHOWN_FILTERS.split() if name not in ("q", "ordering") and self.request.GET.get(name)
         )
         if context.get("page_obj") is not None:  # the search's page (the timeline draws every call)
-            estimates = expected_editions()
             context["page_obj"].object_list = attach_cards(context["page_obj"].object_list)
+            estimates = expected_editions_of(call.pk for call in context["page_obj"].object_list)
             for call in context["page_obj"].object_list:
                 call.expected_edition = estimates.get(call.pk)
         context["shown_filters"] = SHOWN_FILTERS
@@ -207,7 +207,7 @@ class CallDetailView(DetailView):
         context["previous_edition"] = self.object.public_previous_edition
         context["next_edition"] = self.object.public_next_edition
         if context["next_edition"] is None and self.object.previous_edition_id:  # a series, not yet continued
-            context["expected_edition"] = expected_editions().get(self.object.pk)
+            context["expected_edition"] = expected_editions_of([self.object.pk]).get(self.object.pk)
         context["may_be_outdated"] = context["next_edition"] is None and self.object.dates_passed_since_verified()
         return context
 
