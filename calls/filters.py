@@ -229,21 +229,23 @@ class CallFilterSet(django_filters.FilterSet):
         """The registry version this search reads (one query, whatever asks for it)."""
         return read_model.current_version()
 
+    def use_listed_reference_choices(self):
+        """Let the form list the reference filters' choices from `reference_choices` (once per
+        registry version and language) rather than from the database on every page that shows
+        them; their validation still reads the database."""
+        form = self.form
+        for name in REFERENCE_FILTERS:
+            if name in form.fields:
+                # Past the fields' choices setters, which would wrap the list in a model iterator
+                # again (one query per render).
+                field = form.fields[name]
+                field._choices = field.widget.choices = list(
+                    reference_choices(name, self.registry_version, get_language()))
+
     @property
     def form(self):
-        """The filters' form; an over-long value is an error on its filter (see `filter_queryset`).
-        Reference filters list their choices from `reference_choices` (validation still reads the
-        database)."""
+        """The filters' form; an over-long value is an error on its filter (see `filter_queryset`)."""
         form = super().form
-        if not getattr(form, "reference_choices_set", False):
-            form.reference_choices_set = True
-            for name in REFERENCE_FILTERS:
-                if name in form.fields:
-                    # Past the fields' choices setters, which would wrap the list in a model
-                    # iterator again (one query per render); their validation reads the queryset.
-                    field = form.fields[name]
-                    field._choices = field.widget.choices = list(
-                        reference_choices(name, self.registry_version, get_language()))
         if self.overlong and not getattr(form, "overlong_reported", False):
             form.overlong_reported = True
             for name, message in self.overlong.items():

@@ -72,6 +72,7 @@ class CallSearchView(CallFilterMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
+        filterset.use_listed_reference_choices()
         if self.is_home():
             context["home_groups"] = home_groups(self.get_queryset())
             context["shown_filters"] = SHOWN_FILTERS
