@@ -98,8 +98,8 @@ def expected_editions(on: datetime.date | None = None) -> dict[int, ExpectedEdit
 
 def expected_editions_of(call_ids, on: datetime.date | None = None) -> dict[int, ExpectedEdition]:
     """The estimates of these calls only (a page's): read from the whole registry's when it is
-    cached, else from these calls' own series (a few queries, one per edition back), so that the
-    first page after a write does not compute the estimates of every call."""
+    cached, else from these calls' own series (two queries), so that a page does not compute the
+    estimates of every call."""
     on = on or today()
     call_ids = set(call_ids)
     known = cache.get(_cache_key(on))
@@ -109,7 +109,7 @@ def expected_editions_of(call_ids, on: datetime.date | None = None) -> dict[int,
 
 
 _ROW = ("pk", "previous_edition_id", "opens_on", "opens_on_precision", "publication_state")
-# Series are a handful of editions long; this bounds the queries of a malformed chain.
+# Series are a handful of editions long; this bounds the walk up a malformed chain.
 MAX_EDITIONS_BACK = 50
 
 
@@ -128,16 +128,39 @@ def _expected_editions(on: datetime.date) -> dict[int, ExpectedEdition]:
 
 
 def _series_rows(call_ids: set[int]):
-    """(rows by id, ids with a next edition) for these calls and every edition before them."""
-    by_pk, wanted = {}, set(call_ids)
-    for _step in range(MAX_EDITIONS_BACK):
-        rows = list(_not_drafts().filter(pk__in=wanted).values_list(*_ROW))
-        by_pk.update((row[0], row) for row in rows)
-        wanted = {row[1] for row in rows if row[1] is not None and row[1] not in by_pk}
-        if not wanted:
-            break
+    """(rows by id, ids with a next edition) for these calls and every edition before them: one
+    recursive query up their chains (bounded, so a malformed chain cannot loop), and one for next
+    editions, whatever the length of the series."""
+    from django.db import connections, router
+
+    from .models import Call
+
+    if not call_ids:
+        return {}, set()
+    table = connections[router.db_for_read(Call)].ops.quote_name(Call._meta.db_table)
+    columns = "id, previous_edition_id, opens_on, opens_on_precision, publication_state"
+    placeholders = ", ".join(["%s"] * len(call_ids))
+    sql = f"""
+        WITH RECURSIVE series ({columns}, depth) AS (
+            SELECT {columns}, 0 FROM {table} WHERE id IN ({placeholders}) AND publication_state <> %s
+            UNION
+            SELECT {", ".join(f"c.{name}" for name in columns.split(", "))}, s.depth + 1
+            FROM {table} c JOIN series s ON c.id = s.previous_edition_id
+            WHERE c.publication_state <> %s AND s.depth < %s
+        )
+        SELECT DISTINCT {columns} FROM series
+    """
+    with connections[router.db_for_read(Call)].cursor() as cursor:
+        cursor.execute(sql, [*sorted(call_ids), PublicationState.DRAFT, PublicationState.DRAFT, MAX_EDITIONS_BACK])
+        rows = cursor.fetchall()
+    by_pk = {row[0]: (row[0], row[1], _as_date(row[2]), row[3], row[4]) for row in rows}
     has_next = set(_not_drafts().filter(previous_edition_id__in=call_ids).values_list("previous_edition_id", flat=True))
     return by_pk, has_next
+
+
+def _as_date(value):
+    """A date column read by raw SQL (SQLite gives text)."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _estimates(rows, candidates: set[int], on: datetime.date) -> dict[int, ExpectedEdition]:
