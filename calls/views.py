@@ -57,9 +57,13 @@ class CallSearchView(CallFilterMixin, FilterView):
     def paginate_queryset(self, queryset, page_size):
         """Like ListView's, but a bad page number shows the first page, a too large one the last;
         the number of results comes with the facet counts the page shows anyway."""
-        paginator = self.get_paginator(queryset, page_size)
+        paginator = self.get_paginator(queryset.values_list("pk", flat=True), page_size)
         paginator.count = self.filterset.result_count()
         page = paginator.page(page_number(self.request.GET.get(self.page_kwarg), paginator.num_pages))
+        # The search sorts ids only (narrow rows); then the page's calls are read by id.
+        ids = list(page.object_list)
+        found = self.get_queryset().in_bulk(ids)
+        page.object_list = [found[pk] for pk in ids if pk in found]
         return paginator, page, page.object_list, page.has_other_pages()
 
     def is_home(self):
