@@ -261,8 +261,9 @@ class CallFilterSet(django_filters.FilterSet):
             return queryset.none()
         return super().filter_queryset(queryset)
 
-    def queryset_without(self, excluded: str):
-        """The calls the other active filters give: what a facet's choices are counted on."""
+    def queryset_without(self, excluded: str | None):
+        """The calls the other active filters give: what a facet's choices are counted on (every
+        active filter's calls with `excluded` None)."""
         if self.overlong:
             return self.queryset.none()
         queryset = self.queryset.all()
@@ -280,7 +281,19 @@ class CallFilterSet(django_filters.FilterSet):
         """
         if self.overlong:  # a refused search counts nothing, and leaves nothing in the cache
             return {facet: {} for facet in FACETS}
-        return cache.get_or_set(self._facet_cache_key(), self._compute_facet_counts, FACET_CACHE_SECONDS)
+        if self._facet_counts is None:  # read once per search, however many ask
+            self._facet_counts = cache.get_or_set(
+                self._facet_cache_key(), self._compute_facet_counts, FACET_CACHE_SECONDS)
+        return self._facet_counts
+
+    _facet_counts = None
+
+    def active_filters(self) -> set[str]:
+        """The filters with a valid value in this search (ordering aside)."""
+        # Read on the query (its empty values are dropped): an unchosen filter's cleaned value
+        # may be an empty queryset, which only a query would tell apart.
+        return {name for name in self.form.cleaned_data
+                if name != "ordering" and self.form.data.get(name) not in (None, "")}
 
     def result_count(self) -> int:
         """How many calls the search gives, read from its facet counts (cached with them): the
@@ -293,7 +306,7 @@ class CallFilterSet(django_filters.FilterSet):
         return sum(by_status.get(status, 0) for status in chosen)
 
     def _compute_facet_counts(self):
-        return count_facets(self.queryset_without)
+        return count_facets(self.queryset_without, active=self.active_filters())
 
     def _facet_cache_key(self):
         data = self.form.data
@@ -393,30 +406,37 @@ ALL_VALUES = "*"
 FACETS = (*LINKED_FACETS, "call_type", "status")
 
 
-def count_facets(calls_without) -> dict[str, dict[str, int]]:
+def count_facets(calls_without, active=FACETS) -> dict[str, dict[str, int]]:
     """For each facet, the number of calls each value gives, counted on `calls_without(facet)`
-    (the calls every other active filter keeps), in one SQL statement (a UNION ALL of one
-    grouped count per facet)."""
+    (the calls every other active filter keeps), in one SQL statement (a UNION ALL of grouped
+    counts). Facets whose own filter is not in `active` are counted on the same calls (every
+    active filter's), so they share one grouped count: the search runs once for them all."""
     parts = []
-    for facet in LINKED_FACETS:
-        ids = calls_without(facet).values("pk")
+    own = [facet for facet in LINKED_FACETS if facet in active]
+    shared = [facet for facet in LINKED_FACETS if facet not in active]
+    groups = [(calls_without(facet), [facet]) for facet in own]
+    if shared:
+        groups.append((calls_without(None), shared))
+    for calls, facets in groups:
+        ids = calls.values("pk")
         parts.append(
-            CallFacet.objects.filter(facet=facet, call_index_id__in=ids).order_by()
+            CallFacet.objects.filter(facet__in=facets, call_index_id__in=ids).order_by()
             .values("facet", "value").annotate(n=Count("call_index_id"))
         )
-        if facet in EVERY_VALUE:
-            flag, _values = EVERY_VALUE[facet]
-            parts.append(
-                Call.objects.filter(pk__in=ids, **{flag: True}).order_by()
-                .values(facet=Value(facet), value=Value(ALL_VALUES)).annotate(n=Count("pk"))
-            )
+        for facet in facets:
+            if facet in EVERY_VALUE:
+                flag, _values = EVERY_VALUE[facet]
+                parts.append(
+                    Call.objects.filter(pk__in=ids, **{flag: True}).order_by()
+                    .values(facet=Value(facet), value=Value(ALL_VALUES)).annotate(n=Count("pk"))
+                )
     parts.append(
-        Call.objects.filter(pk__in=calls_without("call_type").values("pk")).order_by()
-        .values(facet=Value("call_type"), value=F("call_type")).annotate(n=Count("pk"))
+        Call.objects.filter(pk__in=calls_without("call_type" if "call_type" in active else None).values("pk"))
+        .order_by().values(facet=Value("call_type"), value=F("call_type")).annotate(n=Count("pk"))
     )
     parts.append(
-        Call.objects.filter(pk__in=calls_without("status").values("pk")).order_by()
-        .values(facet=Value("status"), value=status_expression()).annotate(n=Count("pk"))
+        Call.objects.filter(pk__in=calls_without("status" if "status" in active else None).values("pk"))
+        .order_by().values(facet=Value("status"), value=status_expression()).annotate(n=Count("pk"))
     )
     counts = {facet: {} for facet in FACETS}
     for facet, value, n in parts[0].union(*parts[1:], all=True).values_list("facet", "value", "n"):
