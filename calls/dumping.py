@@ -5,8 +5,12 @@ ceilings, sources, laureates and editions, and every document, theme, funder and
 `calls.loading.load_registry()` reads it back: a dump loaded into an empty database gives the
 same registry, and dumping that gives the same dump (see tests/test_dumping.py).
 """
+import datetime
+import functools
+
 from django.db.models import Prefetch
 
+from . import fields
 from .choices import DatePrecision
 from .models import Call, Document, Funder, Programme, Source, Theme
 
@@ -66,55 +70,66 @@ def programme_entry(programme):
     }
 
 
+# A call in the data format: its fields declared with `dump` (`calls.fields`), in their order. Its
+# columns are written by their model field's type (`scalar_entry`), its vocabularies' terms by
+# their codes (`code_key`), its own rows by `CALL_ROWS`.
+
+@functools.cache
+def _has_precision(name) -> bool:
+    """Whether the call stores the precision of date `name` beside it (written as a partial date)."""
+    return any(field.name == f"{name}_precision" for field in Call._meta.concrete_fields)
+
+
+def scalar_entry(call, name):
+    """A column of the call as the data format writes it: a programme or an edition by its slug,
+    a date with its precision as given ("2022", "2022-03", "2022-03-15"), another date in ISO form."""
+    field = Call._meta.get_field(name)
+    if field.is_relation:
+        return getattr(call, name).slug if getattr(call, field.attname) is not None else None
+    value = getattr(call, name)
+    if _has_precision(name):
+        return partial_date(value, getattr(call, f"{name}_precision"))
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def code_key(model) -> str:
+    """What the data format names a vocabulary's terms by: a theme by its slug, a coded term
+    (beneficiary, aid form, region) by its code."""
+    return "slug" if any(field.name == "slug" for field in model._meta.fields) else model._meta.pk.name
+
+
+def _codes(call, name):
+    key = code_key(Call._meta.get_field(name).related_model)
+    return sorted(getattr(term, key) for term in getattr(call, name).all())
+
+
+CALL_ROWS = {
+    "funders": lambda call: [{"funder": r.funder.slug, "role": r.role} for r in call.funder_roles.all()],
+    "rounds": lambda call: [
+        {"name": r.name, "opens_on": partial_date(r.opens_on, r.opens_on_precision),
+         "closes_on": partial_date(r.closes_on, r.closes_on_precision), "budget_eur": r.budget_eur}
+        for r in call.rounds.all()
+    ],
+    "ceilings": lambda call: [{"amount_eur": c.amount_eur, "condition": c.condition} for c in call.ceilings.all()],
+    "sources": lambda call: _sources(call.sources.all()),
+    "laureates": lambda call: [
+        {"organisation": lau.organisation, "project": lau.project, "amount_eur": lau.amount_eur,
+         "region": lau.region_id, "year": lau.year}
+        for lau in call.laureates.all()
+    ],
+}
+
+
 def call_entry(call):
-    return {
-        "slug": call.slug,
-        "title": call.title,
-        "summary": call.summary,
-        "description": call.description,
-        "call_type": call.call_type,
-        "programme": call.programme.slug if call.programme_id else None,
-        "funders": [{"funder": r.funder.slug, "role": r.role} for r in call.funder_roles.all()],
-        "opens_on": partial_date(call.opens_on, call.opens_on_precision),
-        "closes_on": partial_date(call.closes_on, call.closes_on_precision),
-        "is_rolling": call.is_rolling,
-        "rounds": [
-            {"name": r.name, "opens_on": partial_date(r.opens_on, r.opens_on_precision),
-             "closes_on": partial_date(r.closes_on, r.closes_on_precision), "budget_eur": r.budget_eur}
-            for r in call.rounds.all()
-        ],
-        "total_budget_eur": call.total_budget_eur,
-        "ceilings": [{"amount_eur": c.amount_eur, "condition": c.condition} for c in call.ceilings.all()],
-        "floor_eur": call.floor_eur,
-        "funding_rate_min_pct": call.funding_rate_min_pct,
-        "funding_rate_max_pct": call.funding_rate_max_pct,
-        "aid_forms": sorted(a.pk for a in call.aid_forms.all()),
-        "duration_min_months": call.duration_min_months,
-        "duration_max_months": call.duration_max_months,
-        "beneficiaries": sorted(b.pk for b in call.beneficiaries.all()),
-        "scope": call.scope,
-        "country": call.country,
-        "regions": sorted(r.pk for r in call.regions.all()),
-        "consortium_required": call.consortium_required,
-        "trl_min": call.trl_min,
-        "trl_max": call.trl_max,
-        "themes": sorted(t.slug for t in call.themes.all()),
-        "eligibility": call.eligibility,
-        "eligible_expenses": call.eligible_expenses,
-        "apply_url": call.apply_url,
-        "previous_edition": call.previous_edition.slug if call.previous_edition_id else None,
-        "laureates": [
-            {"organisation": lau.organisation, "project": lau.project, "amount_eur": lau.amount_eur,
-             "region": lau.region_id, "year": lau.year}
-            for lau in call.laureates.all()
-        ],
-        "publication_state": call.publication_state,
-        "published_at": call.published_at.isoformat() if call.published_at else None,
-        "last_verified_on": call.last_verified_on.isoformat() if call.last_verified_on else None,
-        "curator_note": call.curator_note,
-        "submitted_by": call.submitted_by.get_username() if call.submitted_by_id else None,
-        "sources": _sources(call.sources.all()),
-    }
+    """The call in the data format: its declared fields, then what the registry or a partner set
+    (its first publication, who submitted it), which a dump restores and the bundled data never gives."""
+    by_kind = {"value": scalar_entry, "codes": _codes, "rows": lambda call, name: CALL_ROWS[name](call)}
+    entry = {field.name: by_kind[field.kind](call, field.name) for field in fields.CALL_FIELDS if field.dump}
+    entry["published_at"] = call.published_at.isoformat() if call.published_at else None
+    entry["submitted_by"] = call.submitted_by.get_username() if call.submitted_by_id else None
+    return entry
 
 
 def dump_registry() -> dict:

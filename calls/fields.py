@@ -11,7 +11,10 @@ Flags:
 - `submittable`: a partner may give it in an API submission (a scalar field of the call);
 - `importable`: an importer (aides-territoires, a partner's feed) may give it; the rest of a call is the curators';
 - `recurs`: copied from one edition to the next ("new edition"); dates, rounds, laureates and
-  verification belong to one edition.
+  verification belong to one edition;
+- `dump`: a key of a call in the bundled data's format, which `calls.dumping` writes and
+  `calls.loading` reads (derived fields, the bookkeeping dates and the precisions, which the
+  partial dates hold, are not).
 
 `kind` says what a field is: a column of the call, rows of its own, codes of a vocabulary, or
 derived (computed for a reader, never written).
@@ -29,29 +32,30 @@ class CallField:
     submittable: bool = False
     importable: bool = False
     recurs: bool = False
+    dump: bool = True
 
 
 F = CallField
 CALL_FIELDS = (
     F("slug", csv=True, csv_import=True),
-    F("url", kind="derived", csv=True),
+    F("url", kind="derived", csv=True, dump=False),
     F("title", csv=True, csv_import=True, submittable=True, importable=True),
     F("summary", csv_import=True, submittable=True, importable=True, recurs=True),
     F("description", csv_import=True, submittable=True, importable=True, recurs=True),
-    F("status", kind="derived", csv=True),
+    F("status", kind="derived", csv=True, dump=False),
     F("call_type", csv=True, csv_import=True, submittable=True, importable=True, recurs=True),
     F("programme", csv=True, csv_import=True, submittable=True, recurs=True),
     F("funders", kind="rows", csv=True, importable=True, recurs=True),
     F("opens_on", csv=True, csv_import=True, submittable=True, importable=True),
-    F("opens_on_precision", csv_import=True),
+    F("opens_on_precision", csv_import=True, dump=False),
     F("closes_on", csv=True, csv_import=True, submittable=True, importable=True),
-    F("closes_on_precision", csv_import=True),
+    F("closes_on_precision", csv_import=True, dump=False),
     F("is_rolling", csv=True, csv_import=True, submittable=True, importable=True, recurs=True),
-    F("next_deadline", kind="derived", csv=True),
+    F("next_deadline", kind="derived", csv=True, dump=False),
     F("rounds", kind="rows", csv_import=True),
     F("total_budget_eur", csv=True, csv_import=True, submittable=True, importable=True),
     F("ceilings", kind="rows", csv_import=True, importable=True, recurs=True),
-    F("max_ceiling_eur", kind="derived", csv=True),
+    F("max_ceiling_eur", kind="derived", csv=True, dump=False),
     F("floor_eur", csv=True, csv_import=True, submittable=True, importable=True, recurs=True),
     F("funding_rate_min_pct", csv=True, csv_import=True, submittable=True, importable=True, recurs=True),
     F("funding_rate_max_pct", csv=True, csv_import=True, submittable=True, importable=True, recurs=True),
@@ -72,12 +76,12 @@ CALL_FIELDS = (
     F("sources", kind="rows", importable=True, recurs=True),
     F("laureates", kind="rows"),
     F("previous_edition", csv_import=True),
-    F("next_edition", kind="derived"),
+    F("next_edition", kind="derived", dump=False),
     F("publication_state", csv=True, csv_import=True),
     F("last_verified_on", csv=True, csv_import=True),
     F("curator_note", api=False, csv_import=True),
-    F("created_at"),
-    F("updated_at", csv=True),
+    F("created_at", dump=False),
+    F("updated_at", csv=True, dump=False),
 )
 del F
 

@@ -18,14 +18,16 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import DateField
 from django.utils.dateparse import parse_datetime
 
-from . import services
+from . import fields, services
 from .choices import PublicationState
 from .dates import parse_partial_date
 from .dumping import (
     FORMAT_VERSION,
     call_entry,
+    code_key,
     document_entry,
     funder_entry,
     partial_date,
@@ -33,8 +35,6 @@ from .dumping import (
     theme_entry,
 )
 from .models import (
-    AidFormType,
-    BeneficiaryType,
     Call,
     Ceiling,
     Document,
@@ -167,54 +167,72 @@ def normalise_programme(entry):
     }
 
 
+# What the bundled data means by a key it leaves out, where that is not the model's default: its
+# calls are published unless they say otherwise.
+DATA_DEFAULTS = {"publication_state": PublicationState.PUBLISHED}
+# The call's window is a rule of its own: its dates widened to its rounds' (`_window`).
+WINDOW = ("opens_on", "closes_on")
+
+
+def normal_value(entry, name):
+    """A column of the call (`name`, declared in `calls.fields`) as `dumping.scalar_entry` writes
+    it, from an entry: a date in its normal form, a key left out (or empty) as the model's default,
+    null or blank. A required column (title, type) the entry leaves out is a `KeyError`."""
+    field = Call._meta.get_field(name)
+    value = entry.get(name)
+    if value not in (None, ""):
+        return _date(value, end=False) if isinstance(field, DateField) else value
+    if name in DATA_DEFAULTS:
+        return DATA_DEFAULTS[name]
+    if field.null:
+        return None
+    if field.has_default():
+        return field.get_default()
+    if field.blank:
+        return ""
+    return entry[name]
+
+
+NORMAL_ROWS = {
+    "funders": lambda entry: [
+        {"funder": f["funder"], "role": f.get("role") or "funder"} for f in entry.get("funders") or []
+    ],
+    "rounds": lambda entry: [
+        {"name": r["name"], "opens_on": _date(r.get("opens_on"), end=False),
+         "closes_on": _date(r.get("closes_on"), end=True), "budget_eur": r.get("budget_eur")}
+        for r in entry.get("rounds") or []
+    ],
+    "ceilings": lambda entry: [
+        {"amount_eur": c["amount_eur"], "condition": _text(c.get("condition"))} for c in entry.get("ceilings") or []
+    ],
+    "sources": _normal_sources,
+    "laureates": lambda entry: [
+        {"organisation": lau["organisation"], "project": _text(lau.get("project")),
+         "amount_eur": lau.get("amount_eur"), "region": lau.get("region") or None, "year": lau.get("year")}
+        for lau in entry.get("laureates") or []
+    ],
+}
+
+
 def normalise_call(entry):
-    return {
-        "slug": entry["slug"],
-        "title": entry["title"],
-        "summary": _text(entry.get("summary")),
-        "description": _text(entry.get("description")),
-        "call_type": entry["call_type"],
-        "programme": entry.get("programme") or None,
-        "funders": [{"funder": f["funder"], "role": f.get("role") or "funder"} for f in entry.get("funders") or []],
-        "opens_on": partial_date(*_window(entry)[:2]),
-        "closes_on": partial_date(*_window(entry)[2:]),
-        "is_rolling": bool(entry.get("is_rolling")),
-        "rounds": [
-            {"name": r["name"], "opens_on": _date(r.get("opens_on"), end=False),
-             "closes_on": _date(r.get("closes_on"), end=True), "budget_eur": r.get("budget_eur")}
-            for r in entry.get("rounds") or []
-        ],
-        "total_budget_eur": entry.get("total_budget_eur"),
-        "ceilings": [{"amount_eur": c["amount_eur"], "condition": _text(c.get("condition"))}
-                     for c in entry.get("ceilings") or []],
-        "floor_eur": entry.get("floor_eur"),
-        "funding_rate_min_pct": entry.get("funding_rate_min_pct"),
-        "funding_rate_max_pct": entry.get("funding_rate_max_pct"),
-        "aid_forms": sorted(entry.get("aid_forms") or []),
-        "duration_min_months": entry.get("duration_min_months"),
-        "duration_max_months": entry.get("duration_max_months"),
-        "beneficiaries": sorted(entry.get("beneficiaries") or []),
-        "scope": entry.get("scope") or "national",
-        "country": entry.get("country") or "FR",
-        "regions": sorted(str(code) for code in entry.get("regions") or []),
-        "consortium_required": entry.get("consortium_required"),
-        "trl_min": entry.get("trl_min"),
-        "trl_max": entry.get("trl_max"),
-        "themes": sorted(entry.get("themes") or []),
-        "eligibility": _text(entry.get("eligibility")),
-        "eligible_expenses": _text(entry.get("eligible_expenses")),
-        "apply_url": _text(entry.get("apply_url")),
-        "previous_edition": entry.get("previous_edition") or None,
-        "laureates": [
-            {"organisation": lau["organisation"], "project": _text(lau.get("project")),
-             "amount_eur": lau.get("amount_eur"), "region": lau.get("region") or None, "year": lau.get("year")}
-            for lau in entry.get("laureates") or []
-        ],
-        "publication_state": entry.get("publication_state") or PublicationState.PUBLISHED,
-        "last_verified_on": _date(entry.get("last_verified_on"), end=False),
-        "curator_note": _text(entry.get("curator_note")),
-        "sources": _normal_sources(entry),
-    }
+    """The entry in the form `dumping.call_entry` writes a call: every key `calls.fields` declares
+    for the data format (`dump`), with what a key left out means."""
+    window = _window(entry)
+    dated = {"opens_on": partial_date(*window[:2]), "closes_on": partial_date(*window[2:])}
+    normal = {}
+    for declared in fields.CALL_FIELDS:
+        name = declared.name
+        if not declared.dump:
+            continue
+        if declared.kind == "codes":
+            normal[name] = sorted(str(code) for code in entry.get(name) or [])
+        elif declared.kind == "rows":
+            normal[name] = NORMAL_ROWS[name](entry)
+        elif name in WINDOW:
+            normal[name] = dated[name]
+        else:
+            normal[name] = normal_value(entry, name)
+    return normal
 
 
 def _comparable(value):
@@ -340,54 +358,37 @@ def write_call(entry, *, actor=None, reason=ORIGIN_REASON):
     call = Call.objects.filter(slug=entry["slug"]).first() or Call(slug=entry["slug"])
     if entry.get("published_at"):  # a dump restores it as it was
         values["published_at"] = parse_datetime(entry["published_at"])
-    saved = call.pk is None or any(getattr(call, name) != value for name, value in values.items())
-    if saved:
+    save = call.pk is None or any(getattr(call, name) != value for name, value in values.items())
+    if save:
         for name, value in values.items():
             setattr(call, name, value)
-        services.save_call(
-            call=call, actor=actor, reason=reason, rows=_entry_rows(entry, _documents()),
-            unsourced_acknowledged=bool(entry.get("published_at")),
-        )
-    related_changed = _sync_call_relations(call, entry, _documents())
-    if related_changed and not saved:
-        # Partners sync on `updated_at`: a change of rounds or ceilings is a change of the call.
-        call.save(update_fields=["updated_at"])
-    if related_changed:
-        services.rows_written(call=call)
+    documents = _documents()
+    services.save_call_and_rows(
+        call=call, save=save, write_rows=lambda call: _sync_call_relations(call, entry, documents),
+        actor=actor, reason=reason, rows=_entry_rows(entry, documents) if save else None,
+        unsourced_acknowledged=bool(entry.get("published_at")),
+    )
     return call
 
 
 def _call_values(entry):
-    last_verified, _precision = parse_partial_date(entry.get("last_verified_on"), end=False)
-    return {
-        "title": entry["title"],
-        "summary": entry.get("summary") or "",
-        "description": entry.get("description") or "",
-        "call_type": entry["call_type"],
-        "programme": Programme.objects.get(slug=entry["programme"]) if entry.get("programme") else None,
-        **dict(zip(["opens_on", "opens_on_precision", "closes_on", "closes_on_precision"], _window(entry),
-                   strict=True)),
-        "is_rolling": bool(entry.get("is_rolling")),
-        "total_budget_eur": entry.get("total_budget_eur"),
-        "floor_eur": entry.get("floor_eur"),
-        "funding_rate_min_pct": entry.get("funding_rate_min_pct"),
-        "funding_rate_max_pct": entry.get("funding_rate_max_pct"),
-        "duration_min_months": entry.get("duration_min_months"),
-        "duration_max_months": entry.get("duration_max_months"),
-        "scope": entry.get("scope") or "national",
-        "country": entry.get("country") or "FR",
-        "consortium_required": entry.get("consortium_required"),
-        "trl_min": entry.get("trl_min"),
-        "trl_max": entry.get("trl_max"),
-        "eligibility": entry.get("eligibility") or "",
-        "eligible_expenses": entry.get("eligible_expenses") or "",
-        "apply_url": entry.get("apply_url") or "",
-        "previous_edition": Call.objects.get(slug=entry["previous_edition"]) if entry.get("previous_edition") else None,
-        "publication_state": entry.get("publication_state") or PublicationState.PUBLISHED,
-        "last_verified_on": last_verified,
-        "curator_note": entry.get("curator_note") or "",
-        "submitted_by": _user(entry.get("submitted_by")),
-    }
+    """The call's columns as the entry gives them: those `calls.fields` declares for the data
+    format, each read by its model field's type (a programme or an edition by its slug, a date
+    from its partial form), then the window, and the partner who submitted it (a dump's)."""
+    values = {}
+    for name in fields.names(dump=True, kind="value"):
+        if name in WINDOW:
+            continue
+        field, value = Call._meta.get_field(name), normal_value(entry, name)
+        if field.is_relation:
+            value = field.related_model.objects.get(slug=value) if value else None
+        elif isinstance(field, DateField):
+            value = parse_partial_date(value, end=False)[0]
+        values[name] = value
+    window_fields = ["opens_on", "opens_on_precision", "closes_on", "closes_on_precision"]
+    values.update(zip(window_fields, _window(entry), strict=True))
+    values["submitted_by"] = _user(entry.get("submitted_by"))
+    return values
 
 
 def _user(username):
@@ -464,10 +465,10 @@ def _sync_call_relations(call, entry, documents) -> bool:
         ["organisation", "project", "amount_eur", "region", "year"],
     )
     changed |= _sync_children(call.sources, _source_rows(entry, documents), SOURCE_FIELDS)
-    changed |= _sync_m2m(call.aid_forms, AidFormType.objects.filter(code__in=entry.get("aid_forms") or []))
-    changed |= _sync_m2m(call.beneficiaries, BeneficiaryType.objects.filter(code__in=entry.get("beneficiaries") or []))
-    changed |= _sync_m2m(call.regions, Region.objects.filter(code__in=entry.get("regions") or []))
-    changed |= _sync_m2m(call.themes, Theme.objects.filter(slug__in=entry.get("themes") or []))
+    for name in fields.names(dump=True, kind="codes"):  # aid forms, beneficiaries, regions, themes
+        model = Call._meta.get_field(name).related_model
+        terms = model.objects.filter(**{f"{code_key(model)}__in": [str(code) for code in entry.get(name) or []]})
+        changed |= _sync_m2m(getattr(call, name), terms)
     return changed
 
 

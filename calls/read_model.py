@@ -1,8 +1,12 @@
-"""Keeping the read model (`CallIndex`, `CallPeriod`) and the registry version.
+"""Keeping the read model (`CallIndex`, `CallPeriod`, `CallFacet`) and the registry version.
 
 Only the write path (`calls.services`) calls `refresh()`, in the transaction of the write; the
 `rebuild_read_model` command calls `rebuild()`, which recomputes every row from scratch and says
 which rows had drifted. A property test checks that rows kept by the services equal a rebuild.
+
+Both work by batches of calls (`BATCH`): one prefetching query set per batch, every programme read
+once, and each batch's rows deleted and inserted in bulk, so the number of queries grows with
+the number of batches, not of calls.
 """
 import dataclasses
 
@@ -14,6 +18,7 @@ from django.utils import timezone
 from . import date_facts, search
 from .models import Call, CallFacet, CallFunder, CallIndex, CallPeriod, Programme, RegistryVersion
 
+BATCH = 500  # calls computed and written together
 # The columns `refresh()` writes, besides the search vector (compared by `rebuild()`).
 COMPARED_FIELDS = [
     "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "deadlines",
@@ -33,14 +38,18 @@ def _calls(call_ids, using):
     )
 
 
-def _programme_ancestry(programme, using) -> list[Programme]:
+def _programmes(using) -> dict[int, Programme]:
+    """Every programme by id: what a batch of calls reads their programmes' parents from."""
+    return {programme.pk: programme for programme in Programme.objects.using(using)}
+
+
+def _ancestry(programme_id, programmes) -> list[Programme]:
     """The call's programme and its parents, nearest first (a cycle can't loop forever)."""
     chain, seen = [], set()
-    while programme is not None and programme.pk not in seen:
-        chain.append(programme)
-        seen.add(programme.pk)
-        parent_id = programme.parent_id
-        programme = Programme.objects.using(using).filter(pk=parent_id).first() if parent_id else None
+    while programme_id is not None and programme_id not in seen and programme_id in programmes:
+        seen.add(programme_id)
+        chain.append(programmes[programme_id])
+        programme_id = programmes[programme_id].parent_id
     return chain
 
 
@@ -60,11 +69,12 @@ class IndexEntry:
     weighted_texts: dict
 
 
-def entry_of(call, using="default") -> IndexEntry:
-    """Compute the read model of `call` (its rows prefetched) from its current state."""
+def entry_of(call, using="default", programmes=None) -> IndexEntry:
+    """Compute the read model of `call` (its rows prefetched) from its current state; `programmes`
+    are every programme by id (`_programmes`), read here when not given."""
     facts = date_facts.facts_of_call(call)
     funder_roles = list(call.funder_roles.all())
-    programmes = _programme_ancestry(call.programme, using)
+    programmes = _ancestry(call.programme_id, _programmes(using) if programmes is None else programmes)
     ceilings = [c.amount_eur for c in call.ceilings.all()]
     texts = search.weighted_texts(call, programmes=programmes, funders=[r.funder for r in funder_roles])
     beneficiaries = [b.code for b in call.beneficiaries.all()]
@@ -111,30 +121,49 @@ def _search_vector(weighted_texts):
     return vector
 
 
-def _write(call, entry: IndexEntry, using):
-    CallIndex.objects.using(using).update_or_create(call_id=call.pk, defaults=entry.values)
-    CallPeriod.objects.using(using).filter(call_index_id=call.pk).delete()
-    CallPeriod.objects.using(using).bulk_create(
-        [CallPeriod(call_index_id=call.pk, starts_on=start, ends_on=end) for start, end in entry.periods]
-    )
-    CallFacet.objects.using(using).filter(call_index_id=call.pk).delete()
-    CallFacet.objects.using(using).bulk_create(
-        [CallFacet(call_index_id=call.pk, facet=facet, value=value) for facet, value in entry.facets]
-    )
-    if connections[using].vendor == "postgresql":
-        CallIndex.objects.using(using).filter(pk=call.pk).update(search_vector=_search_vector(entry.weighted_texts))
+def _batches(ids, size):
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
 
 
-def refresh(*, call_ids, using=None) -> None:
+def _entries(call_ids, using, programmes) -> list[tuple[int, IndexEntry]]:
+    """(call id, entry) of every call of `call_ids` that exists, from one prefetching query set."""
+    return [(call.pk, entry_of(call, using, programmes)) for call in _calls(call_ids, using)]
+
+
+def _write(entries, using):
+    """Replace the read model rows of these calls by `entries`: delete, then insert in bulk."""
+    ids = [call_id for call_id, _entry in entries]
+    # The periods and facets go with their index rows (CASCADE); only the ids are read.
+    CallIndex.objects.using(using).filter(pk__in=ids).only("pk").delete()
+    vectors = connections[using].vendor == "postgresql"
+    CallIndex.objects.using(using).bulk_create([
+        CallIndex(call_id=call_id, **entry.values,
+                  search_vector=_search_vector(entry.weighted_texts) if vectors else None)
+        for call_id, entry in entries
+    ])
+    CallPeriod.objects.using(using).bulk_create([
+        CallPeriod(call_index_id=call_id, starts_on=start, ends_on=end)
+        for call_id, entry in entries for start, end in entry.periods
+    ])
+    CallFacet.objects.using(using).bulk_create([
+        CallFacet(call_index_id=call_id, facet=facet, value=value)
+        for call_id, entry in entries for facet, value in entry.facets
+    ])
+
+
+def refresh(*, call_ids, using=None, batch=BATCH) -> None:
     """Bring the read model of these calls up to date, and move the registry version.
 
     Called by the write path after it wrote a call, its rows, or something calls embed.
     """
     using = using or router.db_for_write(CallIndex)
-    call_ids = list(call_ids)
     with transaction.atomic(using=using):
-        for call in _calls(call_ids, using):
-            _write(call, entry_of(call, using), using)
+        programmes = None
+        for ids in _batches(call_ids, batch):
+            programmes = _programmes(using) if programmes is None else programmes
+            _write(_entries(ids, using, programmes), using)
         bump_version(using=using)
 
 
@@ -168,12 +197,12 @@ def current_version(*, using="default") -> int:
     return RegistryVersion.objects.using(using).filter(pk=1).values_list("number", flat=True).first() or 0
 
 
-def fill_missing(*, using="default", batch=500) -> int:
+def fill_missing(*, using="default", batch=BATCH) -> int:
     """Build the read model of calls that have none (a registry upgraded from before it): run on
     every start, it costs one query when nothing is missing. Returns how many were built."""
     missing = list(Call.objects.using(using).filter(index__isnull=True).values_list("pk", flat=True))
-    for start in range(0, len(missing), batch):
-        refresh(call_ids=missing[start:start + batch], using=using)
+    if missing:
+        refresh(call_ids=missing, using=using, batch=batch)
     return len(missing)
 
 
@@ -183,40 +212,50 @@ class Drift:
     fields: list
 
 
-def rebuild(*, using="default", batch=500) -> list[Drift]:
+def rebuild(*, using="default", batch=BATCH) -> list[Drift]:
     """Recompute the read model of every call from scratch; return the rows that had drifted
     (missing, different, or left over from a deleted call). Rows are rewritten either way."""
     drifts = []
-    stored = {row.pk: row for row in CallIndex.objects.using(using).all()}
-    periods, facets = {}, {}
-    for period in CallPeriod.objects.using(using).all():
-        periods.setdefault(period.call_index_id, []).append((period.starts_on, period.ends_on))
-    for call_id, facet, value in CallFacet.objects.using(using).values_list("call_index_id", "facet", "value"):
-        facets.setdefault(call_id, []).append((facet, value))
-    ids = list(Call.objects.using(using).order_by("pk").values_list("pk", flat=True))
     with transaction.atomic(using=using):
-        for start in range(0, len(ids), batch):
-            for call in _calls(ids[start:start + batch], using):
-                entry = entry_of(call, using)
-                row = stored.pop(call.pk, None)
-                if row is None:
-                    drifts.append(Drift(call.pk, ["missing"]))
-                else:
-                    changed = [
-                        name for name in COMPARED_FIELDS
-                        if _comparable(getattr(row, name)) != _comparable(entry.values[name])
-                    ]
-                    if sorted(periods.get(call.pk, [])) != sorted(entry.periods):
-                        changed.append("periods")
-                    if sorted(facets.get(call.pk, [])) != sorted(entry.facets):
-                        changed.append("facets")
-                    if changed:
-                        drifts.append(Drift(call.pk, changed))
-                _write(call, entry, using)
-        for call_id in stored:
-            drifts.append(Drift(call_id, ["left over"]))
-        CallIndex.objects.using(using).filter(pk__in=list(stored)).delete()
+        ids = list(Call.objects.using(using).order_by("pk").values_list("pk", flat=True))
+        programmes = _programmes(using)
+        for chunk in _batches(ids, batch):
+            entries = _entries(chunk, using, programmes)
+            drifts += _drifts(entries, using)
+            _write(entries, using)
+        left_over = sorted(set(CallIndex.objects.using(using).values_list("pk", flat=True)) - set(ids))
+        drifts += [Drift(call_id, ["left over"]) for call_id in left_over]
+        CallIndex.objects.using(using).filter(pk__in=left_over).only("pk").delete()
         bump_version(using=using)
+    return drifts
+
+
+def _drifts(entries, using) -> list[Drift]:
+    """How the stored rows of these calls differ from their `entries` (before they are rewritten)."""
+    ids = [call_id for call_id, _entry in entries]
+    stored = {row.pk: row for row in CallIndex.objects.using(using).filter(pk__in=ids).defer("search_vector")}
+    periods, facets = {}, {}
+    for call_id, start, end in CallPeriod.objects.using(using).filter(call_index_id__in=ids).values_list(
+            "call_index_id", "starts_on", "ends_on"):
+        periods.setdefault(call_id, []).append((start, end))
+    for call_id, facet, value in CallFacet.objects.using(using).filter(call_index_id__in=ids).values_list(
+            "call_index_id", "facet", "value"):
+        facets.setdefault(call_id, []).append((facet, value))
+    drifts = []
+    for call_id, entry in entries:
+        row = stored.get(call_id)
+        if row is None:
+            drifts.append(Drift(call_id, ["missing"]))
+            continue
+        changed = [
+            name for name in COMPARED_FIELDS if _comparable(getattr(row, name)) != _comparable(entry.values[name])
+        ]
+        if sorted(periods.get(call_id, [])) != sorted(entry.periods):
+            changed.append("periods")
+        if sorted(facets.get(call_id, [])) != sorted(entry.facets):
+            changed.append("facets")
+        if changed:
+            drifts.append(Drift(call_id, changed))
     return drifts
 
 

@@ -63,12 +63,19 @@ def save_call(
     """Validate and save `call`: the one way a call is written, whoever writes it.
 
     Admin form, CSV import, API submission, the bundled data's loader and importers all call
-    this, so a call published by any of them gets its first-publication date the same way.
-    `rows` are the rounds, ceilings, sources and laureates the call will have once the caller has
-    written them (the admin's inlines, the loader's entry); by default, those it has now. The
-    call's window is widened to its rounds, and a published call must pass
-    `publication_errors` (raised as a `ValidationError` on `publication_state`).
+    this (the loader through `save_call_and_rows`), so a call published by any of them gets its
+    first-publication date the same way. `rows` are the rounds, ceilings, sources and laureates
+    the call will have once the caller has written them (the admin's inlines, the loader's
+    entry); by default, those it has now. The call's window is widened to its rounds, and a
+    published call must pass `publication_errors` (raised as a `ValidationError` on `publication_state`).
     """
+    _checked_save(call=call, actor=actor, reason=reason, rows=rows, unsourced_acknowledged=unsourced_acknowledged)
+    read_model.refresh(call_ids=[call.pk])
+    return call
+
+
+def _checked_save(*, call, actor, reason, rows, unsourced_acknowledged):
+    """`save_call` less the read model's refresh, which its callers do once for all they write."""
     rows = rows if rows is not None else CallRows.of(call)
     if errors := call.window_errors():  # an opening after a closing is refused before rounds widen it
         raise ValidationError(errors)
@@ -80,8 +87,28 @@ def save_call(
         call.mark_published()
     _record_as(call, actor=actor, reason=reason)
     call.save()
-    read_model.refresh(call_ids=[call.pk])
-    return call
+
+
+@transaction.atomic
+def save_call_and_rows(
+    *, call: Call, write_rows, save: bool = True, actor=None, reason: str = "", rows: CallRows | None = None,
+    unsourced_acknowledged: bool = False,
+) -> bool:
+    """Write a call and its rows as one change (the loader's and the importers' entries): with
+    `save` (the call is new, or its own fields changed), validate and save it as `save_call`
+    does, `rows` being those `write_rows` will write; then `write_rows(call)` writes its rows
+    (funders, rounds, ceilings, sources, laureates, vocabularies, each row validated) and says
+    whether any changed. A call whose rows alone changed gets a new `updated_at` (partners sync
+    on it). The read model and the registry version follow once, in the same transaction, when
+    anything was written; returns whether anything was."""
+    if save:
+        _checked_save(call=call, actor=actor, reason=reason, rows=rows, unsourced_acknowledged=unsourced_acknowledged)
+    rows_changed = write_rows(call)
+    if rows_changed and not save:
+        call.save(update_fields=["updated_at"])
+    if save or rows_changed:
+        read_model.refresh(call_ids=[call.pk])
+    return save or rows_changed
 
 
 @transaction.atomic

@@ -4,9 +4,11 @@ import json
 import pytest
 from django.core.management import call_command
 
+from calls import read_model
 from calls.loading import KINDS, load_registry, read_data
-from calls.models import Call, Funder, Laureate, Programme, Provenance, Source
+from calls.models import Call, CallFacet, Funder, Laureate, Programme, Provenance, Source
 from tests.admin_forms import change_form_data
+from tests.factories import FunderFactory, ThemeFactory
 
 DATA = read_data()
 
@@ -248,3 +250,73 @@ def test_an_update_of_unchanged_data_finds_nothing_to_change():
     report = load_registry(data=read_data(), update=True)
     assert (report.updated, report.skipped, report.created, report.gone) == ([], [], [], [])
     assert report.unchanged == sum(len(read_data()[kind.name]) for kind in KINDS)
+
+
+def refreshes(monkeypatch) -> list:
+    """The read model's refreshes from now on (the calls of each), each still done."""
+    done, refresh = [], read_model.refresh
+
+    def spy(*, call_ids, **kwargs):
+        done.append(sorted(call_ids))
+        return refresh(call_ids=call_ids, **kwargs)
+
+    monkeypatch.setattr(read_model, "refresh", spy)
+    return done
+
+
+SMALL_CALL = {
+    "slug": "appel-avec-ses-lignes", "title": "Appel avec ses lignes", "call_type": "call_for_projects",
+    "publication_state": "draft", "funders": [{"funder": "bpifrance"}], "themes": ["bioproduction"],
+    "rounds": [{"name": "Vague 1", "opens_on": "2026-04-01", "closes_on": "2026-06-30"}],
+    "ceilings": [{"amount_eur": 600_000}],
+}
+
+
+def facets(call):
+    return set(CallFacet.objects.filter(call_index_id=call.pk).values_list("facet", "value"))
+
+
+@pytest.mark.django_db
+def test_loading_a_call_and_its_rows_refreshes_its_read_model_once_after_both(monkeypatch):
+    FunderFactory(slug="bpifrance")
+    ThemeFactory(slug="bioproduction")
+    done, version = refreshes(monkeypatch), read_model.current_version()
+
+    load_registry(data={"calls": [SMALL_CALL]})
+
+    call = Call.objects.get(slug=SMALL_CALL["slug"])
+    assert done == [[call.pk]]
+    assert read_model.current_version() == version + 1
+    assert {("funder", "bpifrance"), ("theme", "bioproduction")} <= facets(call)  # rows written before it
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", [
+    {"ceilings": []},  # its rows alone
+    {"summary": "Résumé révisé.", "themes": []},  # its own fields and its rows
+])
+def test_an_update_refreshes_a_changed_call_once(monkeypatch, change):
+    FunderFactory(slug="bpifrance")
+    ThemeFactory(slug="bioproduction")
+    load_registry(data={"calls": [SMALL_CALL]})
+    call = Call.objects.get(slug=SMALL_CALL["slug"])
+    done, version = refreshes(monkeypatch), read_model.current_version()
+
+    load_registry(data={"calls": [{**SMALL_CALL, **change}]}, update=True)
+
+    assert done == [[call.pk]]
+    assert read_model.current_version() == version + 1
+    assert call.ceilings.count() == len(change.get("ceilings", SMALL_CALL["ceilings"]))
+    assert (("theme", "bioproduction") in facets(call)) == ("themes" not in change)  # the rows as written
+
+
+@pytest.mark.django_db
+def test_an_update_of_an_unchanged_call_refreshes_nothing(monkeypatch):
+    FunderFactory(slug="bpifrance")
+    ThemeFactory(slug="bioproduction")
+    load_registry(data={"calls": [SMALL_CALL]})
+    done, version = refreshes(monkeypatch), read_model.current_version()
+
+    load_registry(data={"calls": [SMALL_CALL]}, update=True)
+
+    assert (done, read_model.current_version()) == ([], version)

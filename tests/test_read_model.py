@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from calls import read_model, services
 from calls.choices import PublicationState, Status
-from calls.models import Call, CallIndex, Round
+from calls.models import AidFormType, BeneficiaryType, Call, CallIndex, CallPeriod, Region, Round
 from calls.querysets import status_conditions
 
+from . import factories
 from .factories import CallFactory, FunderFactory, RoundFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +237,38 @@ def test_a_registry_upgraded_from_before_the_read_model_gets_it_on_start(client)
     assert client.get("/", search).context["paginator"].count == 0
     call_command("rebuild_read_model", "--missing")
     assert [c.slug for c in client.get("/", search).context["page_obj"]] == [call.slug]
+
+
+def _a_call_with_every_kind_of_row(n, programme):
+    call = CallFactory(programme=programme, title=f"Appel complet {n}", closes_on=datetime.date(2026, 9, 30))
+    RoundFactory(call=call, opens_on=datetime.date(2026, 5, 1), closes_on=datetime.date(2026, 5, 31))
+    RoundFactory(call=call, opens_on=datetime.date(2026, 9, 1), closes_on=datetime.date(2026, 9, 30))
+    factories.CeilingFactory(call=call)
+    factories.CallFunderFactory(call=call)
+    factories.SourceFactory(call=call, document=factories.DocumentFactory())
+    factories.LaureateFactory(call=call)
+    call.themes.add(ThemeFactory())
+    call.beneficiaries.set(BeneficiaryType.objects.filter(code="sme"))
+    call.aid_forms.set(AidFormType.objects.filter(code="grant"))
+    call.regions.set(Region.objects.filter(code="84"))
+    services.rows_written(call=call)
+
+
+def _queries_of_a_rebuild():
+    with CaptureQueriesContext(connection) as queries:
+        assert read_model.rebuild() == []
+    return len(queries)
+
+
+def test_a_rebuild_runs_as_many_queries_for_12_calls_as_for_3():
+    """Calls are computed and written by batches: one prefetching query set, every programme read
+    once, bulk inserts, whatever the number of calls (and the depth of their programmes)."""
+    parent = factories.ProgrammeFactory()
+    programme = factories.ProgrammeFactory(parent=factories.ProgrammeFactory(parent=parent))
+    for n in range(3):
+        _a_call_with_every_kind_of_row(n, programme)
+    few = _queries_of_a_rebuild()
+    for n in range(3, 12):
+        _a_call_with_every_kind_of_row(n, programme if n % 2 else parent)
+    assert CallPeriod.objects.count() == 24  # two periods each: each call has rows of every kind
+    assert _queries_of_a_rebuild() == few
