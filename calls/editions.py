@@ -80,34 +80,99 @@ def expected_next_edition(series: list[Edition], on: datetime.date | None = None
     return ExpectedEdition(month=expected, basis=tuple(openings))
 
 
+def _cache_key(on: datetime.date) -> str:
+    from .read_model import current_version
+
+    return f"expected-editions:{current_version()}:{on.isoformat()}"
+
+
 def expected_editions(on: datetime.date | None = None) -> dict[int, ExpectedEdition]:
     """The estimate of each published call that is the latest edition of its series, by call id.
 
     Computed once per registry version and day (any write moves the version) and kept in the
-    shared cache: every search page shows the estimates of its calls.
+    shared cache: the home page lists every expected edition.
     """
-    from .read_model import current_version
-
     on = on or today()
-    key = f"expected-editions:{current_version()}:{on.isoformat()}"
-    return cache.get_or_set(key, lambda: _expected_editions(on), EXPECTED_EDITIONS_CACHE_SECONDS)
+    return cache.get_or_set(_cache_key(on), lambda: _expected_editions(on), EXPECTED_EDITIONS_CACHE_SECONDS)
+
+
+def expected_editions_of(call_ids, on: datetime.date | None = None) -> dict[int, ExpectedEdition]:
+    """The estimates of these calls only (a page's): read from the whole registry's when it is
+    cached, else from these calls' own series (two queries), so that a page does not compute the
+    estimates of every call."""
+    on = on or today()
+    call_ids = set(call_ids)
+    known = cache.get(_cache_key(on))
+    if known is not None:
+        return {pk: estimate for pk, estimate in known.items() if pk in call_ids}
+    return _estimates(_series_rows(call_ids), call_ids, on)
+
+
+_ROW = ("pk", "previous_edition_id", "opens_on", "opens_on_precision", "publication_state")
+# Series are a handful of editions long; this bounds the walk up a malformed chain.
+MAX_EDITIONS_BACK = 50
+
+
+def _not_drafts():
+    from .models import Call
+
+    # Archived past editions still tell the rhythm; a draft announces nothing.
+    return Call.objects.exclude(publication_state=PublicationState.DRAFT).order_by()
 
 
 def _expected_editions(on: datetime.date) -> dict[int, ExpectedEdition]:
-    """One query: every call that is not a draft (archived past editions still tell the rhythm),
-    with its opening date and previous edition. A call whose next edition exists (published or
-    archived) is not the latest: the announced edition supersedes any estimate."""
+    """One query: every call that is not a draft, with its opening date and previous edition."""
+    rows = list(_not_drafts().values_list(*_ROW))
+    by_pk = {row[0]: row for row in rows}
+    return _estimates((by_pk, {row[1] for row in rows if row[1] is not None}), set(by_pk), on)
+
+
+def _series_rows(call_ids: set[int]):
+    """(rows by id, ids with a next edition) for these calls and every edition before them: one
+    recursive query up their chains (bounded, so a malformed chain cannot loop), and one for next
+    editions, whatever the length of the series."""
+    from django.db import connections, router
+
     from .models import Call
 
-    rows = list(
-        Call.objects.exclude(publication_state=PublicationState.DRAFT)
-        .values_list("pk", "previous_edition_id", "opens_on", "opens_on_precision", "publication_state")
-        .order_by()
-    )
-    by_pk = {row[0]: row for row in rows}
-    has_next = {row[1] for row in rows if row[1] is not None}
+    if not call_ids:
+        return {}, set()
+    table = connections[router.db_for_read(Call)].ops.quote_name(Call._meta.db_table)
+    columns = "id, previous_edition_id, opens_on, opens_on_precision, publication_state"
+    placeholders = ", ".join(["%s"] * len(call_ids))
+    sql = f"""
+        WITH RECURSIVE series ({columns}, depth) AS (
+            SELECT {columns}, 0 FROM {table} WHERE id IN ({placeholders}) AND publication_state <> %s
+            UNION
+            SELECT {", ".join(f"c.{name}" for name in columns.split(", "))}, s.depth + 1
+            FROM {table} c JOIN series s ON c.id = s.previous_edition_id
+            WHERE c.publication_state <> %s AND s.depth < %s
+        )
+        SELECT DISTINCT {columns} FROM series
+    """
+    with connections[router.db_for_read(Call)].cursor() as cursor:
+        cursor.execute(sql, [*sorted(call_ids), PublicationState.DRAFT, PublicationState.DRAFT, MAX_EDITIONS_BACK])
+        rows = cursor.fetchall()
+    by_pk = {row[0]: (row[0], row[1], _as_date(row[2]), row[3], row[4]) for row in rows}
+    has_next = set(_not_drafts().filter(previous_edition_id__in=call_ids).values_list("previous_edition_id", flat=True))
+    return by_pk, has_next
+
+
+def _as_date(value):
+    """A date column read by raw SQL (SQLite gives text)."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _estimates(rows, candidates: set[int], on: datetime.date) -> dict[int, ExpectedEdition]:
+    """The estimate of each candidate that is a published latest edition of a series. A call whose
+    next edition exists (published or archived) is not the latest: the announced edition
+    supersedes any estimate."""
+    by_pk, has_next = rows
     estimates = {}
-    for pk, previous, *_rest, state in rows:
+    for pk in candidates:
+        if pk not in by_pk:
+            continue
+        _pk, previous, *_rest, state = by_pk[pk]
         if state != PublicationState.PUBLISHED or pk in has_next or previous not in by_pk:
             continue
         series, seen, current = [], set(), pk

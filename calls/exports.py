@@ -111,13 +111,14 @@ def representations(calls, *, request):
 
     updated_at = documents.ROW.index("updated_at")
     rows = documents.document_rows(calls.prefetch_related(None)).iterator(chunk_size=CHUNK_SIZE)
-    for chunk in _batched(rows):
+    for chunk in batched(rows):
         instants = {row[0]: row[updated_at] for row in chunk}
         for pk, representation in documents.read_representations(chunk, request=request, using=calls.db).items():
             yield representation, instants[pk]
 
 
-def _batched(rows):
+def batched(rows):
+    """`rows` in lists of CHUNK_SIZE."""
     chunk = []
     for row in rows:
         chunk.append(row)

@@ -6,6 +6,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from .cards import attach_cards
 from .models import Call
 from .views import current_search
 
@@ -16,7 +17,7 @@ class NewCallsFeed(Feed):
     feed_type = Atom1Feed
 
     def get_object(self, request, *args, **kwargs):
-        return current_search(request, queryset=Call.objects.listed())
+        return current_search(request, queryset=Call.objects.listed_cards())
 
     def title(self):
         return _("Bioproduction funding calls: newly published")
@@ -32,7 +33,8 @@ class NewCallsFeed(Feed):
         return filterset.request.get_full_path()
 
     def items(self, filterset):
-        return filterset.qs.order_by(F("published_at").desc(nulls_last=True), "-created_at", "-pk")[:FEED_SIZE]
+        calls = filterset.qs.order_by(F("published_at").desc(nulls_last=True), "-created_at", "-pk")[:FEED_SIZE]
+        return attach_cards(calls)  # funders and themes from the read model, as on the site's cards
 
     def item_title(self, call):
         return call.title
@@ -51,7 +53,7 @@ class NewCallsFeed(Feed):
         return call.updated_at
 
     def item_author_name(self, call):
-        return ", ".join(role.funder.name for role in call.funder_roles.all()) or None
+        return ", ".join(call.card.funder_names) or None
 
     def item_categories(self, call):
-        return [theme.label for theme in call.themes.all()]
+        return list(call.card.themes)

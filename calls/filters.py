@@ -6,12 +6,15 @@ European, international calls, and regional calls that include region 11); `amou
 `trl` and `beneficiary` keep calls that state nothing on the matter, since they may apply.
 """
 import datetime
+import functools
 import hashlib
 
 import django_filters
 from django import forms
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -110,6 +113,21 @@ class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
+# Filters whose choices are rows of the registry (funders, programmes, themes): listed from the
+# database once per registry version and language, not on every page (a search page lists them all).
+REFERENCE_FILTERS = ("funder", "programme", "theme")
+
+
+@functools.lru_cache(maxsize=32)
+def reference_choices(name: str, version: int, language: str) -> tuple:
+    """(slug, label) of each choice of a reference filter, as its form field would list them.
+
+    Kept per process, keyed by the registry version (every write through the services moves it:
+    a funder renamed or added shows at once) and the language (a theme's name is translated)."""
+    field = CallFilterSet.base_filters[name].field
+    return tuple((str(value), str(label)) for value, label in field.choices if value != "")
+
+
 class CallFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
     status = django_filters.MultipleChoiceFilter(
@@ -206,6 +224,24 @@ class CallFilterSet(django_filters.FilterSet):
                 errors[name] = _("At most %(n)d characters.") % {"n": MAX_VALUE_LENGTH}
         return errors
 
+    @cached_property
+    def registry_version(self) -> int:
+        """The registry version this search reads (one query, whatever asks for it)."""
+        return read_model.current_version()
+
+    def use_listed_reference_choices(self):
+        """Let the form list the reference filters' choices from `reference_choices` (once per
+        registry version and language) rather than from the database on every page that shows
+        them; their validation still reads the database."""
+        form = self.form
+        for name in REFERENCE_FILTERS:
+            if name in form.fields:
+                # Past the fields' choices setters, which would wrap the list in a model iterator
+                # again (one query per render).
+                field = form.fields[name]
+                field._choices = field.widget.choices = list(
+                    reference_choices(name, self.registry_version, get_language()))
+
     @property
     def form(self):
         """The filters' form; an over-long value is an error on its filter (see `filter_queryset`)."""
@@ -225,8 +261,9 @@ class CallFilterSet(django_filters.FilterSet):
             return queryset.none()
         return super().filter_queryset(queryset)
 
-    def queryset_without(self, excluded: str):
-        """The calls the other active filters give: what a facet's choices are counted on."""
+    def queryset_without(self, excluded: str | None):
+        """The calls the other active filters give: what a facet's choices are counted on (every
+        active filter's calls with `excluded` None)."""
         if self.overlong:
             return self.queryset.none()
         queryset = self.queryset.all()
@@ -244,10 +281,32 @@ class CallFilterSet(django_filters.FilterSet):
         """
         if self.overlong:  # a refused search counts nothing, and leaves nothing in the cache
             return {facet: {} for facet in FACETS}
-        return cache.get_or_set(self._facet_cache_key(), self._compute_facet_counts, FACET_CACHE_SECONDS)
+        if self._facet_counts is None:  # read once per search, however many ask
+            self._facet_counts = cache.get_or_set(
+                self._facet_cache_key(), self._compute_facet_counts, FACET_CACHE_SECONDS)
+        return self._facet_counts
+
+    _facet_counts = None
+
+    def active_filters(self) -> set[str]:
+        """The filters with a valid value in this search (ordering aside)."""
+        # Read on the query (its empty values are dropped): an unchosen filter's cleaned value
+        # may be an empty queryset, which only a query would tell apart.
+        return {name for name in self.form.cleaned_data
+                if name != "ordering" and self.form.data.get(name) not in (None, "")}
+
+    def result_count(self) -> int:
+        """How many calls the search gives, read from its facet counts (cached with them): the
+        status facet counts, by status, the calls every other filter keeps, so the search's calls
+        are the sum over the statuses it keeps. No COUNT query on a page whose facets are cached."""
+        if self.overlong:
+            return 0
+        by_status = self.facet_counts()["status"]
+        chosen = set(self.form.cleaned_data.get("status") or Status.values)  # none valid: every status
+        return sum(by_status.get(status, 0) for status in chosen)
 
     def _compute_facet_counts(self):
-        return count_facets(self.queryset_without)
+        return count_facets(self.queryset_without, active=self.active_filters())
 
     def _facet_cache_key(self):
         data = self.form.data
@@ -255,7 +314,7 @@ class CallFilterSet(django_filters.FilterSet):
             (name, sorted(data.getlist(name)) if hasattr(data, "getlist") else data.get(name))
             for name in self.filters if name != "ordering" and name in data
         )
-        version = (read_model.current_version(), today(), str(self.queryset.query))
+        version = (self.registry_version, today(), str(self.queryset.query))
         return "facets:" + hashlib.sha256(repr((search, version)).encode()).hexdigest()
 
     def filter_text(self, queryset, name, value):
@@ -347,30 +406,37 @@ ALL_VALUES = "*"
 FACETS = (*LINKED_FACETS, "call_type", "status")
 
 
-def count_facets(calls_without) -> dict[str, dict[str, int]]:
+def count_facets(calls_without, active=FACETS) -> dict[str, dict[str, int]]:
     """For each facet, the number of calls each value gives, counted on `calls_without(facet)`
-    (the calls every other active filter keeps), in one SQL statement (a UNION ALL of one
-    grouped count per facet)."""
+    (the calls every other active filter keeps), in one SQL statement (a UNION ALL of grouped
+    counts). Facets whose own filter is not in `active` are counted on the same calls (every
+    active filter's), so they share one grouped count: the search runs once for them all."""
     parts = []
-    for facet in LINKED_FACETS:
-        ids = calls_without(facet).values("pk")
+    own = [facet for facet in LINKED_FACETS if facet in active]
+    shared = [facet for facet in LINKED_FACETS if facet not in active]
+    groups = [(calls_without(facet), [facet]) for facet in own]
+    if shared:
+        groups.append((calls_without(None), shared))
+    for calls, facets in groups:
+        ids = calls.values("pk")
         parts.append(
-            CallFacet.objects.filter(facet=facet, call_index_id__in=ids).order_by()
+            CallFacet.objects.filter(facet__in=facets, call_index_id__in=ids).order_by()
             .values("facet", "value").annotate(n=Count("call_index_id"))
         )
-        if facet in EVERY_VALUE:
-            flag, _values = EVERY_VALUE[facet]
-            parts.append(
-                Call.objects.filter(pk__in=ids, **{flag: True}).order_by()
-                .values(facet=Value(facet), value=Value(ALL_VALUES)).annotate(n=Count("pk"))
-            )
+        for facet in facets:
+            if facet in EVERY_VALUE:
+                flag, _values = EVERY_VALUE[facet]
+                parts.append(
+                    Call.objects.filter(pk__in=ids, **{flag: True}).order_by()
+                    .values(facet=Value(facet), value=Value(ALL_VALUES)).annotate(n=Count("pk"))
+                )
     parts.append(
-        Call.objects.filter(pk__in=calls_without("call_type").values("pk")).order_by()
-        .values(facet=Value("call_type"), value=F("call_type")).annotate(n=Count("pk"))
+        Call.objects.filter(pk__in=calls_without("call_type" if "call_type" in active else None).values("pk"))
+        .order_by().values(facet=Value("call_type"), value=F("call_type")).annotate(n=Count("pk"))
     )
     parts.append(
-        Call.objects.filter(pk__in=calls_without("status").values("pk")).order_by()
-        .values(facet=Value("status"), value=status_expression()).annotate(n=Count("pk"))
+        Call.objects.filter(pk__in=calls_without("status" if "status" in active else None).values("pk"))
+        .order_by().values(facet=Value("status"), value=status_expression()).annotate(n=Count("pk"))
     )
     counts = {facet: {} for facet in FACETS}
     for facet, value, n in parts[0].union(*parts[1:], all=True).values_list("facet", "value", "n"):

@@ -4,6 +4,7 @@ import datetime
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from .cards import attach_cards
 from .choices import Status
 from .editions import expected_editions
 from .querysets import status_condition, today
@@ -28,8 +29,8 @@ def home_groups(queryset, on: datetime.date | None = None) -> list[dict]:
     next edition can be expected (an estimate, never counted as upcoming), then the calls closed in
     the last 90 days; each group with its count and the search URL that lists it whole.
 
-    `queryset` is what the public sees (published, `for_listing()`); foreign schemes are left out
-    as in the default search. Two queries for the calls, plus their prefetches.
+    `queryset` is what the public sees (published, `for_cards()`); foreign schemes are left out
+    as in the default search. One query for the calls, one for the themes' names of their cards.
     """
     on = on or today()
     estimates = expected_editions(on)
@@ -57,6 +58,7 @@ def home_groups(queryset, on: datetime.date | None = None) -> list[dict]:
          _("Estimates from the dates of past editions: no funder has announced them yet."), expected, ""),
         ("closed", _("Recently closed"), _("Closed in the last 90 days."), closed, "?status=closed"),
     ]
+    attach_cards(call for *_, members, _url in groups for call in members[:SHOWN_PER_GROUP])
     return [
         {"key": key, "label": label, "hint": hint, "calls": members[:SHOWN_PER_GROUP], "count": len(members),
          "more_url": url if len(members) > SHOWN_PER_GROUP else ""}

@@ -158,6 +158,22 @@ class CallQuerySet(models.QuerySet):
             .prefetch_related("funder_roles__funder", "themes", "beneficiaries", "regions", "aid_forms")
         )
 
+    def for_cards(self):
+        """What a list of call cards reads (`calls.cards`): the listing annotations and, from the
+        read model's stored document, the call's funders, beneficiaries, themes and regions; no
+        related rows, so a page of cards is one query."""
+        from django.db.models.fields.json import KeyTransform
+
+        from .cards import DOCUMENT_KEYS
+
+        parts = {f"card_{key}": KeyTransform(key, "index__document") for key in DOCUMENT_KEYS}
+        return self.with_status().with_max_ceiling().annotate(**parts)
+
+    def listed_cards(self):
+        """Published calls as the public lists show them in cards (the search, home, funder and
+        programme pages)."""
+        return self.published().for_cards()
+
     def search(self, text: str):
         """Full-text search in French of the read model's stored search document; annotates `rank`.
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from .cards import attach_cards
 from .choices import Status
 from .filters import FOREIGN_INCLUDED, CallOrderingFilter
 from .querysets import status_condition
@@ -59,7 +60,7 @@ def _page_url(query, param, number, anchor):
 
 
 def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PAGE) -> list[dict]:
-    """`calls` (published, `for_listing()`) in groups: open, upcoming, dates not given by the
+    """`calls` (published, `for_cards()`) in groups: open, upcoming, dates not given by the
     sources (only when some are), past.
 
     An applicant sees first what they can apply to now, then what is coming, then the history.
@@ -72,7 +73,8 @@ def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PA
     group, not the page), `calls` (the page's), `page_obj`, `page_links`, `previous_url`,
     `next_url`, and `search_url`: the search (`search`, e.g. `{"funder": slug}`) for the same
     calls. Queries: one for every count and total, one per non-empty group for its page, one for
-    the page's calls and their prefetches, whatever the number of calls.
+    the page's calls (with their cards, `calls.cards`: one more for the themes' names), whatever the
+    number of calls. `calls` should be `Call.objects.listed_cards()`, filtered.
     """
     totals = {
         row["current_status"]: row
@@ -111,7 +113,7 @@ def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PA
                 group["next_url"] = _page_url(query, param, page.next_page_number(), anchor)
         groups.append(group)
     page_ids = [pk for group in groups if group["page_obj"] for pk in group["page_obj"].object_list]
-    found = calls.in_bulk(page_ids) if page_ids else {}
+    found = {call.pk: call for call in attach_cards(calls.filter(pk__in=page_ids))} if page_ids else {}
     for group in groups:
         if group["page_obj"]:
             group["calls"] = [found[pk] for pk in group["page_obj"].object_list if pk in found]

@@ -1,5 +1,6 @@
 """Public pages of the registry: thin views over the model's querysets and the one FilterSet."""
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -9,11 +10,12 @@ from django_filters.views import FilterView
 
 from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
 from .calendar import calendar_of_deadlines
+from .cards import attach_cards
 from .choices import PublicationState, Status
-from .editions import expected_editions
+from .editions import expected_editions_of
 from .exports import people_csv_download
 from .filters import CallFilterSet
-from .models import Call, Funder, Programme
+from .models import Call, CallFunder, Funder, Laureate, Programme, Source
 from .overview import home_groups
 from .statistics import bars, funding_in_figures
 from .status_groups import calls_by_status, page_number
@@ -44,7 +46,7 @@ class CallFilterMixin:
         return self.request.GET
 
     def get_queryset(self):
-        return Call.objects.listed()
+        return Call.objects.listed_cards()
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")
@@ -53,9 +55,15 @@ class CallSearchView(CallFilterMixin, FilterView):
     paginate_by = 20
 
     def paginate_queryset(self, queryset, page_size):
-        """Like ListView's, but a bad page number shows the first page, a too large one the last."""
-        paginator = self.get_paginator(queryset, page_size)
+        """Like ListView's, but a bad page number shows the first page, a too large one the last;
+        the number of results comes with the facet counts the page shows anyway."""
+        paginator = self.get_paginator(queryset.values_list("pk", flat=True), page_size)
+        paginator.count = self.filterset.result_count()
         page = paginator.page(page_number(self.request.GET.get(self.page_kwarg), paginator.num_pages))
+        # The search sorts ids only (narrow rows); then the page's calls are read by id.
+        ids = list(page.object_list)
+        found = self.get_queryset().in_bulk(ids)
+        page.object_list = [found[pk] for pk in ids if pk in found]
         return paginator, page, page.object_list, page.has_other_pages()
 
     def is_home(self):
@@ -68,6 +76,7 @@ class CallSearchView(CallFilterMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
+        filterset.use_listed_reference_choices()
         if self.is_home():
             context["home_groups"] = home_groups(self.get_queryset())
             context["shown_filters"] = SHOWN_FILTERS
@@ -77,7 +86,8 @@ class CallSearchView(CallFilterMixin, FilterView):
             1 for name in SHOWN_FILTERS.split() if name not in ("q", "ordering") and self.request.GET.get(name)
         )
         if context.get("page_obj") is not None:  # the search's page (the timeline draws every call)
-            estimates = expected_editions()
+            context["page_obj"].object_list = attach_cards(context["page_obj"].object_list)
+            estimates = expected_editions_of(call.pk for call in context["page_obj"].object_list)
             for call in context["page_obj"].object_list:
                 call.expected_edition = estimates.get(call.pk)
         context["shown_filters"] = SHOWN_FILTERS
@@ -174,10 +184,17 @@ class CallDetailView(DetailView):
     context_object_name = "call"
 
     def get_queryset(self):
+        # Its vocabularies (themes, beneficiaries, regions, forms of aid) from the read model's
+        # document, as on its card; its own rows in one query each.
         return (
-            Call.objects.listed()
-            .select_related("previous_edition", "next_edition")
-            .prefetch_related("rounds", "ceilings", "sources__document", "laureates__region")
+            Call.objects.listed_cards()
+            .select_related("programme", "previous_edition", "next_edition")
+            .prefetch_related(
+                Prefetch("funder_roles", queryset=CallFunder.objects.select_related("funder")),
+                "rounds", "ceilings",
+                Prefetch("sources", queryset=Source.objects.select_related("document")),
+                Prefetch("laureates", queryset=Laureate.objects.select_related("region")),
+            )
         )
 
     def get(self, request, *args, **kwargs):
@@ -195,7 +212,7 @@ class CallDetailView(DetailView):
         context["previous_edition"] = self.object.public_previous_edition
         context["next_edition"] = self.object.public_next_edition
         if context["next_edition"] is None and self.object.previous_edition_id:  # a series, not yet continued
-            context["expected_edition"] = expected_editions().get(self.object.pk)
+            context["expected_edition"] = expected_editions_of([self.object.pk]).get(self.object.pk)
         context["may_be_outdated"] = context["next_edition"] is None and self.object.dates_passed_since_verified()
         return context
 
@@ -219,7 +236,7 @@ class FunderDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        calls = Call.objects.listed().with_facet_value("funder", [self.object.slug])
+        calls = Call.objects.listed_cards().with_facet_value("funder", [self.object.slug])
         context["groups"] = calls_by_status(calls, self.request.GET, search={"funder": self.object.slug})
         return context
 
@@ -234,7 +251,7 @@ class ProgrammeDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # Its calls and those of the programmes under it, as the search's programme filter keeps them.
-        calls = Call.objects.listed().with_facet_value("programme", [self.object.slug])
+        calls = Call.objects.listed_cards().with_facet_value("programme", [self.object.slug])
         context["groups"] = calls_by_status(calls, self.request.GET, search={"programme": self.object.slug})
         return context
 

@@ -62,12 +62,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache: no facet counts or throttle counters from another."""
+    """Each test starts with an empty cache: no facet counts or throttle counters from another,
+    no filter choices listed in this process for another test's database (at the same version)."""
     from django.core.cache import cache
 
+    from calls.filters import reference_choices
+
     cache.clear()
+    reference_choices.cache_clear()
     yield
     cache.clear()
+    reference_choices.cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -62,3 +62,39 @@ def test_an_announced_edition_supersedes_the_estimate():
     third.save()
     services.rows_written(call=third)
     assert set(expected_editions(ON)) == {second.pk}  # a curator's draft announces nothing
+
+
+@pytest.mark.django_db
+def test_a_pages_estimates_read_from_its_series_equal_the_whole_registrys(django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    from calls.editions import expected_editions_of
+
+    def edition(year, month, previous=None, state=PublicationState.PUBLISHED, precision="day"):
+        opens = datetime.date(year, month, 1)
+        return CallFactory(opens_on=opens, opens_on_precision=precision, closes_on=opens + datetime.timedelta(days=30),
+                           previous_edition=previous, publication_state=state)
+
+    yearly = edition(2026, 3, edition(2025, 3, edition(2024, 3)))  # expected in March 2027
+    irregular = edition(2026, 5, edition(2025, 2))
+    with_archived = edition(2026, 9, edition(2025, 9, state=PublicationState.ARCHIVED))  # archived still counts
+    superseded = edition(2026, 4, edition(2025, 4))
+    edition(2027, 4, superseded, state=PublicationState.ARCHIVED)  # an announced next edition, archived since
+    drafted = edition(2026, 6, edition(2025, 6))
+    edition(2027, 6, drafted, state=PublicationState.DRAFT)  # a draft announces nothing
+    alone = edition(2026, 2)
+    pages = [[yearly.pk, irregular.pk], [with_archived.pk, superseded.pk, drafted.pk, alone.pk], [yearly.pk]]
+
+    cache.clear()
+    from_series = []
+    for page in pages:
+        # The version, the cache, then the page's series (one recursive query) and their next
+        # editions: never a scan of the registry, whatever the length of the series.
+        with django_assert_max_num_queries(4):
+            from_series.append(expected_editions_of(page, ON))
+    whole = expected_editions(ON)  # computed over every call, and cached
+    assert set(whole) == {yearly.pk, with_archived.pk, drafted.pk}
+    assert whole[yearly.pk].month == datetime.date(2027, 3, 1)
+    assert from_series == [{pk: whole[pk] for pk in page if pk in whole} for page in pages]
+    with django_assert_max_num_queries(2):  # once cached, a page's estimates are read from it
+        assert expected_editions_of(pages[1], ON) == from_series[1]

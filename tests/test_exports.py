@@ -343,3 +343,38 @@ def test_the_people_csv_row_shows_labels_names_and_dates_as_given_in_each_langua
     assert english["Closes"] == "Rolling: no deadline" and english["Forms of aid"] == "Grant"
     assert english["Beneficiaries"] == "SME, Start-up" and english["Themes"] == "Messenger RNA, Vaccines"
     assert english["Page in the registry"] == "http://testserver/en/appels/vaccins/"
+
+
+def test_the_json_export_holds_each_calls_api_representation_even_when_its_document_is_stale(client):
+    # On PostgreSQL the stored documents are completed as text, never decoded; on SQLite encoded
+    # from the representations. Either way each call is exactly what the API shows for it.
+    from calls.models import Call, CallIndex
+
+    full = make(slug="complet", title="Appel complet", total_budget_eur=2_000_000)
+    CallFunderFactory(call=full, funder=FunderFactory(name="Agence « test »", slug="agence"))
+    RoundFactory(call=full, name='Vague "1"', opens_on=today() - 5 * DAY, closes_on=today() + 5 * DAY)
+    CeilingFactory(call=full, amount_eur=500_000)
+    SourceFactory(call=full)
+    full.themes.add(ThemeFactory(slug="bioproduction"))
+    services.rows_written(call=full)
+    make(slug="suivant", title="Édition suivante", previous_edition=full)
+    make(slug="clos", title="Appel clos", opens_on=today() - 60 * DAY, closes_on=today() - 30 * DAY)
+    stale = make(slug="perime", title="Document périmé")
+    Call.objects.filter(pk=stale.pk).update(title="Titre changé hors des services", updated_at=today())  # stale
+    api = {c["slug"]: c for c in client.get("/api/v1/calls/?status=open&status=closed&status=upcoming"
+                                             "&status=dates_unknown&page_size=50").json()["results"]}
+    exported = {c["slug"]: c for c in json.loads(body(client.get(JSON)))["calls"]}
+    assert set(exported) == {"complet", "suivant", "clos", "perime"} == set(api)
+    assert exported == api
+    assert exported["perime"]["title"] == "Titre changé hors des services"
+    assert exported["complet"]["url"] == "http://testserver/appels/complet/"
+    assert exported["suivant"]["previous_edition"] == "complet" and exported["clos"]["status"] == "closed"
+    # A field the code no longer has, in every stored document (as after a change of the fields):
+    # none of them is current, each call is built again.
+    for index in CallIndex.objects.all():
+        index.document = {**index.document, "retired_field": 1}
+        index.save(update_fields=["document"])
+    services.rows_written(call=Call.objects.get(slug="clos"))  # a new version, so a new file
+    assert {c["slug"]: c for c in json.loads(body(client.get(JSON)))["calls"]}["complet"] == {
+        **api["complet"], "status": api["complet"]["status"]}
+    assert all("retired_field" not in c for c in json.loads(body(client.get(JSON)))["calls"])

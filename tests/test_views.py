@@ -351,6 +351,11 @@ def test_atom_feed_of_newly_published_calls_filterable(client, calls):
     assert 'xmlns="http://www.w3.org/2005/Atom"' in body and "<updated>" in body
     assert "Appel complet 0" in body and "Appel à venir" not in body
     assert "http://testserver/appels/complet-0/" in body
+    # Its funders are the entry's author, its themes its categories (in the feed's language).
+    assert "<author><name>Financeur complet 0</name></author>" in body
+    assert '<category term="Bioproduction"/>' in body
+    english = client.get("/en/flux/nouveaux-appels.atom?theme=bioproduction").content.decode()
+    assert '<category term="Biomanufacturing"/>' in english
 
 
 # --- Languages and formats -------------------------------------------------------------------
@@ -537,3 +542,113 @@ def test_funder_and_programme_pages_read_as_many_queries_for_60_calls_as_for_5(c
         assert sum(group_counts(many_response).values()) == 60 and sum(group_counts(response).values()) == 8
         assert len(group_slugs(many_response)["closed"]) == 15  # cards shown: 15 closed, 15 open…
         assert many == count <= 16, (path, count, many)
+
+
+# --- What a page of cards reads ----------------------------------------------------------------
+
+def _listed_call(n, funders=2, themes=2):
+    """A published open call with funders, themes, beneficiaries and a region, as cards show them."""
+    call = make(title=f"Appel listé {n}", slug=f"liste-{n}", scope=Scope.REGIONAL)
+    for f in range(funders):
+        CallFunderFactory(call=call, funder=FunderFactory(name=f"Financeur {n}-{f}", slug=f"financeur-{n}-{f}"))
+    for t in range(themes):
+        call.themes.add(ThemeFactory(slug=f"theme-{t}", name=f"Thème {t}", name_en=f"Theme {t}"))
+    call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"), BeneficiaryType.objects.get(code="sme"))
+    call.regions.add(Region.objects.get(code="11"))
+    services.rows_written(call=call)
+    return call
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", ["/?q=appel", "/?region=11&beneficiary=sme", "/financeurs/financeur-0-0/"])
+def test_a_page_of_cards_reads_as_many_queries_for_twenty_calls_as_for_two(client, url):
+    # Each call's funders, themes, beneficiaries and regions come from its stored document, not
+    # from its rows: the number of queries doesn't grow with the cards on the page.
+    first = [_listed_call(n) for n in range(2)]
+    for call in first[1:]:  # every call under the first funder, so its page lists them all
+        CallFunderFactory(call=call, funder=first[0].funder_roles.first().funder)
+        services.rows_written(call=call)
+    few = _queries(client, url)
+    for n in range(2, 20):
+        call = _listed_call(n, funders=3, themes=3)
+        CallFunderFactory(call=call, funder=first[0].funder_roles.first().funder)
+        services.rows_written(call=call)
+    many = _queries(client, url)
+    assert many == few
+    assert many <= 11
+
+
+def test_a_call_page_reads_seven_queries_whatever_its_rows(client):
+    call = _listed_call(0, funders=4, themes=3)
+    RoundFactory(call=call, name="Vague 1", opens_on=today() - 5 * DAY, closes_on=today() + 5 * DAY)
+    RoundFactory(call=call, name="Vague 2", opens_on=today() + 6 * DAY, closes_on=today() + 30 * DAY)
+    for amount in (100_000, 200_000):
+        CeilingFactory(call=call, amount_eur=amount)
+    SourceFactory(call=call)
+    LaureateFactory(call=call, organisation="Lauréat A", region=Region.objects.get(code="11"))
+    services.rows_written(call=call)
+    # The call (with its status and document), its funders, rounds, ceilings, sources,
+    # laureates (each with what they link to), the themes' names: seven, however many rows.
+    assert _queries(client, call.get_absolute_url()) == 7
+
+
+def test_a_card_shows_its_funders_themes_and_beneficiaries_in_the_page_language(client):
+    call = _listed_call(0, funders=2, themes=2)
+    french = client.get("/?q=appel").content.decode()
+    assert "Financeur 0-0 · Financeur 0-1" in french
+    assert '<li class="tag">Thème 0</li>' in french and '<li class="tag">Thème 1</li>' in french
+    assert '<li class="tag tag--beneficiary">PME</li>' in french
+    english = client.get("/en/?q=appel").content.decode()
+    assert '<li class="tag">Theme 0</li>' in english and '<li class="tag">Theme 1</li>' in english
+    assert '<li class="tag tag--beneficiary">SME</li>' in english
+    with translation.override("fr"):
+        path = call.get_absolute_url()
+    page = client.get("/en" + path).content.decode()
+    assert "Theme 0, Theme 1" in page
+    assert "Île-de-France" in page
+
+
+def test_a_funder_renamed_through_the_services_shows_at_once_in_the_filter_and_the_cards(client):
+    call = _listed_call(0, funders=1)
+    funder = call.funder_roles.first().funder
+    assert "Financeur 0-0" in client.get("/?q=appel").content.decode()  # choices listed for this version
+    funder.name = "Agence renommée"
+    services.save_reference(instance=funder)
+    page = client.get("/?q=appel").content.decode()
+    assert "Financeur 0-0" not in page
+    assert re.search(r'value="financeur-0-0"[^>]*>\s*<label[^>]*>Agence renommée', page)  # the filter's choice
+    assert '<p class="call-card__funders">Agence renommée</p>' in page  # the card
+
+
+@pytest.mark.parametrize("query", ["", "status=closed", "status=open&status=closed&status=upcoming", "q=listé",
+                                   "region=11&beneficiary=sme", "status=nonsense", "trl=5&call_type=call_for_projects"])
+def test_the_number_of_results_is_read_with_the_facets_and_counts_what_the_pages_list(client, query):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        _listed_call(n)
+    make(title="Appel clos listé", slug="clos-liste", opens_on=today() - 40 * DAY, closes_on=today() - 10 * DAY)
+    make(title="Appel listé national", slug="national-liste", trl_min=3, trl_max=6)
+    url = f"/?{query}&x=1"  # never the bare home page
+    shown = client.get(url).context["paginator"].count
+    # The calls the search's own query selects, fetched and counted one by one.
+    from django.http import QueryDict
+
+    from calls.filters import CallFilterSet
+
+    search = CallFilterSet(QueryDict(query))
+    search.is_valid()
+    assert shown == len(list(search.qs)) > 0
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    assert not [q for q in captured if "COUNT(" in q["sql"].upper()]  # facets cached: no count run again

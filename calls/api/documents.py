@@ -22,9 +22,11 @@ import datetime
 import functools
 import json
 import logging
+import re
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Case, F, Value, When
+from django.db.models import BooleanField, Case, F, Func, TextField, Value, When
+from django.db.models.functions import Cast
 from django.urls import get_script_prefix
 
 from calls.choices import PublicationState
@@ -178,6 +180,59 @@ STORED = ("pk", "api_document", "api_previous", "api_next", "updated_at")
 def stored_rows(queryset):
     """`document_rows` less today's status and next deadline (for a caller that read them already)."""
     return _with_documents(queryset).values_list(*STORED)
+
+
+# PostgreSQL writes a jsonb document as text in one form: `{"key": value, "key": value}`, keys by
+# length then alphabetically (so `url` first), a quote inside a string always escaped. A stored
+# document's bookkeeping keys are then found, and its path made a URL, without decoding it.
+_STAMP_TEXT = re.compile(r', "_stamp": (?:"([^"\\]*)"|null)')
+_FORMAT_TEXT = re.compile(r', "_format": (-?\d+)')
+_URL_START = '{"url": "'
+
+
+class _HoldsExactly(Func):
+    """PostgreSQL: whether a jsonb object holds exactly these keys (`is_current`'s check of keys)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, keys):
+        super().__init__(expression)
+        self.keys = sorted(keys)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return (f"COALESCE(({sql}) ?& %s::text[] AND (({sql}) - %s::text[]) = '{{}}'::jsonb, false)",
+                [*params, self.keys, *params, self.keys])
+
+
+def document_texts(queryset):
+    """PostgreSQL: `document_rows` with each stored document as jsonb's text (not decoded), and
+    whether it holds exactly the current fields (a field added or removed in the code)."""
+    return _with_documents(queryset).annotate(
+        api_text=Cast(F("index__document"), TextField()),
+        api_keys=_HoldsExactly(F("index__document"), _current_keys()),
+    ).values_list("pk", "api_text", "api_keys", "current_status", "next_deadline", "api_previous", "api_next",
+                  "updated_at")
+
+
+def representation_text(row, *, root: str) -> str | None:
+    """A call's API representation as JSON text, from a `document_texts` row, with what
+    `read_representations` adds (the URL on the request's host, today's status and next deadline,
+    the public editions); None when its document is missing or not current (to be rebuilt).
+    Keys come in jsonb's order, then the added ones."""
+    _pk, text, holds_current_keys, status, next_deadline, previous, following, updated_at = row
+    if text is None or not holds_current_keys or not text.startswith(_URL_START):
+        return None
+    stamp, format_ = _STAMP_TEXT.search(text), _FORMAT_TEXT.search(text)
+    if stamp is None or format_ is None or int(format_.group(1)) != FORMAT or stamp.group(1) != _stamp(updated_at):
+        return None
+    start, end = sorted((stamp.span(), format_.span()))
+    text = text[:start[0]] + text[start[1]:end[0]] + text[end[1]:]
+    added = json.dumps({
+        "status": status, "next_deadline": next_deadline.isoformat() if next_deadline is not None else None,
+        "previous_edition": previous, "next_edition": following,
+    }, ensure_ascii=False)
+    return _URL_START + json.dumps(root, ensure_ascii=False)[1:-1] + text[len(_URL_START):-1] + ", " + added[1:]
 
 
 def site_root(request) -> str:

@@ -11,13 +11,24 @@ Open data under the Licence Ouverte / Open Licence 2.0 (Etalab): stated in a `Li
 import json
 
 from django.conf import settings
+from django.db import connections
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer
 
-from calls.exports import ExportBusy, cached_export, export_response, query_key, representations, write_csv
+from calls.api import documents
+from calls.exports import (
+    CHUNK_SIZE,
+    ExportBusy,
+    batched,
+    cached_export,
+    export_response,
+    query_key,
+    representations,
+    write_csv,
+)
 
 LICENCE = {
     "name": "Licence Ouverte / Open Licence 2.0 (Etalab)",
@@ -52,10 +63,35 @@ def write_json(calls, text_file, *, request):
     with translation.override(settings.LANGUAGE_CODE):
         text_file.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "calls": [')
         separator = ""
-        for representation, _updated_at in representations(calls, request=request):
-            text_file.write(separator + json.dumps(representation, ensure_ascii=False))
+        for text in _representation_texts(calls, request=request):
+            text_file.write(separator + text)
             separator = ","
         text_file.write("]}")
+
+
+def _representation_texts(calls, *, request):
+    """Each call's representation as JSON text, in `calls`' order. On PostgreSQL each stored
+    document is read as text and completed without being decoded or encoded again (a document
+    that is not current is built from its call, a chunk at a time); elsewhere each representation
+    is encoded here."""
+    if connections[calls.db].vendor != "postgresql":
+        for representation, _updated_at in representations(calls, request=request):
+            yield json.dumps(representation, ensure_ascii=False)
+        return
+    rows = documents.document_texts(calls.prefetch_related(None))
+    root = documents.site_root(request)
+    for chunk in batched(rows.iterator(chunk_size=CHUNK_SIZE)):
+        texts = {row[0]: documents.representation_text(row, root=root) for row in chunk}
+        stale = [pk for pk, text in texts.items() if text is None]
+        rebuilt = documents.read_representations(
+            documents.document_rows(calls.filter(pk__in=stale).prefetch_related(None)), request=request,
+            using=calls.db,
+        ) if stale else {}
+        for pk, text in texts.items():
+            if text is not None:
+                yield text
+            elif pk in rebuilt:  # else deleted since its row was read
+                yield json.dumps(rebuilt[pk], ensure_ascii=False)
 
 
 class ExportBeingBuilt(APIException):

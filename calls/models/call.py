@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -190,6 +191,13 @@ class Call(DatedWindow):
 
     def get_status_display(self):
         return Status(self.status).label
+
+    @cached_property
+    def card(self):
+        """What the call's card in a list shows (`calls.cards`; set for a whole page by `attach_cards`)."""
+        from ..cards import card_of
+
+        return card_of(self)
 
     @property
     def upcoming_deadline(self):

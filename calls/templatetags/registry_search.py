@@ -1,8 +1,10 @@
 """Search page helpers: facet choices with counts, removable active filters, why a call matches."""
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from calls.choices import Scope
+from calls.choices import Beneficiary, Scope
 from calls.templatetags.registry_format import money, range_text
 
 register = template.Library()
@@ -34,6 +36,45 @@ def facet_options(bound_field, facets):
             "id": f"id_{bound_field.name}_{index}",
         })
     return options
+
+
+# The choices are written in Python, not with a template loop: a search page lists hundreds of
+# them (every funder and programme), and template nodes (or format_html) per choice were most of
+# the page's time. Every value and label is escaped.
+def _checkbox(name, option, calls_word):
+    chosen = option["checked"]
+    count = option["count"]
+    count_html = "" if count is None else (
+        f' <span class="count"><span class="visually-hidden">(</span>{count}'
+        f'<span class="visually-hidden"> {calls_word})</span></span>'
+    )
+    return (
+        f'<li class="choice{" choice--empty" if count == 0 and not chosen else ""}">\n'
+        f'<input type="checkbox" name="{name}" value="{escape(option["value"])}" id="{option["id"]}"'
+        f'{" checked" if chosen else ""}>\n'
+        f'<label for="{option["id"]}">{escape(option["label"])}{count_html}</label>\n</li>'
+    )
+
+
+@register.simple_tag
+def checkbox_choices(bound_field, facets):
+    """The `<li>` of each choice of a filter shown as checkboxes, with its count (a choice that
+    would give no call, and isn't chosen, is marked empty)."""
+    calls_word = escape(_("calls"))
+    name = escape(bound_field.name)
+    return mark_safe("\n".join(_checkbox(name, option, calls_word) for option in facet_options(bound_field, facets)))
+
+
+def _option(option):
+    count = "" if option["count"] is None else f" ({option['count']})"
+    selected = " selected" if option["checked"] else ""
+    return f'<option value="{escape(option["value"])}"{selected}>{escape(option["label"])}{count}</option>'
+
+
+@register.simple_tag
+def select_choices(bound_field, facets):
+    """The `<option>` of each choice of a filter shown as a list, with its count in brackets."""
+    return mark_safe("\n".join(_option(option) for option in facet_options(bound_field, facets)))
 
 
 def _value_labels(bound_field) -> dict[str, str]:
@@ -69,8 +110,8 @@ MATCH, NOT_STATED = "match", "not_stated"
 def _region_reason(call, code):
     """(state, word): a regional call of that region, or a call open to the whole of France…"""
     if call.scope == Scope.REGIONAL:
-        regions = [region for region in call.regions.all() if region.code == code]
-        return (MATCH, regions[0].name) if regions else (NOT_STATED, _("not stated"))
+        name = call.card.region_name(code)
+        return (MATCH, name) if name else (NOT_STATED, _("not stated"))
     return MATCH, {
         Scope.NATIONAL: _("All of France"), Scope.EUROPEAN: _("All of Europe"),
         Scope.INTERNATIONAL: _("International"),
@@ -78,9 +119,9 @@ def _region_reason(call, code):
 
 
 def _beneficiary_reason(call, codes):
-    stated = [b for b in call.beneficiaries.all() if b.code in codes]
+    stated = [str(Beneficiary(code).label) for code in call.card.beneficiary_codes if code in codes]
     if stated:
-        return MATCH, ", ".join(str(b) for b in stated)
+        return MATCH, ", ".join(stated)
     return NOT_STATED, _("not stated")
 
 
