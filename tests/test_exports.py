@@ -16,6 +16,7 @@ import time_machine
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from calls import services
 from calls.api import exports as api_exports
@@ -360,7 +361,7 @@ def test_the_json_export_holds_each_calls_api_representation_even_when_its_docum
     make(slug="suivant", title="Édition suivante", previous_edition=full)
     make(slug="clos", title="Appel clos", opens_on=today() - 60 * DAY, closes_on=today() - 30 * DAY)
     stale = make(slug="perime", title="Document périmé")
-    Call.objects.filter(pk=stale.pk).update(title="Titre changé hors des services", updated_at=today())  # stale
+    Call.objects.filter(pk=stale.pk).update(title="Titre changé hors des services", updated_at=timezone.now())  # stale
     api = {c["slug"]: c for c in client.get("/api/v1/calls/?status=open&status=closed&status=upcoming"
                                              "&status=dates_unknown&page_size=50").json()["results"]}
     exported = {c["slug"]: c for c in json.loads(body(client.get(JSON)))["calls"]}
