@@ -28,7 +28,11 @@ class Card:
     @property
     def beneficiaries(self) -> list[str]:
         """The beneficiaries' labels, in the vocabulary's order (by code, as their rows)."""
-        return [str(Beneficiary(code).label) for code in self.beneficiary_codes if code in Beneficiary.values]
+        return self.beneficiaries_among(Beneficiary.values)
+
+    def beneficiaries_among(self, codes) -> list[str]:
+        """The labels of the beneficiaries the call names among `codes`, in the vocabulary's order."""
+        return [str(Beneficiary(code).label) for code in self.beneficiary_codes if code in codes]
 
     @property
     def aid_forms(self) -> list[str]:
@@ -86,3 +90,10 @@ def attach_cards(calls) -> list:
     for call in calls:
         call.card = card_of(call, themes)
     return calls
+
+
+def calls_with_cards(queryset, ids) -> list:
+    """The calls of `queryset` with these ids, in the ids' order, each with its card: a page of
+    cards read by id after the page's ids were sorted (a call gone since is left out)."""
+    found = {call.pk: call for call in attach_cards(queryset.filter(pk__in=ids))} if ids else {}
+    return [found[pk] for pk in ids if pk in found]

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from .cards import attach_cards
+from .cards import calls_with_cards
 from .choices import Status
 from .filters import FOREIGN_INCLUDED, CallOrderingFilter
 from .querysets import status_condition
@@ -113,7 +113,7 @@ def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PA
                 group["next_url"] = _page_url(query, param, page.next_page_number(), anchor)
         groups.append(group)
     page_ids = [pk for group in groups if group["page_obj"] for pk in group["page_obj"].object_list]
-    found = {call.pk: call for call in attach_cards(calls.filter(pk__in=page_ids))} if page_ids else {}
+    found = {call.pk: call for call in calls_with_cards(calls, page_ids)}
     for group in groups:
         if group["page_obj"]:
             group["calls"] = [found[pk] for pk in group["page_obj"].object_list if pk in found]

@@ -10,7 +10,7 @@ from django_filters.views import FilterView
 
 from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
 from .calendar import calendar_of_deadlines
-from .cards import attach_cards
+from .cards import calls_with_cards
 from .choices import PublicationState, Status
 from .editions import expected_editions_of
 from .exports import people_csv_download
@@ -61,9 +61,7 @@ class CallSearchView(CallFilterMixin, FilterView):
         paginator.count = self.filterset.result_count()
         page = paginator.page(page_number(self.request.GET.get(self.page_kwarg), paginator.num_pages))
         # The search sorts ids only (narrow rows); then the page's calls are read by id.
-        ids = list(page.object_list)
-        found = self.get_queryset().in_bulk(ids)
-        page.object_list = [found[pk] for pk in ids if pk in found]
+        page.object_list = calls_with_cards(self.get_queryset(), list(page.object_list))
         return paginator, page, page.object_list, page.has_other_pages()
 
     def is_home(self):
@@ -86,7 +84,6 @@ class CallSearchView(CallFilterMixin, FilterView):
             1 for name in SHOWN_FILTERS.split() if name not in ("q", "ordering") and self.request.GET.get(name)
         )
         if context.get("page_obj") is not None:  # the search's page (the timeline draws every call)
-            context["page_obj"].object_list = attach_cards(context["page_obj"].object_list)
             estimates = expected_editions_of(call.pk for call in context["page_obj"].object_list)
             for call in context["page_obj"].object_list:
                 call.expected_edition = estimates.get(call.pk)

@@ -4,7 +4,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from calls.choices import Beneficiary, Scope
+from calls.choices import Scope
 from calls.templatetags.registry_format import money, range_text
 
 register = template.Library()
@@ -119,7 +119,7 @@ def _region_reason(call, code):
 
 
 def _beneficiary_reason(call, codes):
-    stated = [str(Beneficiary(code).label) for code in call.card.beneficiary_codes if code in codes]
+    stated = call.card.beneficiaries_among(codes)
     if stated:
         return MATCH, ", ".join(stated)
     return NOT_STATED, _("not stated")
