@@ -16,6 +16,7 @@ from django.db.models import Value
 from django.utils import timezone
 
 from . import date_facts, search
+from .choices import beneficiaries_who_may_apply
 from .models import Call, CallFacet, CallFunder, CallIndex, CallPeriod, Programme, RegistryVersion
 
 BATCH = 500  # calls computed and written together
@@ -99,7 +100,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
     } | {
         ("programme", p.slug) for p in ancestry
     } | {
-        ("beneficiary", code) for code in beneficiaries
+        ("beneficiary", code) for code in beneficiaries_who_may_apply(beneficiaries)
     } | {
         ("region", code) for code in regions if in_france and not open_to_every_region
     }
