@@ -85,6 +85,23 @@ class Status(models.TextChoices):
     DATES_UNKNOWN = "dates_unknown", _("Dates not given by the sources")
 
 
+class Recurrence(models.TextChoices):
+    """How a call comes back, as aides-territoires models it (left blank where no source says)."""
+
+    ONE_OFF = "one_off", _("One-off")
+    RECURRING = "recurring", _("Recurring")
+    # A funder's standing aid with no call window: open while its page presents it as current.
+    PERMANENT = "permanent", _("Permanent scheme")
+
+
+class ApplyUrlKind(models.TextChoices):
+    """What the "how to apply" link leads to."""
+
+    APPLICATION = "application", _("Application page")
+    # The funder has no application page: its contact page, labelled so.
+    CONTACT = "contact", _("Contact page")
+
+
 class DatePrecision(models.TextChoices):
     DAY = "day", _("Day")
     MONTH = "month", _("Month")

@@ -21,7 +21,7 @@ from .models import Call, CallFacet, CallFunder, CallIndex, CallPeriod, Programm
 BATCH = 500  # calls computed and written together
 # The columns `refresh()` writes, besides the search vector (compared by `rebuild()`).
 COMPARED_FIELDS = [
-    "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "deadlines",
+    "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "edition_year", "deadlines",
     "max_ceiling_eur", "for_applicants_in_france", "open_to_every_region", "names_no_beneficiary",
     "search_title", "search_text", "document",
 ]
@@ -109,6 +109,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
         "period_count": len(facts.periods),
         "last_opening": facts.last_opening,
         "dates_unknown": facts.dates_unknown,
+        "edition_year": facts.edition_year,
         "deadlines": [day.isoformat() for day in facts.deadlines],
         "max_ceiling_eur": max(ceilings, default=None),
         "for_applicants_in_france": in_france,
