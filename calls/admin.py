@@ -259,15 +259,20 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "call_type", "programme", "summary"]}),
         (_("Dates"), {
-            "fields": [("opens_on", "opens_on_precision"), ("closes_on", "closes_on_precision"), "is_rolling"],
+            "fields": [
+                ("opens_on", "opens_on_precision"), ("closes_on", "closes_on_precision"), "is_rolling",
+                ("recurrence", "editions_per_year"), "edition_year",
+            ],
             "description": _("A call's window covers its rounds: dates of rounds outside it widen it."),
         }),
         (_("Money"), {"fields": [
             ("total_budget_eur", "floor_eur"), ("funding_rate_min_pct", "funding_rate_max_pct"), "aid_forms",
         ]}),
         (_("Eligibility"), {"fields": [
-            "beneficiaries", ("scope", "consortium_required"), "regions", "themes", "eligibility", "apply_url",
+            "beneficiaries", ("scope", "consortium_required"), "regions", "themes", "eligibility",
+            ("apply_url", "apply_url_kind"),
         ]}),
+        (_("In English"), {"classes": ["collapse"], "fields": ["title_en", "summary_en"]}),
         (_("Publication"), {"fields": [
             ("publication_state", "last_verified_on"), "unsourced_acknowledged", "curator_note", "seen_updated_at",
         ]}),

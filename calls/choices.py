@@ -62,6 +62,22 @@ class Beneficiary(models.TextChoices):
     ASSOCIATION = "association", _("Association")
 
 
+# Who may apply, in an applicant's terms: a call open to SMEs is open to start-ups, since a
+# start-up is a young SME (a call for large companies only is not). Read by the beneficiary
+# filter, its facet count and "why it matches" alike (`beneficiaries_who_may_apply`).
+ALSO_OPEN_TO = {Beneficiary.SME: (Beneficiary.STARTUP,)}
+
+
+def beneficiaries_who_may_apply(named) -> dict[str, str]:
+    """{applicant code: the code the call names that lets it apply} for a call naming `named`:
+    each named code for itself, and the applicants a named code includes (`ALSO_OPEN_TO`)."""
+    who = {str(code): str(code) for code in named}
+    for code in named:
+        for included in ALSO_OPEN_TO.get(code, ()):
+            who.setdefault(str(included), str(code))
+    return who
+
+
 class Scope(models.TextChoices):
     INTERNATIONAL = "international", _("International")
     EUROPEAN = "european", _("European")
@@ -83,6 +99,23 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
     # Not rolling, and neither the call nor any of its rounds has a date: we cannot say.
     DATES_UNKNOWN = "dates_unknown", _("Dates not given by the sources")
+
+
+class Recurrence(models.TextChoices):
+    """How a call comes back, as aides-territoires models it (left blank where no source says)."""
+
+    ONE_OFF = "one_off", _("One-off")
+    RECURRING = "recurring", _("Recurring")
+    # A funder's standing aid with no call window: open while its page presents it as current.
+    PERMANENT = "permanent", _("Permanent scheme")
+
+
+class ApplyUrlKind(models.TextChoices):
+    """What the "how to apply" link leads to."""
+
+    APPLICATION = "application", _("Application page")
+    # The funder has no application page: its contact page, labelled so.
+    CONTACT = "contact", _("Contact page")
 
 
 class DatePrecision(models.TextChoices):

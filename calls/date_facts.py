@@ -10,12 +10,19 @@ computed once by the write path from the call's dates and its rounds' dates:
   own window when it has a closing date;
 - its **last opening**: the latest opening date of the call or of a round, so that a call still to
   open is "upcoming";
-- whether its **dates are unknown**: not rolling, neither an opening nor a closing date, no dated
-  round. We can't say such a call is closed.
+- whether its **dates are unknown**: not rolling nor permanent, neither an opening nor a closing
+  date, no dated round, and no laureates announced (an edition whose laureates are known is over);
+- its **edition year**, when its dates are unknown but its edition is named by a year ("i-Lab
+  2023"): once that year has passed, the edition is over.
+
+A **permanent** scheme (a funder's standing aid with no call window, `Recurrence.PERMANENT`) is open
+like a rolling call: from its opening date (or always) to its closing date (or with no end); an end
+date closes it.
 
 From them, the status on a day `on` is (`DateFacts.status_on`, and in SQL `status_conditions`):
 open while a period holds `on`; otherwise upcoming while the last opening is after `on`; otherwise
-"dates not given" when the dates are unknown; otherwise closed. The next deadline is the nearest
+"dates not given" when the dates are unknown and no edition year has passed; otherwise closed
+(on evidence: its dates, its laureates, or its past edition year). The next deadline is the nearest
 last day of a period that is not past: a closed call never shows a future deadline.
 """
 import dataclasses
@@ -26,7 +33,7 @@ from django.apps import apps
 from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from .choices import Status
+from .choices import Recurrence, Status
 
 # Stored in place of "no first day" and "no last day", so that SQL compares plain dates. The
 # registry's own dates are 1990-2100 (`calls.dates`): these can't be mistaken for one.
@@ -43,6 +50,7 @@ class DateFacts:
     periods: tuple[Period, ...]
     last_opening: datetime.date | None
     dates_unknown: bool
+    edition_year: int | None = None
 
     @property
     def open_from(self) -> datetime.date:
@@ -68,9 +76,13 @@ class DateFacts:
             return Status.OPEN
         if self.last_opening is not None and self.last_opening > on:
             return Status.UPCOMING
-        if self.dates_unknown:
+        if self.dates_unknown and not self.edition_passed(on):
             return Status.DATES_UNKNOWN
         return Status.CLOSED
+
+    def edition_passed(self, on: datetime.date) -> bool:
+        """Whether the year the edition is named by is over on `on`."""
+        return self.edition_year is not None and self.edition_year < on.year
 
     def next_deadline(self, on: datetime.date) -> datetime.date | None:
         """The nearest deadline on or after `on`: the last day of a period not past."""
@@ -80,10 +92,12 @@ class DateFacts:
 def date_facts(
     *, opens_on: datetime.date | None, closes_on: datetime.date | None, is_rolling: bool,
     rounds: Iterable[tuple[datetime.date | None, datetime.date | None]],
+    permanent: bool = False, laureates_announced: bool = False, edition_year: int | None = None,
 ) -> DateFacts:
     """The date facts of a call with these dates and rounds (`(opens_on, closes_on)` pairs)."""
     dated_rounds = [(start, end) for start, end in rounds if start is not None or end is not None]
     periods = set()
+    is_rolling = is_rolling or permanent  # a standing scheme is open as a rolling call is
     if is_rolling:
         periods.add((opens_on or EARLIEST, closes_on or LATEST))
     for start, end in dated_rounds:
@@ -92,25 +106,31 @@ def date_facts(
     if not dated_rounds and not is_rolling and closes_on is not None:
         periods.add((opens_on or EARLIEST, closes_on))
     openings = [day for day in [opens_on, *(start for start, _ in dated_rounds)] if day is not None]
+    no_dates = not is_rolling and opens_on is None and closes_on is None and not dated_rounds
     return DateFacts(
         periods=tuple(sorted(periods)),
         last_opening=max(openings, default=None),
-        dates_unknown=not is_rolling and opens_on is None and closes_on is None and not dated_rounds,
+        dates_unknown=no_dates and not laureates_announced,
+        edition_year=edition_year if no_dates else None,
     )
 
 
-def facts_of_call(call, rounds=None) -> DateFacts:
-    """The date facts of a `Call` with its rounds (those given, else those it has)."""
+def facts_of_call(call, rounds=None, laureates=None) -> DateFacts:
+    """The date facts of a `Call` with its rounds and laureates (those given, else those it has)."""
     rounds = call.rounds.all() if rounds is None else rounds
+    laureates = call.laureates.all() if laureates is None else laureates
     return date_facts(
         opens_on=call.opens_on, closes_on=call.closes_on, is_rolling=call.is_rolling,
         rounds=[(r.opens_on, r.closes_on) for r in rounds],
+        permanent=call.recurrence == Recurrence.PERMANENT,
+        laureates_announced=any(True for _ in laureates),
+        edition_year=call.edition_year,
     )
 
 
 # -- The same rules in SQL, over the stored columns of `CallIndex` -------------------------------
 
-def _periods():
+def periods_of_outer_call():
     """The outer call's periods (a call and its `CallIndex` row share their primary key)."""
     # Looked up by name: the models import this module, not the other way round.
     return apps.get_model("calls", "CallPeriod").objects.filter(call_index=OuterRef("pk"))
@@ -121,7 +141,7 @@ def open_condition(on: datetime.date, prefix: str = "index__") -> Q:
     period table is read only for calls with several."""
     within = Q(**{f"{prefix}open_from__lte": on, f"{prefix}open_until__gte": on})
     several = Q(**{f"{prefix}period_count__gt": 1})
-    holding = Exists(_periods().filter(starts_on__lte=on, ends_on__gte=on))
+    holding = Exists(periods_of_outer_call().filter(starts_on__lte=on, ends_on__gte=on))
     return within & (~several | holding)
 
 
@@ -135,7 +155,9 @@ def status_conditions(on: datetime.date, prefix: str = "index__") -> dict[str, Q
     """One filter condition per status on `on`: `DateFacts.status_on` in SQL."""
     is_open = open_condition(on, prefix)
     is_upcoming = ~is_open & Q(**{f"{prefix}last_opening__gt": on})
-    is_unknown = Q(**{f"{prefix}dates_unknown": True})
+    is_unknown = Q(**{f"{prefix}dates_unknown": True}) & (
+        Q(**{f"{prefix}edition_year__isnull": True}) | Q(**{f"{prefix}edition_year__gte": on.year})
+    )
     return {
         Status.OPEN: is_open,
         Status.UPCOMING: is_upcoming,
@@ -150,7 +172,7 @@ def status_expression(on: datetime.date, prefix: str = "index__"):
     return Case(
         When(conditions[Status.OPEN], then=Value(Status.OPEN)),
         When(Q(**{f"{prefix}last_opening__gt": on}), then=Value(Status.UPCOMING)),
-        When(Q(**{f"{prefix}dates_unknown": True}), then=Value(Status.DATES_UNKNOWN)),
+        When(conditions[Status.DATES_UNKNOWN], then=Value(Status.DATES_UNKNOWN)),
         default=Value(Status.CLOSED),
     )
 
@@ -164,7 +186,7 @@ def next_deadline_expression(on: datetime.date, prefix: str = "index__"):
         default=None, output_field=DateField(),
     )
     nearest = (
-        _periods().filter(ends_on__gte=on).exclude(ends_on=LATEST)
+        periods_of_outer_call().filter(ends_on__gte=on).exclude(ends_on=LATEST)
         .order_by("ends_on").values("ends_on")[:1]
     )
     return Case(

@@ -16,12 +16,13 @@ from django.db.models import Value
 from django.utils import timezone
 
 from . import date_facts, search
+from .choices import beneficiaries_who_may_apply
 from .models import Call, CallFacet, CallFunder, CallIndex, CallPeriod, Programme, RegistryVersion
 
 BATCH = 500  # calls computed and written together
 # The columns `refresh()` writes, besides the search vector (compared by `rebuild()`).
 COMPARED_FIELDS = [
-    "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "deadlines",
+    "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "edition_year", "deadlines",
     "max_ceiling_eur", "for_applicants_in_france", "open_to_every_region", "names_no_beneficiary",
     "search_title", "search_text", "document",
 ]
@@ -99,7 +100,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
     } | {
         ("programme", p.slug) for p in ancestry
     } | {
-        ("beneficiary", code) for code in beneficiaries
+        ("beneficiary", code) for code in beneficiaries_who_may_apply(beneficiaries)
     } | {
         ("region", code) for code in regions if in_france and not open_to_every_region
     }
@@ -109,6 +110,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
         "period_count": len(facts.periods),
         "last_opening": facts.last_opening,
         "dates_unknown": facts.dates_unknown,
+        "edition_year": facts.edition_year,
         "deadlines": [day.isoformat() for day in facts.deadlines],
         "max_ceiling_eur": max(ceilings, default=None),
         "for_applicants_in_france": in_france,

@@ -30,6 +30,9 @@ SOURCED_FIGURES = {
     "opens_on": "opens_on", "closes_on": "closes_on", "total_budget_eur": "total_budget_eur",
     "floor_eur": "floor_eur", "funding_rate_min_pct": "funding_rate", "funding_rate_max_pct": "funding_rate",
     "duration_min_months": "duration", "duration_max_months": "duration", "trl_min": "trl", "trl_max": "trl",
+    # What a call's time rests on besides its dates: a current page saying it is permanent or
+    # recurring (and how often), the page naming its edition's year.
+    "recurrence": "recurrence", "editions_per_year": "recurrence", "edition_year": "edition_year",
 }
 
 

@@ -40,7 +40,7 @@ def test_the_api_csv_export_has_the_declared_columns_in_order(client):
     header = next(csv.reader(io.StringIO(body)))
     assert header == [
         "slug", "url", "title", "status", "call_type", "programme", "funders", "opens_on", "closes_on",
-        "is_rolling", "next_deadline", "total_budget_eur", "max_ceiling_eur", "floor_eur",
+        "is_rolling", "recurrence", "edition_year", "next_deadline", "total_budget_eur", "max_ceiling_eur", "floor_eur",
         "funding_rate_min_pct", "funding_rate_max_pct", "aid_forms", "beneficiaries", "scope", "regions",
         "themes", "trl_min", "trl_max", "consortium_required", "apply_url", "publication_state",
         "last_verified_on", "updated_at",
@@ -56,11 +56,12 @@ def test_a_new_edition_copies_what_recurs_and_nothing_that_belongs_to_one_editio
 
 # A call's keys in the data format (the bundled data, a dump), in the declared order.
 DATA_FORMAT = [
-    "slug", "title", "summary", "description", "call_type", "programme", "funders", "opens_on", "closes_on",
-    "is_rolling", "rounds", "total_budget_eur", "ceilings", "floor_eur", "funding_rate_min_pct",
+    "slug", "title", "title_en", "summary", "summary_en", "description", "call_type", "programme", "funders",
+    "opens_on", "closes_on", "is_rolling", "recurrence", "editions_per_year", "edition_year", "rounds",
+    "total_budget_eur", "ceilings", "floor_eur", "funding_rate_min_pct",
     "funding_rate_max_pct", "duration_min_months", "duration_max_months", "aid_forms", "beneficiaries", "scope",
     "country", "regions", "themes", "trl_min", "trl_max", "consortium_required", "eligibility",
-    "eligible_expenses", "apply_url", "sources", "laureates", "previous_edition", "publication_state",
+    "eligible_expenses", "apply_url", "apply_url_kind", "sources", "laureates", "previous_edition", "publication_state",
     "last_verified_on", "curator_note",
 ]
 # What a dump also keeps, set by the registry or a partner and never by the bundled data.
@@ -82,17 +83,18 @@ def test_the_loader_reads_every_declared_key_of_the_data_format():
     ThemeFactory(slug="bioproduction")
     CallFactory(slug="appel-complet-2025")
     entry = {
-        "slug": "appel-complet-2026", "title": "Appel complet 2026", "summary": "Résumé.",
+        "slug": "appel-complet-2026", "title": "Appel complet 2026", "title_en": "Full call 2026",
+        "summary": "Résumé.", "summary_en": "Summary.",
         "description": "Description.", "call_type": "expression_of_interest", "programme": "sabb",
         "funders": [{"funder": "bpifrance", "role": "operator"}], "opens_on": "2026-03", "closes_on": "2026-09-30",
-        "is_rolling": True,
+        "is_rolling": True, "recurrence": "recurring", "editions_per_year": 2, "edition_year": 2026,
         "rounds": [{"name": "Vague 1", "opens_on": "2026-04-01", "closes_on": "2026-06-30", "budget_eur": 1_000_000}],
         "total_budget_eur": 5_000_000, "ceilings": [{"amount_eur": 600_000, "condition": "plateformes"}],
         "floor_eur": 50_000, "funding_rate_min_pct": 25, "funding_rate_max_pct": 60, "duration_min_months": 12,
         "duration_max_months": 36, "aid_forms": ["grant"], "beneficiaries": ["sme", "startup"],
         "scope": "international", "country": "CH", "regions": ["84"], "themes": ["bioproduction"],
         "trl_min": 3, "trl_max": 6, "consortium_required": True, "eligibility": "PME.",
-        "eligible_expenses": "Équipements.", "apply_url": "https://example.org/appel",
+        "eligible_expenses": "Équipements.", "apply_url": "https://example.org/appel", "apply_url_kind": "contact",
         "sources": [{"document": None, "title": "Page de l'appel", "url": "https://example.org/appel",
                      "locator": "§2", "accessed_on": "2026-01-15", "covers": ["closes_on", "opens_on"]}],
         "laureates": [{"organisation": "Plateforme X", "project": "Projet Y", "amount_eur": 150_000,

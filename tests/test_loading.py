@@ -17,6 +17,7 @@ CALL_SOURCED = {
     "ceilings": "ceilings", "floor_eur": "floor_eur", "funding_rate_min_pct": "funding_rate",
     "funding_rate_max_pct": "funding_rate", "duration_min_months": "duration", "duration_max_months": "duration",
     "trl_min": "trl", "trl_max": "trl",
+    "recurrence": "recurrence", "editions_per_year": "recurrence", "edition_year": "edition_year",
 }
 PROGRAMME_SOURCED = {"budget_eur": "budget_eur", "starts_on": "starts_on", "ends_on": "ends_on"}
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calls import read_model, services
-from calls.choices import PublicationState, Status
-from calls.models import AidFormType, BeneficiaryType, Call, CallIndex, CallPeriod, Region, Round
+from calls.choices import PublicationState, Recurrence, Status
+from calls.models import AidFormType, BeneficiaryType, Call, CallIndex, CallPeriod, Laureate, Region, Round
 from calls.querysets import status_conditions
 
 from . import factories
@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 
 START = datetime.date(2026, 1, 1)
 EVERY_STATUS = [status.value for status in Status]
-# Days around the generated dates: before, inside and after every window.
-DAYS = [START + datetime.timedelta(days=n) for n in range(-3, 70, 4)]
+# Days around the generated dates: before, inside and after every window, and the next year's
+# first day (an edition named by 2026 is over then).
+DAYS = [START + datetime.timedelta(days=n) for n in range(-3, 70, 4)] + [datetime.date(2027, 1, 1)]
 
 day = st.integers(min_value=0, max_value=60).map(lambda n: START + datetime.timedelta(days=n))
 maybe_day = st.none() | day
@@ -37,14 +38,21 @@ def window(draw):
     return opens, closes
 
 
+# What a call's time rests on besides its dates: a recurrence, laureates, an edition year.
+evidence = st.tuples(
+    st.sampled_from(["", Recurrence.ONE_OFF, Recurrence.RECURRING, Recurrence.PERMANENT]),
+    st.booleans(), st.none() | st.sampled_from([2025, 2026, 2027]),
+)
 call_dates = st.tuples(window(), st.booleans(), st.lists(window(), max_size=3))
 
 
-def _write_call(n, dates):
+def _write_call(n, dates, time_evidence=("", False, None)):
     (opens, closes), rolling, rounds = dates
+    recurrence, laureates, edition_year = time_evidence
     call = Call(
         title=f"Appel {n}", slug=f"appel-genere-{n}", call_type="call_for_projects", opens_on=opens,
         closes_on=closes, is_rolling=rolling, publication_state=PublicationState.DRAFT,
+        recurrence=recurrence, edition_year=edition_year,
     )
     rows = [Round(name=f"Vague {i}", opens_on=o, closes_on=c) for i, (o, c) in enumerate(rounds)]
     try:
@@ -56,16 +64,32 @@ def _write_call(n, dates):
         row.call = call
         row.full_clean()
         row.save()
+    if laureates:
+        Laureate.objects.create(call=call, organisation=f"Lauréat {n}", year=2025)
     services.rows_written(call=call)
     return call
 
 
+GENERATED_CALLS = st.lists(st.tuples(call_dates, evidence), min_size=1, max_size=6)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(GENERATED_CALLS)
+def test_the_status_in_sql_equals_the_python_rule_on_a_few_generated_registries(db, generated):
+    """The quick tier's run of the property below (a few examples, every commit)."""
+    _check_sql_equals_python(generated)
+
+
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(call_dates, min_size=1, max_size=6))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(GENERATED_CALLS)
 def test_the_status_and_next_deadline_in_sql_equal_the_python_rules_on_every_day(db, generated):
+    _check_sql_equals_python(generated)
+
+
+def _check_sql_equals_python(generated):
     with transaction.atomic():
-        calls = [call for n, dates in enumerate(generated) if (call := _write_call(n, dates))]
+        calls = [call for n, (dates, ev) in enumerate(generated) if (call := _write_call(n, dates, ev))]
         for on in DAYS:
             annotated = {c.pk: (c.current_status, c.next_deadline) for c in Call.objects.with_status(on)}
             filtered = {
@@ -83,7 +107,8 @@ def test_the_status_and_next_deadline_in_sql_equal_the_python_rules_on_every_day
 def _python_next_deadline(call, on):
     """The nearest closing date not past: of the rounds that give one, else of the call (the
     rule as the registry states it to applicants, written here apart from the code)."""
-    candidates = [call.closes_on] if call.is_rolling and call.closes_on and call.closes_on >= on else []
+    open_ended = call.is_rolling or call.recurrence == Recurrence.PERMANENT
+    candidates = [call.closes_on] if open_ended and call.closes_on and call.closes_on >= on else []
     dated = [r for r in call.rounds.all() if r.opens_on or r.closes_on]
     if dated:
         candidates += [r.closes_on for r in dated if r.closes_on and r.closes_on >= on]
@@ -113,6 +138,30 @@ def test_statuses_on_examples_an_applicant_reads():
     assert rows[unknown.slug] == (Status.DATES_UNKNOWN, None)
     assert rows[between_rounds.slug] == (Status.UPCOMING, datetime.date(2026, 10, 1))
     assert rows[rounds_closed.slug] == (Status.CLOSED, None)
+
+
+def test_what_a_calls_time_rests_on_besides_its_dates():
+    """Examples written out by hand, on 2026-06-15: a standing scheme is open until an end date
+    closes it; an undated edition is closed once its laureates are known or its year has passed."""
+    on = datetime.date(2026, 6, 15)
+    permanent = CallFactory(opens_on=None, closes_on=None, recurrence=Recurrence.PERMANENT)
+    stopped = CallFactory(opens_on=None, closes_on=datetime.date(2025, 12, 31), recurrence=Recurrence.PERMANENT)
+    with_laureates = CallFactory(opens_on=None, closes_on=None)
+    Laureate.objects.create(call=with_laureates, organisation="Start-up lauréate", year=2024)
+    services.rows_written(call=with_laureates)
+    past_edition = CallFactory(opens_on=None, closes_on=None, edition_year=2021)
+    this_year = CallFactory(opens_on=None, closes_on=None, edition_year=2026)
+    recurring = CallFactory(opens_on=None, closes_on=None, recurrence=Recurrence.RECURRING)
+
+    rows = {c.slug: (c.current_status, c.next_deadline) for c in Call.objects.with_status(on)}
+    assert rows[permanent.slug] == (Status.OPEN, None)
+    assert rows[stopped.slug] == (Status.CLOSED, None)
+    assert rows[with_laureates.slug] == (Status.CLOSED, None)
+    assert rows[past_edition.slug] == (Status.CLOSED, None)
+    assert rows[this_year.slug] == (Status.DATES_UNKNOWN, None)
+    assert rows[recurring.slug] == (Status.DATES_UNKNOWN, None)
+    assert Call.objects.with_status(datetime.date(2027, 1, 1)).get(pk=this_year.pk).current_status == Status.CLOSED
+    assert [c.slug for c in Call.objects.open(on)] == [permanent.slug]
 
 
 # -- Incremental maintenance equals a rebuild ----------------------------------------------------

@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..choices import CallType, FunderRole, PublicationState, Scope, Status
+from ..choices import ApplyUrlKind, CallType, FunderRole, PublicationState, Recurrence, Scope, Status
 from ..date_facts import facts_of_call
 from ..dates import validate_supported_date, validate_supported_year
 from ..querysets import CallQuerySet, today
@@ -23,8 +23,13 @@ class Call(DatedWindow):
     """A call for funding: an AAP, an AMI, an open scheme, a fund, a prize…"""
 
     title = models.CharField(_("title"), max_length=300)
+    title_en = models.CharField(
+        _("title in English"), max_length=300, blank=True,
+        help_text=_("Written by the registry (our own words); official names kept."),
+    )
     slug = models.SlugField(_("slug"), max_length=150, unique=True)
     summary = models.TextField(_("summary"), blank=True)
+    summary_en = models.TextField(_("summary in English"), blank=True)
     description = models.TextField(_("description"), blank=True)
     call_type = models.CharField(_("type"), max_length=40, choices=CallType.choices)
     programme = models.ForeignKey(
@@ -37,6 +42,19 @@ class Call(DatedWindow):
     is_rolling = models.BooleanField(
         _("rolling (open-ended)"), default=False,
         help_text=_("An open scheme with no single deadline."),
+    )
+    recurrence = models.CharField(
+        _("recurrence"), max_length=20, choices=Recurrence.choices, blank=True,
+        help_text=_("Permanent: a standing scheme with no call window, open while its page presents it as "
+                    "current (a source covering 'recurrence'); an end date closes it."),
+    )
+    editions_per_year = models.PositiveSmallIntegerField(
+        _("editions per year"), null=True, blank=True,
+        help_text=_("For a recurring call, how often a source says it comes back (1: yearly)."),
+    )
+    edition_year = models.PositiveSmallIntegerField(
+        _("edition year"), null=True, blank=True, validators=[validate_supported_year],
+        help_text=_("The year of this edition when its dates are not given: once past, the call is closed."),
     )
     total_budget_eur = models.BigIntegerField(_("total budget (EUR)"), null=True, blank=True)
     floor_eur = models.BigIntegerField(_("floor per project (EUR)"), null=True, blank=True)
@@ -64,6 +82,9 @@ class Call(DatedWindow):
     eligibility = models.TextField(_("eligibility"), blank=True)
     eligible_expenses = models.TextField(_("eligible expenses"), blank=True)
     apply_url = models.URLField(_("how to apply (URL)"), max_length=500, blank=True)
+    apply_url_kind = models.CharField(
+        _("the link leads to"), max_length=20, choices=ApplyUrlKind.choices, default=ApplyUrlKind.APPLICATION,
+    )
     previous_edition = models.OneToOneField(
         "self", verbose_name=_("previous edition"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="next_edition",
@@ -120,6 +141,10 @@ class Call(DatedWindow):
             models.CheckConstraint(
                 condition=~Q(previous_edition=F("pk")), name="calls_call_not_its_own_edition"
             ),
+            models.CheckConstraint(
+                condition=Q(editions_per_year__isnull=True) | Q(editions_per_year__gte=1, editions_per_year__lte=12),
+                name="calls_call_editions_per_year_1_to_12",
+            ),
         ]
 
     def __str__(self):
@@ -144,6 +169,8 @@ class Call(DatedWindow):
                 errors[field] = _("A TRL is between 1 and 9.")
         if self.funding_rate_max_pct is not None and self.funding_rate_max_pct > 100:
             errors["funding_rate_max_pct"] = _("A funding rate is at most 100%.")
+        if self.editions_per_year is not None and not 1 <= self.editions_per_year <= 12:
+            errors["editions_per_year"] = _("A call comes back between 1 and 12 times a year.")
         if self.previous_edition_id and self.previous_edition_id == self.pk:
             errors["previous_edition"] = _("A call cannot be its own previous edition.")
         if errors:

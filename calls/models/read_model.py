@@ -38,6 +38,7 @@ class CallIndex(models.Model):
     period_count = models.PositiveSmallIntegerField(default=0)
     last_opening = models.DateField(null=True, db_index=True)
     dates_unknown = models.BooleanField(default=False)
+    edition_year = models.PositiveSmallIntegerField(null=True)  # of an edition whose dates are unknown
     deadlines = models.JSONField(default=list)
     max_ceiling_eur = models.BigIntegerField(null=True)
     # Eligibility read as an applicant reads it (facet rows hold the rest, see `CallFacet`).
