@@ -269,7 +269,8 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
             ("total_budget_eur", "floor_eur"), ("funding_rate_min_pct", "funding_rate_max_pct"), "aid_forms",
         ]}),
         (_("Eligibility"), {"fields": [
-            "beneficiaries", ("scope", "consortium_required"), "regions", "themes", "eligibility", ("apply_url", "apply_url_kind"),
+            "beneficiaries", ("scope", "consortium_required"), "regions", "themes", "eligibility",
+            ("apply_url", "apply_url_kind"),
         ]}),
         (_("In English"), {"classes": ["collapse"], "fields": ["title_en", "summary_en"]}),
         (_("Publication"), {"fields": [

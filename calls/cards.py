@@ -9,7 +9,9 @@ otherwise, from its own rows: the same card, more queries).
 """
 import dataclasses
 
-from .choices import REGIONS, AidForm, Beneficiary
+from django.utils.translation import gettext as _
+
+from .choices import REGIONS, AidForm, Beneficiary, beneficiaries_who_may_apply
 
 # The parts of the stored document a card reads, each annotated by `for_cards()` as `card_<key>`.
 DOCUMENT_KEYS = ("funders", "beneficiaries", "themes", "regions", "aid_forms")
@@ -33,6 +35,20 @@ class Card:
     def beneficiaries_among(self, codes) -> list[str]:
         """The labels of the beneficiaries the call names among `codes`, in the vocabulary's order."""
         return [str(Beneficiary(code).label) for code in self.beneficiary_codes if code in codes]
+
+    def applicants_among(self, codes) -> list[str]:
+        """Why applicants `codes` may apply, in words: "Start-up" for a call naming start-ups,
+        "SME (start-ups included)" for one naming SMEs only (`beneficiaries_who_may_apply`)."""
+        words = []
+        for applicant, named in beneficiaries_who_may_apply(self.beneficiary_codes).items():
+            if applicant not in codes:
+                continue
+            if applicant == named:
+                words.append(str(Beneficiary(applicant).label))
+            else:
+                words.append(_("%(named)s (%(applicant)s included)") % {
+                    "named": Beneficiary(named).label, "applicant": Beneficiary(applicant).label})
+        return sorted(set(words), key=words.index)
 
     @property
     def aid_forms(self) -> list[str]:

@@ -62,6 +62,22 @@ class Beneficiary(models.TextChoices):
     ASSOCIATION = "association", _("Association")
 
 
+# Who may apply, in an applicant's terms: a call open to SMEs is open to start-ups, since a
+# start-up is a young SME (a call for large companies only is not). Read by the beneficiary
+# filter, its facet count and "why it matches" alike (`beneficiaries_who_may_apply`).
+ALSO_OPEN_TO = {Beneficiary.SME: (Beneficiary.STARTUP,)}
+
+
+def beneficiaries_who_may_apply(named) -> dict[str, str]:
+    """{applicant code: the code the call names that lets it apply} for a call naming `named`:
+    each named code for itself, and the applicants a named code includes (`ALSO_OPEN_TO`)."""
+    who = {str(code): str(code) for code in named}
+    for code in named:
+        for included in ALSO_OPEN_TO.get(code, ()):
+            who.setdefault(str(included), str(code))
+    return who
+
+
 class Scope(models.TextChoices):
     INTERNATIONAL = "international", _("International")
     EUROPEAN = "european", _("European")

@@ -130,7 +130,7 @@ def facts_of_call(call, rounds=None, laureates=None) -> DateFacts:
 
 # -- The same rules in SQL, over the stored columns of `CallIndex` -------------------------------
 
-def _periods():
+def periods_of_outer_call():
     """The outer call's periods (a call and its `CallIndex` row share their primary key)."""
     # Looked up by name: the models import this module, not the other way round.
     return apps.get_model("calls", "CallPeriod").objects.filter(call_index=OuterRef("pk"))
@@ -141,7 +141,7 @@ def open_condition(on: datetime.date, prefix: str = "index__") -> Q:
     period table is read only for calls with several."""
     within = Q(**{f"{prefix}open_from__lte": on, f"{prefix}open_until__gte": on})
     several = Q(**{f"{prefix}period_count__gt": 1})
-    holding = Exists(_periods().filter(starts_on__lte=on, ends_on__gte=on))
+    holding = Exists(periods_of_outer_call().filter(starts_on__lte=on, ends_on__gte=on))
     return within & (~several | holding)
 
 
@@ -186,7 +186,7 @@ def next_deadline_expression(on: datetime.date, prefix: str = "index__"):
         default=None, output_field=DateField(),
     )
     nearest = (
-        _periods().filter(ends_on__gte=on).exclude(ends_on=LATEST)
+        periods_of_outer_call().filter(ends_on__gte=on).exclude(ends_on=LATEST)
         .order_by("ends_on").values("ends_on")[:1]
     )
     return Case(

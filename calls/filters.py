@@ -12,7 +12,7 @@ import hashlib
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, F, Q, Value
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +21,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from . import read_model
 from .choices import REGIONS, AidForm, Beneficiary, CallType, FunderKind, Status
-from .models import Call, CallFacet, Funder, Programme, Round, Theme
+from .models import Call, CallFacet, Funder, Programme, Theme
 from .querysets import status_condition, status_expression, today
 
 DEFAULT_STATUSES = [Status.OPEN, Status.UPCOMING]
@@ -34,11 +34,6 @@ MAX_DAYS = 3660
 # the search is refused (a form error, a 400), never run without that filter.
 MAX_VALUE_LENGTH = 200
 MAX_VALUES = 50
-
-
-def _linked(model, **lookups):
-    """Exists() on a table linked to the call: no duplicate rows, whatever the number of matches."""
-    return Exists(model.objects.filter(call=OuterRef("pk"), **lookups))
 
 
 class CallOrderingFilter(django_filters.OrderingFilter):
@@ -158,12 +153,17 @@ class CallFilterSet(django_filters.FilterSet):
     aid_form = django_filters.MultipleChoiceFilter(
         choices=AidForm.choices, method="filter_aid_form", label=_("Form of aid"),
     )
-    amount = django_filters.NumberFilter(
-        method="filter_amount", min_value=0, max_value=10**13, label=_("Amount I need (EUR)"),
+    amount = IntegerFilter(
+        method="filter_amount", min_value=0, max_value=10**13, label=_("Amount I need, at least (EUR)"),
+    )
+    amount_max = IntegerFilter(
+        method="filter_amount_max", min_value=0, max_value=10**13, label=_("Amount I need, at most (EUR)"),
     )
     trl = IntegerFilter(method="filter_trl", min_value=1, max_value=9, label=_("My TRL"))
     closes_after = django_filters.DateFilter(method="filter_closes_after", label=_("Closes after"))
     closes_before = django_filters.DateFilter(method="filter_closes_before", label=_("Closes before"))
+    opens_after = django_filters.DateFilter(method="filter_opens_after", label=_("Opens after"))
+    opens_before = django_filters.DateFilter(method="filter_opens_before", label=_("Opens before"))
     closing_within = IntegerFilter(
         method="filter_closing_within", min_value=0, max_value=MAX_DAYS, label=_("Closes within (days)"),
     )
@@ -369,6 +369,12 @@ class CallFilterSet(django_filters.FilterSet):
         # "The highest ceiling is at least `value`, or no ceiling is stated."
         return queryset.filter(Q(index__max_ceiling_eur__gte=value) | Q(index__max_ceiling_eur__isnull=True))
 
+    def filter_amount_max(self, queryset, name, value):
+        if value is None:
+            return queryset
+        # "The floor per project is at most `value`, or no floor is stated."
+        return queryset.filter(Q(floor_eur__lte=value) | Q(floor_eur__isnull=True))
+
     def filter_trl(self, queryset, name, value):
         if value is None:
             return queryset
@@ -376,11 +382,32 @@ class CallFilterSet(django_filters.FilterSet):
             (Q(trl_min__isnull=True) | Q(trl_min__lte=value)) & (Q(trl_max__isnull=True) | Q(trl_max__gte=value))
         )
 
+    def _range(self, name, value, other):
+        """(first day, last day) of a date range whose bounds are two filters: `name` given
+        `value`, `other` read from the search. The pair is applied once, by the lower bound's
+        filter when it is given."""
+        chosen = getattr(self.form, "cleaned_data", {})
+        if name.endswith("_after"):
+            return value, chosen.get(other)
+        if chosen.get(other):
+            return None  # applied with the lower bound
+        return None, value
+
     def filter_closes_after(self, queryset, name, value):
-        return queryset.filter(Q(closes_on__gte=value) | _linked(Round, closes_on__gte=value)) if value else queryset
+        return queryset.with_deadline_between(*self._range(name, value, "closes_before")) if value else queryset
 
     def filter_closes_before(self, queryset, name, value):
-        return queryset.filter(Q(closes_on__lte=value) | _linked(Round, closes_on__lte=value)) if value else queryset
+        if not value or (bounds := self._range(name, value, "closes_after")) is None:
+            return queryset
+        return queryset.with_deadline_between(*bounds)
+
+    def filter_opens_after(self, queryset, name, value):
+        return queryset.with_opening_between(*self._range(name, value, "opens_before")) if value else queryset
+
+    def filter_opens_before(self, queryset, name, value):
+        if not value or (bounds := self._range(name, value, "opens_after")) is None:
+            return queryset
+        return queryset.with_opening_between(*bounds)
 
     def filter_closing_within(self, queryset, name, value):
         if value is None:

@@ -135,6 +135,26 @@ class CallQuerySet(models.QuerySet):
         named = Exists(_facet_rows().filter(call_index=OuterRef("pk"), facet="beneficiary", value__in=codes))
         return self.filter(Q(index__names_no_beneficiary=True) | named)
 
+    def with_deadline_between(self, first=None, last=None):
+        """Calls with one deadline (their own, or a round's: the last day of one of their open
+        periods, `calls.date_facts`) from `first` to `last`, both included (either may be None)."""
+        bounds = {"ends_on__lt": date_facts.LATEST}
+        if first:
+            bounds["ends_on__gte"] = first
+        if last:
+            bounds["ends_on__lte"] = last
+        return self.filter(Exists(date_facts.periods_of_outer_call().filter(**bounds)))
+
+    def with_opening_between(self, first=None, last=None):
+        """Calls with one opening (their own, or a round's) from `first` to `last`, both included."""
+        bounds = {}
+        if first:
+            bounds["opens_on__gte"] = first
+        if last:
+            bounds["opens_on__lte"] = last
+        rounds = apps.get_model("calls", "Round").objects.filter(call=OuterRef("pk"), **bounds)
+        return self.filter(Q(**bounds) | Exists(rounds))
+
     def not_verified_since(self, days: int, on=None):
         """Calls whose facts nobody has checked against their sources for `days` days."""
         limit = (on or today()) - datetime.timedelta(days=days)

@@ -16,9 +16,14 @@ from django.db.models import Value
 from django.utils import timezone
 
 from . import date_facts, search
+from .choices import beneficiaries_who_may_apply
 from .models import Call, CallFacet, CallFunder, CallIndex, CallPeriod, Programme, RegistryVersion
 
 BATCH = 500  # calls computed and written together
+# Moved when what a row holds changes meaning (2: edition years, laureates closing undated
+# editions, the thesaurus and vocabularies in the search document): `fill_missing`, run on every
+# start, then rebuilds every row once.
+FORMAT = 2
 # The columns `refresh()` writes, besides the search vector (compared by `rebuild()`).
 COMPARED_FIELDS = [
     "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "edition_year", "deadlines",
@@ -99,7 +104,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
     } | {
         ("programme", p.slug) for p in ancestry
     } | {
-        ("beneficiary", code) for code in beneficiaries
+        ("beneficiary", code) for code in beneficiaries_who_may_apply(beneficiaries)
     } | {
         ("region", code) for code in regions if in_france and not open_to_every_region
     }
@@ -194,7 +199,8 @@ def calls_embedding(instance) -> list[int]:
 def bump_version(*, using=None) -> int:
     """Move the registry version (in the caller's transaction) and return the new number."""
     using = using or router.db_for_write(RegistryVersion)
-    version, _ = RegistryVersion.objects.using(using).select_for_update().get_or_create(pk=1)
+    version, _ = RegistryVersion.objects.using(using).select_for_update().get_or_create(
+        pk=1, defaults={"read_model_format": FORMAT})
     version.number += 1
     version.changed_at = timezone.now()
     version.save(using=using)
@@ -207,11 +213,21 @@ def current_version(*, using="default") -> int:
 
 
 def fill_missing(*, using="default", batch=BATCH) -> int:
-    """Build the read model of calls that have none (a registry upgraded from before it): run on
-    every start, it costs one query when nothing is missing. Returns how many were built."""
-    missing = list(Call.objects.using(using).filter(index__isnull=True).values_list("pk", flat=True))
-    if missing:
-        refresh(call_ids=missing, using=using, batch=batch)
+    """Build the read model of calls that have none (a registry upgraded from before it), or of
+    every call when its rows were written in an older `FORMAT`: run on every start, it costs two
+    queries when nothing is missing. Returns how many were built."""
+    stored_format = RegistryVersion.objects.using(using).filter(pk=1).values_list(
+        "read_model_format", flat=True).first()
+    calls = Call.objects.using(using)
+    if stored_format is not None and stored_format != FORMAT:
+        missing = list(calls.values_list("pk", flat=True))
+    else:
+        missing = list(calls.filter(index__isnull=True).values_list("pk", flat=True))
+    with transaction.atomic(using=using):
+        if missing:
+            refresh(call_ids=missing, using=using, batch=batch)
+        if stored_format != FORMAT:
+            RegistryVersion.objects.using(using).update_or_create(pk=1, defaults={"read_model_format": FORMAT})
     return len(missing)
 
 
@@ -236,6 +252,7 @@ def rebuild(*, using="default", batch=BATCH) -> list[Drift]:
         drifts += [Drift(call_id, ["left over"]) for call_id in left_over]
         CallIndex.objects.using(using).filter(pk__in=left_over).only("pk").delete()
         bump_version(using=using)
+        RegistryVersion.objects.using(using).filter(pk=1).update(read_model_format=FORMAT)
     return drifts
 
 

@@ -17,8 +17,9 @@ The query (`q`), read the same way on both databases (`parse_query()`):
 - `-word` or `-"some words"` leaves out the calls that contain them;
 - `or` / `ou` between two words or phrases: either will do ("AAP ou AMI");
 - the words a French search ignores (`STOPWORDS`: le, la, de, et…) are ignored;
-- a word or phrase of `SYNONYMS` finds what any of its synonyms finds ("AAP" finds "appels à
-  projets" and the reverse).
+- a term of the sector's thesaurus (`calls.thesaurus`) finds what any synonym of its concept finds
+  ("AAP" finds "appels à projets" and the reverse; "CAR-T" finds the calls of cell therapy, whose
+  search documents carry the concept's synonyms: `weighted_texts`).
 
 PostgreSQL: each word or phrase is a `phraseto_tsquery` in the `french_unaccent` configuration
 (migration 0003), synonyms OR'ed, the rest AND'ed, matched against the stored vector and ranked
@@ -36,24 +37,10 @@ from django.db import connection
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.utils import translation
 
-from .choices import CallType
+from .choices import AidForm, Beneficiary, CallType, FunderKind
+from .thesaurus import THESAURUS
 
 SEARCH_CONFIG = "french_unaccent"
-
-# Words that mean the same to an applicant, one group a line: typing any of them finds what any of
-# them finds. They are recognised in a query whatever the case, accents, plural ("appels à
-# projets", "jeunes pousses") or stop words; each is then searched as a phrase, stemmed (a
-# singular finds the plural). Keep each group's words unambiguous: "BPI" is Bpifrance here.
-SYNONYMS = (
-    ("AAP", "appel à projets"),
-    ("AMI", "appel à manifestation d'intérêt"),
-    ("AAC", "appel à candidatures"),
-    ("startup", "start-up", "start-ups", "start up", "jeune pousse"),
-    ("PME", "petite et moyenne entreprise"),
-    ("ETI", "entreprise de taille intermédiaire"),
-    ("TPE", "très petite entreprise"),
-    ("Bpifrance", "BPI France", "BPI"),
-)
 
 # PostgreSQL's French stop words (tsearch_data/french.stop), which its search ignores. As
 # `french_unaccent` unaccents a word before the stop list sees it, it ignores only those written
@@ -120,14 +107,35 @@ def call_type_labels(call_type: str) -> list[str]:
     return labels
 
 
+def vocabulary_labels(call, funders) -> list[str]:
+    """The call's themes (French and English names) and the labels of its beneficiaries, forms of
+    aid and funders' kinds in French and English: "cell therapy" finds the calls of the theme
+    "Thérapie cellulaire", "SME" those open to PME."""
+    labels = [name for theme in call.themes.all() for name in (theme.name, theme.name_en)]
+    vocabularies = [(Beneficiary, b.code) for b in call.beneficiaries.all()]
+    vocabularies += [(AidForm, a.code) for a in call.aid_forms.all()]
+    vocabularies += [(FunderKind, f.kind) for f in funders]
+    for language in ("fr", "en"):
+        with translation.override(language):
+            labels += [str(choices(code).label) for choices, code in vocabularies if code in choices.values]
+    return list(dict.fromkeys(labels))
+
+
 def weighted_texts(call, *, programmes, funders) -> dict[str, str]:
-    """What a search finds a call by, by weight (A first): the read model's search document."""
-    return {
+    """What a search finds a call by, by weight (A first): the read model's search document.
+    The concepts of the thesaurus its texts name by a narrower term add their synonyms (weight C):
+    a text of "CAR-T" is found by "thérapie cellulaire" (synonyms find each other at query time,
+    so that words in quotes stay literal)."""
+    texts = {
         "A": call.title,
         "B": " ".join([call.summary, *(f"{f.name} {f.acronym}" for f in funders), *(p.name for p in programmes)]),
-        "C": " ".join([call.description, call.eligibility, *call_type_labels(call.call_type)]),
+        "C": " ".join([call.description, call.eligibility, *call_type_labels(call.call_type),
+                       *vocabulary_labels(call, funders)]),
         "D": " ".join(f"{winner.organisation} {winner.project}" for winner in call.laureates.all()),
     }
+    named = concepts_named_in(" ".join(texts.values()))
+    texts["C"] = " ".join([texts["C"], *(synonym for concept in named for synonym in concept.synonyms)])
+    return texts
 
 
 # The query language -------------------------------------------------------------------------
@@ -143,6 +151,15 @@ class Phrase:
     def key(self) -> tuple[str, ...]:
         """What a phrase is recognised by among the synonyms: its stems, stop words left out."""
         return tuple(light_stem(w) for w in self.words if w not in STOPWORDS)
+
+    @property
+    def term_key(self) -> tuple[str, ...]:
+        """What a term of the thesaurus is recognised by: its `key`, unless leaving out stop
+        words leaves one word of several ("CAR-T" is "car t", not the word "car")."""
+        key = self.key
+        if len(key) == 1 and len(self.words) > 1:
+            return tuple(light_stem(w) for w in self.words)
+        return key
 
     @property
     def text(self) -> str:
@@ -184,16 +201,44 @@ class Group:
     excluded: bool = False
 
 
+def _phrase(term: str) -> Phrase:
+    return Phrase(tuple(words_of(term)))
+
+
 def _synonym_groups() -> dict[tuple[str, ...], list[Phrase]]:
+    """{a term's key: the phrases of its concept's synonyms} for every term of the thesaurus."""
     groups = {}
-    for synonyms in SYNONYMS:
-        phrases = list(dict.fromkeys(Phrase(tuple(words_of(s))) for s in synonyms))  # "start-up", "start up"
-        for phrase in phrases:
-            groups[phrase.key] = phrases
+    for concept in THESAURUS:
+        phrases = list(dict.fromkeys(_phrase(s) for s in concept.synonyms))  # "start-up", "start up"
+        for term in (*concept.synonyms, *concept.narrower):
+            groups[_phrase(term).term_key] = phrases
     return groups
 
 
 SYNONYM_GROUPS = _synonym_groups()
+
+
+def _concept_terms() -> list[tuple[tuple[str, ...], object]]:
+    """(the stems of a narrower term, its concept), stop words kept: what a text is read for."""
+    return [
+        (tuple(light_stem(w) for w in _phrase(term).words), concept)
+        for concept in THESAURUS for term in concept.narrower
+    ]
+
+
+CONCEPT_TERMS = _concept_terms()
+
+
+def concepts_named_in(text: str) -> list:
+    """The concepts of the thesaurus whose narrower terms `text` names (their words in a row,
+    compared as the search compares them), in the thesaurus's order."""
+    stems = [light_stem(w) for w in words_of(text)]
+    joined = " " + " ".join(stems) + " "
+    named = []
+    for term, concept in CONCEPT_TERMS:
+        if concept not in named and " " + " ".join(term) + " " in joined:
+            named.append(concept)
+    return [concept for concept in THESAURUS if concept in named]
 LONGEST_SYNONYM = max(len(key) for key in SYNONYM_GROUPS)
 
 # A quoted phrase (closing quote optional), or a word; either may start with "-".
@@ -243,6 +288,8 @@ def _with_synonyms(items: list) -> list:
                 if any(x == "or" or x.quoted or x.excluded != item.excluded for x in run):
                     continue
                 key = sum((x.phrase.key for x in run), ())
+                if len(run) == 1 and run[0].phrase.term_key in SYNONYM_GROUPS:
+                    key = run[0].phrase.term_key
                 if key in SYNONYM_GROUPS:
                     phrases = [*SYNONYM_GROUPS[key]]
                     taken = len(run)

@@ -198,3 +198,69 @@ def test_on_postgresql_the_search_uses_the_gin_index_of_the_stored_vector():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'calls_call_search_gin'")
         assert cursor.fetchone()[0] == 0  # the old index on the calls' own texts is gone
+
+
+# -- The sector's words (calls.thesaurus) -------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["CAR-T", "CAR-NK", "TIL", "cell therapy", "thérapie cellulaire"])
+def test_a_kind_of_cell_therapy_finds_the_cell_therapy_calls_and_not_the_french_word_car(client, typed):
+    make("cellular", summary="Produire des thérapies cellulaires.")
+    make("car-t", summary="Industrialiser des cellules CAR-T autologues.")
+    make("because", summary="Un appel ouvert car la demande est forte.")
+    assert found(client, typed) == {"cellular", "car-t"}
+
+
+@pytest.mark.parametrize("typed,written", [
+    ("AAV", "Des vecteurs viraux pour la thérapie génique."),
+    ("gene therapy", "Une plateforme de lentivirus."),
+    ("mRNA", "Des vaccins à ARN messager."),
+    ("anticorps monoclonaux", "Produire des mAbs en continu."),
+    ("CDMO", "Pour les façonniers pharmaceutiques."),
+    ("façonnier", "Open to contract manufacturing organisations."),
+    ("ATMP", "Des médicaments de thérapie innovante."),
+    ("bioprocess", "Les bioprocédés de demain."),
+    ("usine", "Construire un site de production."),
+])
+def test_the_sectors_words_find_each_other(client, typed, written):
+    make("says-it", summary=written)
+    make("other", summary="Pour les laboratoires académiques.")
+    assert found(client, typed) == {"says-it"}
+
+
+def test_a_theme_and_a_vocabulary_label_find_their_calls_in_both_languages(client):
+    from calls.models import BeneficiaryType
+    from tests.factories import ThemeFactory
+
+    theme = ThemeFactory(name="Procédés continus", name_en="Continuous manufacturing")
+    themed = make("themed")
+    themed.themes.add(theme)
+    for_midcaps = make("midcaps")
+    for_midcaps.beneficiaries.add(BeneficiaryType.objects.get(code="midcap"))
+    make("plain")
+    from calls import services
+
+    services.rows_written(call=themed)
+    services.rows_written(call=for_midcaps)
+    assert found(client, "procédés continus") == {"themed"}
+    assert found(client, "continuous manufacturing") == {"themed"}
+    assert found(client, "ETI") == {"midcaps"}
+    assert found(client, "mid-cap") == {"midcaps"}
+
+
+def test_every_themes_french_and_english_names_find_every_call_of_that_theme_in_the_bundled_registry(client):
+    from django.core.management import call_command
+
+    from calls.models import Theme
+
+    call_command("load_registry", verbosity=0)
+    every = {"status": ["open", "upcoming", "closed", "dates_unknown"], "foreign": "include", "page_size": 500}
+    missed = {}
+    for theme in Theme.objects.all():
+        theirs = set(Call.objects.published().filter(themes=theme).values_list("slug", flat=True))
+        for name in (theme.name, theme.name_en):
+            response = client.get("/api/v1/calls/", {"q": name, **every})
+            assert response.status_code == 200, response.content
+            lost = theirs - {call["slug"] for call in response.json()["results"]}
+            if lost:
+                missed[name] = sorted(lost)
+    assert missed == {}

@@ -20,6 +20,8 @@ class RegistryVersion(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     number = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(null=True, blank=True)
+    # The `calls.read_model.FORMAT` its rows were written in: a start with newer code rebuilds them.
+    read_model_format = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("registry version")

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from calls.choices import DatePrecision, Status
+from calls.choices import DatePrecision, Recurrence, Status
 from calls.querysets import today
 
 register = template.Library()
@@ -74,10 +74,12 @@ def deadline_text(call):
                          _("Opens on %(date)s"), _("Opens in %(period)s"))
     if status == Status.CLOSED:
         if not call.closes_on:
-            return _("Closed")
+            return closed_because(call)
         return _as_given(call.closes_on_display, call.closes_on_precision,
                          _("Closed on %(date)s"), _("Closed in %(period)s"))
     deadline = call.upcoming_deadline
+    if deadline is None and call.recurrence == Recurrence.PERMANENT:
+        return _("Permanent scheme: apply at any time")
     if deadline is None:
         return _("Rolling: no deadline") if call.is_rolling else _("Deadline not stated")
     if deadline == call.closes_on and call.closes_on_precision != DatePrecision.DAY:
@@ -86,6 +88,16 @@ def deadline_text(call):
     if days == 0:
         return _("Closes today")
     return ngettext("Closes in %(days)d day", "Closes in %(days)d days", days) % {"days": days}
+
+
+def closed_because(call) -> str:
+    """Why an undated call reads closed: its past edition year, else its laureates (the evidence
+    `calls.date_facts` closes it on)."""
+    if call.opens_on is None and call.edition_year is not None and call.edition_year < today().year:
+        return _("Closed: %(year)s edition") % {"year": call.edition_year}
+    if call.opens_on is None:
+        return _("Closed: laureates announced")
+    return _("Closed")
 
 
 @register.simple_tag

@@ -78,7 +78,7 @@ def select_choices(bound_field, facets):
 
 
 def _value_labels(bound_field) -> dict[str, str]:
-    if bound_field.name == "amount":
+    if bound_field.name in ("amount", "amount_max"):
         return {}
     choices = getattr(bound_field.field, "choices", None)
     return {str(value): label for value, label in choices} if choices is not None else {}
@@ -99,7 +99,7 @@ def active_filters(request, filterset):
             params = request.GET.copy()
             params.setlist(name, [other for other in values if other != value])
             params.pop("page", None)
-            label = money(value) if name == "amount" else labels.get(value, value)
+            label = money(value) if name in ("amount", "amount_max") else labels.get(value, value)
             found.append({"name": name, "field": bound_field.label, "label": label, "url": "?" + params.urlencode()})
     return found
 
@@ -119,7 +119,7 @@ def _region_reason(call, code):
 
 
 def _beneficiary_reason(call, codes):
-    stated = call.card.beneficiaries_among(codes)
+    stated = call.card.applicants_among(codes)
     if stated:
         return MATCH, ", ".join(stated)
     return NOT_STATED, _("not stated")
