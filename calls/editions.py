@@ -1,8 +1,10 @@
 """Series of editions of a call (`Call.previous_edition` chains) and when the next one can be expected.
 
 No funder gives the date of an edition it has not announced; the registry can still say what
-the past editions suggest ("opened in March in 2022, 2023 and 2024"). Such an estimate is shown
-as an estimate, with its basis, never as a date the funder gave, and never counted as upcoming.
+the past editions suggest ("opened in March in 2022, 2023 and 2024"), or what a source says of the
+series' rhythm ("launched every year": `Call.editions_per_year`, cited by a source covering
+`recurrence`). Such an estimate is shown as an estimate, with its basis, never as a date the
+funder gave, and never counted as upcoming.
 """
 import dataclasses
 import datetime
@@ -24,24 +26,38 @@ class Edition:
     pk: int
     opens_on: datetime.date | None
     opens_on_precision: str = DatePrecision.DAY
+    # A source says the series comes back this many times a year (the latest edition's word).
+    editions_per_year: int | None = None
+    edition_year: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class ExpectedEdition:
     """The month a series' next edition can be expected in, and the past openings it rests on."""
 
-    month: datetime.date  # the first day of the expected month
+    month: datetime.date  # the first day of the expected month (of the year, when `precision` is a year)
     basis: tuple[datetime.date, ...]  # the openings of the past editions, oldest first
+    precision: str = DatePrecision.MONTH
+    yearly_per_source: bool = False  # the basis is a source saying the series is yearly
 
     @property
     def basis_text(self) -> str:
-        """"opened in March in 2022, 2023 and 2024", in the active language."""
+        """"past editions opened in March in 2022, 2023 and 2024", in the active language."""
+        if self.yearly_per_source:
+            last = self.basis[-1] if self.basis else None
+            if last is None:
+                return _("its sources say it comes back every year")
+            return _("its sources say it comes back every year; the last edition opened in %(when)s") % {
+                "when": f"{MONTHS[last.month]} {last.year}" if self.precision == DatePrecision.MONTH else last.year}
         years = [str(day.year) for day in self.basis]
         listed = _("%(first)s and %(last)s") % {"first": ", ".join(years[:-1]), "last": years[-1]}
-        return _("opened in %(month)s in %(years)s") % {"month": MONTHS[self.month.month], "years": listed}
+        return _("past editions opened in %(month)s in %(years)s") % {
+            "month": MONTHS[self.month.month], "years": listed}
 
     @property
     def month_text(self) -> str:
+        if self.precision == DatePrecision.YEAR:
+            return str(self.month.year)
         return f"{MONTHS[self.month.month]} {self.month.year}"
 
 
@@ -63,21 +79,45 @@ def expected_next_edition(series: list[Edition], on: datetime.date | None = None
     """
     on = on or today()
     if len(series) < 2:
-        return None
+        return _yearly_per_source(series, on)
     openings = []
     for edition in series:
         if edition.opens_on is None or edition.opens_on_precision == DatePrecision.YEAR or edition.opens_on > on:
-            return None
+            return _yearly_per_source(series, on)
         openings.append(edition.opens_on)
     months = {day.month for day in openings}
     years = [day.year for day in openings]
     if len(months) != 1 or any(later - earlier != 1 for earlier, later in zip(years, years[1:], strict=False)):
-        return None
+        return _yearly_per_source(series, on)
     expected = datetime.date(years[-1] + 1, openings[-1].month, 1)
     month_end = datetime.date(expected.year + expected.month // 12, expected.month % 12 + 1, 1)
     if month_end <= on:
         return None
     return ExpectedEdition(month=expected, basis=tuple(openings))
+
+
+def _yearly_per_source(series: list[Edition], on: datetime.date) -> ExpectedEdition | None:
+    """The estimate when the past dates tell no rhythm but a source says the series is yearly
+    (its latest edition's `editions_per_year` is 1): the month it last opened, a year later, or
+    that year alone when only the year is known (its opening year, else its edition year). Only
+    while that month (or year) has not ended, and never for an edition still to open."""
+    if not series or series[-1].editions_per_year != 1:
+        return None
+    last = series[-1]
+    if last.opens_on is not None and last.opens_on > on:
+        return None
+    if last.opens_on is not None and last.opens_on_precision != DatePrecision.YEAR:
+        expected = datetime.date(last.opens_on.year + 1, last.opens_on.month, 1)
+        month_end = datetime.date(expected.year + expected.month // 12, expected.month % 12 + 1, 1)
+        if month_end <= on:
+            return None
+        return ExpectedEdition(month=expected, basis=(last.opens_on,), yearly_per_source=True)
+    year = last.opens_on.year if last.opens_on is not None else last.edition_year
+    if year is None or year + 1 < on.year:
+        return None
+    basis = (datetime.date(year, 1, 1),)
+    return ExpectedEdition(month=datetime.date(year + 1, 1, 1), basis=basis, precision=DatePrecision.YEAR,
+                           yearly_per_source=True)
 
 
 def _cache_key(on: datetime.date) -> str:
@@ -108,7 +148,8 @@ def expected_editions_of(call_ids, on: datetime.date | None = None) -> dict[int,
     return _estimates(_series_rows(call_ids), call_ids, on)
 
 
-_ROW = ("pk", "previous_edition_id", "opens_on", "opens_on_precision", "publication_state")
+_ROW = ("pk", "previous_edition_id", "opens_on", "opens_on_precision", "editions_per_year", "edition_year",
+        "publication_state")
 # Series are a handful of editions long; this bounds the walk up a malformed chain.
 MAX_EDITIONS_BACK = 50
 
@@ -138,7 +179,8 @@ def _series_rows(call_ids: set[int]):
     if not call_ids:
         return {}, set()
     table = connections[router.db_for_read(Call)].ops.quote_name(Call._meta.db_table)
-    columns = "id, previous_edition_id, opens_on, opens_on_precision, publication_state"
+    columns = ", ".join(["id", "previous_edition_id", "opens_on", "opens_on_precision", "editions_per_year",
+                         "edition_year", "publication_state"])
     placeholders = ", ".join(["%s"] * len(call_ids))
     sql = f"""
         WITH RECURSIVE series ({columns}, depth) AS (
@@ -153,7 +195,7 @@ def _series_rows(call_ids: set[int]):
     with connections[router.db_for_read(Call)].cursor() as cursor:
         cursor.execute(sql, [*sorted(call_ids), PublicationState.DRAFT, PublicationState.DRAFT, MAX_EDITIONS_BACK])
         rows = cursor.fetchall()
-    by_pk = {row[0]: (row[0], row[1], _as_date(row[2]), row[3], row[4]) for row in rows}
+    by_pk = {row[0]: (row[0], row[1], _as_date(row[2]), *row[3:]) for row in rows}
     has_next = set(_not_drafts().filter(previous_edition_id__in=call_ids).values_list("previous_edition_id", flat=True))
     return by_pk, has_next
 
@@ -172,14 +214,17 @@ def _estimates(rows, candidates: set[int], on: datetime.date) -> dict[int, Expec
     for pk in candidates:
         if pk not in by_pk:
             continue
-        _pk, previous, *_rest, state = by_pk[pk]
-        if state != PublicationState.PUBLISHED or pk in has_next or previous not in by_pk:
+        _pk, previous, _opens, _precision, per_year, *_rest, state = by_pk[pk]
+        if state != PublicationState.PUBLISHED or pk in has_next:
+            continue
+        if previous not in by_pk and per_year != 1:  # one edition, and no source telling its rhythm
             continue
         series, seen, current = [], set(), pk
         while current in by_pk and current not in seen:
             seen.add(current)
             row = by_pk[current]
-            series.append(Edition(pk=row[0], opens_on=row[2], opens_on_precision=row[3]))
+            series.append(Edition(pk=row[0], opens_on=row[2], opens_on_precision=row[3],
+                                  editions_per_year=row[4], edition_year=row[5]))
             current = row[1]
         if estimate := expected_next_edition(list(reversed(series)), on):
             estimates[pk] = estimate

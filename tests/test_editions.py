@@ -21,10 +21,10 @@ def test_a_yearly_series_is_expected_in_the_same_month_next_year():
                                             datetime.date(2026, 3, 2)), ON)
     assert estimate.month == datetime.date(2027, 3, 1)
     with translation.override("fr"):
-        assert estimate.basis_text == "ouvert en mars en 2024, 2025 et 2026"
+        assert estimate.basis_text == "éditions passées ouvertes en mars en 2024, 2025 et 2026"
         assert estimate.month_text == "mars 2027"
     with translation.override("en"):
-        assert estimate.basis_text == "opened in March in 2024, 2025 and 2026"
+        assert estimate.basis_text == "past editions opened in March in 2024, 2025 and 2026"
 
 
 def test_month_precision_is_enough_but_a_year_alone_is_not():
@@ -47,6 +47,31 @@ def test_no_estimate_for_an_irregular_or_too_short_series(openings):
 def test_the_expected_month_itself_still_counts():
     assert expected_next_edition(series(datetime.date(2024, 11, 5), datetime.date(2025, 11, 5)), ON).month == \
         datetime.date(2026, 11, 1)
+
+
+def test_a_source_saying_the_series_is_yearly_is_a_basis_too():
+    """One edition, or an irregular series, whose latest edition a source calls yearly."""
+    single = [Edition(pk=1, opens_on=datetime.date(2026, 2, 10), editions_per_year=1)]
+    estimate = expected_next_edition(single, ON)
+    assert estimate.month == datetime.date(2027, 2, 1) and estimate.yearly_per_source
+    with translation.override("en"):
+        assert estimate.basis_text == "its sources say it comes back every year; the last edition opened in February 2026"
+    # Known by its year only (an opening year, or an edition year): the next year, while it lasts.
+    by_year = [Edition(pk=1, opens_on=None, edition_year=2026, editions_per_year=1)]
+    assert expected_next_edition(by_year, ON).month_text == "2027"
+    old = [Edition(pk=1, opens_on=None, edition_year=2021, editions_per_year=1)]
+    assert expected_next_edition(old, ON) is None  # 2022 passed long ago: the registry says nothing
+    twice = [Edition(pk=1, opens_on=datetime.date(2026, 2, 10), editions_per_year=2)]
+    assert expected_next_edition(twice, ON) is None  # twice a year tells no month
+    unstated = [Edition(pk=1, opens_on=datetime.date(2026, 2, 10))]
+    assert expected_next_edition(unstated, ON) is None
+
+
+@pytest.mark.django_db
+def test_a_single_edition_called_yearly_by_its_source_is_estimated_on_the_site(client):
+    call = CallFactory(title="Prix annuel", opens_on=datetime.date(2026, 2, 10), closes_on=datetime.date(2026, 3, 31),
+                       recurrence="recurring", editions_per_year=1)
+    assert set(expected_editions(ON)) == {call.pk}
 
 
 @pytest.mark.django_db
