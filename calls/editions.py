@@ -12,6 +12,7 @@ import datetime
 from django.core.cache import cache
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .choices import DatePrecision, PublicationState
 from .querysets import today
@@ -38,17 +39,22 @@ class ExpectedEdition:
     month: datetime.date  # the first day of the expected month (of the year, when `precision` is a year)
     basis: tuple[datetime.date, ...]  # the openings of the past editions, oldest first
     precision: str = DatePrecision.MONTH
-    yearly_per_source: bool = False  # the basis is a source saying the series is yearly
+    yearly_per_source: bool = False  # the basis is a source saying how often the series comes back
+    editions_per_year: int = 1
 
     @property
     def basis_text(self) -> str:
         """"past editions opened in March in 2022, 2023 and 2024", in the active language."""
         if self.yearly_per_source:
-            last = self.basis[-1] if self.basis else None
-            if last is None:
-                return _("its sources say it comes back every year")
-            return _("its sources say it comes back every year; the last edition opened in %(when)s") % {
-                "when": f"{MONTHS[last.month]} {last.year}" if self.precision == DatePrecision.MONTH else last.year}
+            last = self.basis[-1]
+            when = f"{MONTHS[last.month]} {last.year}" if self.precision == DatePrecision.MONTH else last.year
+            if self.editions_per_year == 1:
+                return _("its sources say it comes back every year; the last edition in the registry opened in "
+                         "%(when)s") % {"when": when}
+            return ngettext(
+                "its sources say it comes back %(n)d time a year; the last edition in the registry opened in %(when)s",
+                "its sources say it comes back %(n)d times a year; the last edition in the registry opened in %(when)s",
+                self.editions_per_year) % {"n": self.editions_per_year, "when": when}
         years = [str(day.year) for day in self.basis]
         listed = _("%(first)s and %(last)s") % {"first": ", ".join(years[:-1]), "last": years[-1]}
         return _("past editions opened in %(month)s in %(years)s") % {
@@ -96,28 +102,43 @@ def expected_next_edition(series: list[Edition], on: datetime.date | None = None
     return ExpectedEdition(month=expected, basis=tuple(openings))
 
 
+# A yearly series whose latest edition in the registry is older than this is not projected.
+YEARLY_LOOKAHEAD_YEARS = 3
+
+
 def _yearly_per_source(series: list[Edition], on: datetime.date) -> ExpectedEdition | None:
     """The estimate when the past dates tell no rhythm but a source says the series is yearly
-    (its latest edition's `editions_per_year` is 1): the month it last opened, a year later, or
-    that year alone when only the year is known (its opening year, else its edition year). Only
-    while that month (or year) has not ended, and never for an edition still to open."""
-    if not series or series[-1].editions_per_year != 1:
+    (the latest edition that says how often it comes back says once a year): the next time the
+    month it last opened comes round and has not ended yet, or that year alone when only the year
+    is known (its opening year, else its edition year). Not for an edition still to open, nor for
+    a series whose latest edition is more than `YEARLY_LOOKAHEAD_YEARS` old: it may have stopped."""
+    if not series:
         return None
+    stated = next((e.editions_per_year for e in reversed(series) if e.editions_per_year is not None), None)
     last = series[-1]
-    if last.opens_on is not None and last.opens_on > on:
-        return None
+    if stated is None or 12 % stated or (last.opens_on is not None and last.opens_on > on):
+        return None  # no rhythm stated, or one that tells no month (5 a year), or an edition to come
     if last.opens_on is not None and last.opens_on_precision != DatePrecision.YEAR:
-        expected = datetime.date(last.opens_on.year + 1, last.opens_on.month, 1)
-        month_end = datetime.date(expected.year + expected.month // 12, expected.month % 12 + 1, 1)
-        if month_end <= on:
+        if on.year - last.opens_on.year > YEARLY_LOOKAHEAD_YEARS:
             return None
-        return ExpectedEdition(month=expected, basis=(last.opens_on,), yearly_per_source=True)
+        step = 12 // stated  # months between two editions
+        index = last.opens_on.year * 12 + last.opens_on.month - 1 + step
+        while _month_end(index // 12, index % 12 + 1) <= on:
+            index += step
+        return ExpectedEdition(month=datetime.date(index // 12, index % 12 + 1, 1), basis=(last.opens_on,),
+                               yearly_per_source=True, editions_per_year=stated)
+    if stated != 1:
+        return None  # several a year, and the month unknown: no estimate
     year = last.opens_on.year if last.opens_on is not None else last.edition_year
-    if year is None or year + 1 < on.year:
+    if year is None or on.year - year > YEARLY_LOOKAHEAD_YEARS:
         return None
-    basis = (datetime.date(year, 1, 1),)
-    return ExpectedEdition(month=datetime.date(year + 1, 1, 1), basis=basis, precision=DatePrecision.YEAR,
-                           yearly_per_source=True)
+    return ExpectedEdition(month=datetime.date(max(year + 1, on.year), 1, 1), basis=(datetime.date(year, 1, 1),),
+                           precision=DatePrecision.YEAR, yearly_per_source=True)
+
+
+def _month_end(year: int, month: int) -> datetime.date:
+    """The first day after that month."""
+    return datetime.date(year + month // 12, month % 12 + 1, 1)
 
 
 def _cache_key(on: datetime.date) -> str:

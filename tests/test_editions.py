@@ -55,14 +55,31 @@ def test_a_source_saying_the_series_is_yearly_is_a_basis_too():
     estimate = expected_next_edition(single, ON)
     assert estimate.month == datetime.date(2027, 2, 1) and estimate.yearly_per_source
     with translation.override("en"):
-        assert estimate.basis_text == "its sources say it comes back every year; the last edition opened in February 2026"
+        assert estimate.basis_text == (
+            "its sources say it comes back every year; the last edition in the registry opened in February 2026")
+    # The month has come round without the registry knowing that edition: the next time it comes.
+    older = [Edition(pk=1, opens_on=datetime.date(2024, 7, 1), editions_per_year=1)]
+    assert expected_next_edition(older, ON).month == datetime.date(2027, 7, 1)
+    # The rhythm a series' earlier edition states holds for its latest (which may not restate it).
+    restated = [Edition(pk=1, opens_on=datetime.date(2025, 3, 1), editions_per_year=1),
+                Edition(pk=2, opens_on=datetime.date(2025, 11, 2))]
+    assert expected_next_edition(restated, ON).month == datetime.date(2026, 11, 1)
     # Known by its year only (an opening year, or an edition year): the next year, while it lasts.
     by_year = [Edition(pk=1, opens_on=None, edition_year=2026, editions_per_year=1)]
     assert expected_next_edition(by_year, ON).month_text == "2027"
+    two_years_ago = [Edition(pk=1, opens_on=None, edition_year=2024, editions_per_year=1)]
+    assert expected_next_edition(two_years_ago, ON).month_text == "2026"  # this year, not over yet
     old = [Edition(pk=1, opens_on=None, edition_year=2021, editions_per_year=1)]
-    assert expected_next_edition(old, ON) is None  # 2022 passed long ago: the registry says nothing
-    twice = [Edition(pk=1, opens_on=datetime.date(2026, 2, 10), editions_per_year=2)]
-    assert expected_next_edition(twice, ON) is None  # twice a year tells no month
+    assert expected_next_edition(old, ON) is None  # five years without news: it may have stopped
+    twice = [Edition(pk=1, opens_on=datetime.date(2026, 3, 10), editions_per_year=2)]
+    assert expected_next_edition(twice, ON).month == datetime.date(2027, 3, 1)  # September passed: March next
+    twice = [Edition(pk=1, opens_on=datetime.date(2026, 7, 9), editions_per_year=2)]
+    assert expected_next_edition(twice, ON).month == datetime.date(2027, 1, 1)  # six months on
+    with translation.override("en"):
+        assert expected_next_edition(twice, ON).basis_text == (
+            "its sources say it comes back 2 times a year; the last edition in the registry opened in July 2026")
+    five = [Edition(pk=1, opens_on=datetime.date(2026, 7, 9), editions_per_year=5)]
+    assert expected_next_edition(five, ON) is None  # five a year tells no month
     unstated = [Edition(pk=1, opens_on=datetime.date(2026, 2, 10))]
     assert expected_next_edition(unstated, ON) is None
 
