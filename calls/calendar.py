@@ -257,9 +257,35 @@ def _event(stored: StoredCall, date: CalendarDate, *, opening, host, build_url, 
     return lines + ["END:VEVENT"]
 
 
-def calendar_of_deadlines(calls, *, name: str, host: str, build_url) -> str:
+def _expected_event(call, *, host, build_url, stamp):
+    """A tentative all-day event on the first day of the month (or year) a call's next edition is
+    expected in: an estimate, said so in its summary, with its basis (`calls.editions`)."""
+    estimate = call.expected_edition
+    url = build_url(reverse("call-detail", args=[call.slug]))
+    summary = _("Next edition expected around %(when)s (estimate): %(title)s") % {
+        "when": estimate.month_text, "title": call.title}
+    description = "\n".join([_("An estimate: %(basis)s; the funder has not announced it.") % {
+        "basis": estimate.basis_text}, url])
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{call.slug}-expected-{estimate.month:%Y%m}@{host}",
+        f"DTSTAMP:{stamp}",
+        f"DTSTART;VALUE=DATE:{estimate.month:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{estimate.month + datetime.timedelta(days=1):%Y%m%d}",
+        f"SUMMARY:{escape_text(summary)}",
+        f"DESCRIPTION:{escape_text(description)}",
+        f"URL:{url}",
+        "STATUS:TENTATIVE",
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+    ]
+
+
+def calendar_of_deadlines(calls, *, name: str, host: str, build_url, from_day=None, expected=()) -> str:
     """A VCALENDAR with all-day VEVENTs for the openings and deadlines of `calls` (a queryset
-    carrying `with_status()`), read from the read model (`stored_calls`)."""
+    carrying `with_status()`), read from the read model (`stored_calls`): those on or after
+    `from_day` when given (a subscription to what lies ahead), and a tentative event for each
+    call of `expected` (calls with their `expected_edition`, `CallFilterSet.expected_next_editions`)."""
     host = host.split(":")[0] or "localhost"
     stamp = _utc(timezone.now())
     lines = [
@@ -272,7 +298,9 @@ def calendar_of_deadlines(calls, *, name: str, host: str, build_url) -> str:
         # no calendar needs it, and the day after 9999-12-31 does not exist.
         for opening, dates in ((True, openings(stored)), (False, deadlines(stored))):
             for date in dates:
-                if is_supported_date(date.day):
+                if is_supported_date(date.day) and (from_day is None or date.day >= from_day):
                     lines += _event(stored, date, opening=opening, host=host, build_url=build_url, stamp=stamp)
+    for call in expected:
+        lines += _expected_event(call, host=host, build_url=build_url, stamp=stamp)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

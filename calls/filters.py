@@ -20,7 +20,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from . import read_model
+from .cards import calls_with_cards
 from .choices import REGIONS, AidForm, Beneficiary, CallType, FunderKind, Status
+from .editions import expected_editions
 from .models import Call, CallFacet, Funder, Programme, Theme
 from .querysets import status_condition, status_expression, today
 
@@ -316,6 +318,24 @@ class CallFilterSet(django_filters.FilterSet):
         )
         version = (self.registry_version, today(), str(self.queryset.query))
         return "facets:" + hashlib.sha256(repr((search, version)).encode()).hexdigest()
+
+    def expected_next_editions(self, limit: int = 10) -> list:
+        """The calls this search gives whatever their status, neither open nor upcoming, whose next
+        edition is expected (`calls.editions`: an estimate, never counted as upcoming), soonest
+        expected first, each with its card and `expected_edition`: the search's own group of
+        editions "attendues"."""
+        if self.overlong:
+            return []
+        estimates = expected_editions()
+        ids = list(
+            self.queryset_without("status").filter(pk__in=list(estimates))
+            .exclude(status_condition([Status.OPEN, Status.UPCOMING])).values_list("pk", flat=True)
+        )
+        ids = sorted(ids, key=lambda pk: (estimates[pk].month, pk))[:limit]
+        calls = calls_with_cards(self.queryset, ids)
+        for call in calls:
+            call.expected_edition = estimates[call.pk]
+        return calls
 
     def filter_text(self, queryset, name, value):
         return queryset.search(value)

@@ -55,7 +55,8 @@ def home_groups(queryset, on: datetime.date | None = None) -> list[dict]:
         ("open", _("Open now"), _("Soonest deadline first."), opened, "?status=open"),
         ("upcoming", _("Coming"), _("Announced, not open yet: soonest opening first."), coming, "?status=upcoming"),
         ("expected", _("Next editions expected"),
-         _("Estimates from the dates of past editions: no funder has announced them yet."), expected, ""),
+         _("Estimates from past editions' dates or from what their sources say of their rhythm: no funder "
+           "has announced them yet."), expected, ""),
         ("closed", _("Recently closed"), _("Closed in the last 90 days."), closed, "?status=closed"),
     ]
     attach_cards(call for *_, members, _url in groups for call in members[:SHOWN_PER_GROUP])

@@ -12,6 +12,7 @@ from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
 from .calendar import calendar_of_deadlines
 from .cards import calls_with_cards
 from .choices import PublicationState, Status
+from .clock import today
 from .editions import expected_editions_of
 from .exports import people_csv_download
 from .filters import CallFilterSet
@@ -26,6 +27,7 @@ SHOWN_FILTERS = (
     "closes_after closes_before closing_within consortium foreign ordering"
 )
 MAX_TIMELINE_CALLS = 300
+MAX_EXPECTED_IN_CALENDAR = 200
 
 
 class CallFilterMixin:
@@ -84,6 +86,9 @@ class CallSearchView(CallFilterMixin, FilterView):
             1 for name in SHOWN_FILTERS.split() if name not in ("q", "ordering") and self.request.GET.get(name)
         )
         if context.get("page_obj") is not None:  # the search's page (the timeline draws every call)
+            if context["page_obj"].number == 1 and self.template_name == CallSearchView.template_name:
+                # First: it reads the registry's estimates once (cached), which the page's cards then read.
+                context["expected"] = filterset.expected_next_editions()
             estimates = expected_editions_of(call.pk for call in context["page_obj"].object_list)
             for call in context["page_obj"].object_list:
                 call.expected_edition = estimates.get(call.pk)
@@ -167,9 +172,13 @@ def export_ics(request):
     filterset = current_search(request, queryset=Call.objects.listed().prefetch_related(None))
     if refused := overlong_search(filterset):
         return refused
+    # A search of what one can still apply to (past calls not asked for) is a subscription to what
+    # lies ahead: its past openings and deadlines are left out; its expected editions are in.
+    ahead = Status.CLOSED not in (filterset.form.cleaned_data.get("status") or [])
     body = calendar_of_deadlines(
         filterset.qs, name=_("Bioproduction funding calls: deadlines"), host=request.get_host(),
-        build_url=request.build_absolute_uri,
+        build_url=request.build_absolute_uri, from_day=today() if ahead else None,
+        expected=filterset.expected_next_editions(limit=MAX_EXPECTED_IN_CALENDAR),
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="echeances-bioproduction.ics"'

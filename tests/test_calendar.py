@@ -128,9 +128,31 @@ def test_export_reads_the_same_number_of_queries_whatever_the_number_of_calls(cl
         assert len(days(events(client), alarm=True)) == 2 * 3
     for n in range(2, 6):
         rolling_with_rounds(n)
+    events(client)  # the registry's expected editions, computed once per version
     with CaptureQueriesContext(connection) as six:
         assert len(days(events(client), alarm=True)) == 6 * 3
     assert len(six.captured_queries) == len(two.captured_queries)
     # The dates are the read model's: the rounds are read once, for their keys only.
     round_queries = [q["sql"] for q in six.captured_queries if 'FROM "calls_round"' in q["sql"]]
     assert len(round_queries) == 1
+
+
+def test_a_subscription_to_what_lies_ahead_holds_no_past_event_and_the_expected_editions(client):
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 6, 15, 12, tzinfo=datetime.UTC), tick=False):
+        first = CallFactory(slug="prix-2025", title="Prix 2025", opens_on=D(2025, 3, 3), closes_on=D(2025, 4, 30))
+        CallFactory(slug="prix-2026", title="Prix 2026", opens_on=D(2026, 3, 2), closes_on=D(2026, 4, 30),
+                    previous_edition=first)
+        CallFactory(slug="ouvert", opens_on=D(2026, 5, 1), closes_on=D(2026, 7, 31))
+        response = client.get("/export/echeances.ics")  # the default search: open and upcoming
+        body = response.content.decode().replace("\r\n ", "")
+        uids = {line.split(":", 1)[1].split("@")[0] for line in body.split("\r\n") if line.startswith("UID:")}
+        # The open call's opening (1 May) is past: only its deadline is ahead; the series' next
+        # edition is a tentative event in March 2027, said to be an estimate.
+        assert uids == {"ouvert-close", "prix-2026-expected-202703"}
+        expected = body.split("UID:prix-2026-expected-202703")[1].split("END:VEVENT")[0]
+        assert "DTSTART;VALUE=DATE:20270301" in expected and "STATUS:TENTATIVE" in expected
+        assert "(estimation)" in expected and "mars 2027" in expected
+        # Asking for past calls gives their past dates too.
+        assert "prix-2025-close" in client.get(f"/export/echeances.ics?{EVERY_STATUS}").content.decode()

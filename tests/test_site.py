@@ -94,8 +94,13 @@ def test_an_expected_edition_is_an_estimate_with_its_basis_never_upcoming(client
     assert groups["upcoming"]["count"] == 0
     body = text(home)
     assert "Prochaine édition attendue vers mars 2027" in body
-    assert "les éditions passées ont ouvert en mars en 2025 et 2026" in body
-    assert "ed-2026" not in text(client.get("/?status=upcoming"))
+    assert "estimation : éditions passées ouvertes en mars en 2025 et 2026" in body
+    upcoming = client.get("/?status=upcoming")
+    assert [call.slug for call in upcoming.context["page_obj"].object_list] == []  # never counted upcoming
+    assert upcoming.context["paginator"].count == 0
+    # The search shows it apart, in its own group of expected editions, as an estimate.
+    assert [call.slug for call in upcoming.context["expected"]] == ["ed-2026"]
+    assert "Prochaines éditions attendues" in text(upcoming)
     detail = text(client.get("/appels/ed-2026/"))
     assert "Prochaine édition attendue vers mars 2027" in detail
     assert "Next edition expected around March 2027" in text(client.get("/en/appels/ed-2026/"))
