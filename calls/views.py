@@ -24,7 +24,7 @@ from .status_groups import calls_by_status, page_number
 # The filters the search form shows; others (updated_since, for API clients) report errors apart.
 SHOWN_FILTERS = (
     "q status funder funder_kind programme call_type beneficiary region theme aid_form amount trl "
-    "closes_after closes_before closing_within consortium foreign ordering"
+    "amount_max closes_after closes_before opens_after opens_before closing_within consortium foreign ordering"
 )
 MAX_TIMELINE_CALLS = 300
 MAX_EXPECTED_IN_CALENDAR = 200

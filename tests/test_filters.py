@@ -223,3 +223,69 @@ def test_french_search_uses_its_unaccenting_configuration_and_gin_index():
         cursor.execute("SET LOCAL enable_indexscan = off")
     plan = Call.objects.search("therapie genique").only("pk").explain()
     assert "Bitmap Index Scan on calls_callindex_search_gin" in plan  # the stored vector's index
+
+
+# -- Who may apply, and when, in an applicant's terms --------------------------------------------
+
+def _naming(slug, *codes):
+    call = make(slug=slug)
+    call.beneficiaries.add(*BeneficiaryType.objects.filter(code__in=codes))
+    services.rows_written(call=call)
+    return call
+
+
+def test_a_start_up_finds_the_calls_open_to_smes_and_not_those_for_large_companies_only(client):
+    _naming("smes", "sme")
+    _naming("startups", "startup")
+    _naming("large", "large_company")
+    _naming("labs", "academic_lab")
+    assert slugs("beneficiary=startup") == {"smes", "startups"}
+    assert slugs("beneficiary=sme") == {"smes"}  # an SME is not always a start-up
+    # The count shown next to "Start-up" is the number of results its link gives.
+    filterset = search("beneficiary=large_company")
+    assert filterset.facet_counts()["beneficiary"]["startup"] == 2
+    # "Why it matches" says why in the same words.
+    page = client.get("/", {"beneficiary": "startup"}).content.decode()
+    assert "PME (Start-up compris)" in page
+    english = client.get("/en/", {"beneficiary": "startup"}).content.decode()
+    assert "SME (Start-up included)" in english
+
+
+def test_a_deadline_range_keeps_calls_with_one_deadline_inside_it(now):
+    apart = make(slug="apart", opens_on=None, closes_on=None)
+    RoundFactory(call=apart, opens_on=now - DAY, closes_on=now + 5 * DAY)
+    RoundFactory(call=apart, opens_on=now + 80 * DAY, closes_on=now + 100 * DAY)
+    make(slug="inside", opens_on=now - DAY, closes_on=now + 45 * DAY)
+    make(slug="rolling", opens_on=now - DAY, closes_on=None, is_rolling=True)  # no deadline at all
+    query = f"closes_after={now + 30 * DAY}&closes_before={now + 60 * DAY}"
+    assert slugs(query) == {"inside"}  # "apart" has deadlines before and after the range, none in it
+    assert slugs(f"closes_after={now + 90 * DAY}") == {"apart"}
+    assert slugs(f"closes_before={now + 6 * DAY}") == {"apart"}
+    # Counts equal results: the status facet sums to the number of calls the range gives.
+    filterset = search(query)
+    assert sum(filterset.facet_counts()["status"].values()) == 1 == filterset.result_count()
+
+
+def test_opens_between_keeps_calls_with_one_opening_inside_it(now):
+    make(slug="soon", opens_on=now + 20 * DAY, closes_on=now + 50 * DAY)
+    waves = make(slug="waves", opens_on=None, closes_on=None)
+    RoundFactory(call=waves, opens_on=now - 20 * DAY, closes_on=now - 5 * DAY)
+    RoundFactory(call=waves, opens_on=now + 40 * DAY, closes_on=now + 70 * DAY)
+    make(slug="later", opens_on=now + 200 * DAY, closes_on=now + 230 * DAY)
+    assert slugs(f"opens_after={now + 10 * DAY}&opens_before={now + 60 * DAY}") == {"soon", "waves"}
+    assert slugs(f"opens_after={now + 100 * DAY}") == {"later"}
+    assert slugs(f"opens_before={now - 10 * DAY}&status=closed&status=open&status=upcoming") == {"waves"}
+
+
+def test_the_amount_takes_any_whole_number_and_a_range(client):
+    small = make(slug="small", floor_eur=None)
+    CeilingFactory(call=small, amount_eur=150_000)
+    big = make(slug="big", floor_eur=1_000_000)
+    CeilingFactory(call=big, amount_eur=5_000_000)
+    assert slugs("amount=123457") == {"small", "big"}  # any whole number of euros, no step
+    assert slugs("amount=123457&amount_max=500000") == {"small"}  # big's floor is above what I need
+    assert slugs("amount_max=2000000") == {"small", "big"}
+    response = client.get("/api/v1/calls/", {"amount": "12.5"})
+    assert response.status_code == 400 and "amount" in response.json()
+    page = client.get("/").content.decode()
+    assert 'name="amount"' in page and 'step="1000"' not in page
