@@ -40,3 +40,25 @@ def change_form_data(response) -> dict:
             data.update(_form_values(form, form.prefix))
         data[f"{formset.prefix}-TOTAL_FORMS"] = str(len(formset.initial_forms))
     return data
+
+
+ADMIN = "/en/admin/calls/call/"
+
+
+def inline_management(prefix, total=0):
+    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+
+
+def call_form(**overrides):
+    data = {
+        "title": "AAP Bioproduction 2027", "slug": "aap-bioproduction-2027", "call_type": "call_for_projects",
+        "summary": "Soutien aux plateformes.", "opens_on": "2027-01-15", "opens_on_precision": "day",
+        "closes_on": "2027-03-31", "closes_on_precision": "day", "scope": "national",
+        "consortium_required": "unknown", "publication_state": "draft",
+    }
+    for prefix in ("funder_roles", "rounds", "ceilings", "sources", "laureates",
+                   "calls-provenance-content_type-object_id"):
+        data.update(inline_management(prefix))
+    data.update(overrides)
+    return data

@@ -82,6 +82,27 @@ def export_directory(settings, tmp_path_factory):
     settings.EXPORT_CACHE_DIR = tmp_path_factory.getbasetemp() / "exports" / uuid.uuid4().hex
 
 
+@pytest.fixture(scope="module")
+def bundled_registry(django_db_setup, django_db_blocker):
+    """The bundled registry, loaded once for a module in a transaction rolled back after it: each
+    of the module's tests (with `db`) runs in a savepoint on top of it, its changes undone after.
+
+    Used by `test_bundled_registry.py` only: every test of a module that uses it sees it, so the
+    tests that read the bundled registry live there (loaded once per test session, not per test)."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            call_command("load_registry", verbosity=0)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
 @pytest.fixture
 def curator(db):
     return CuratorFactory(username="camille")

@@ -34,6 +34,7 @@ from tests.factories import (
     ThemeFactory,
     UserFactory,
 )
+from tests.helpers import all_results
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -60,18 +61,6 @@ def make(**fields):
     fields.setdefault("opens_on", today() - 10 * DAY)
     fields.setdefault("closes_on", today() + 30 * DAY)
     return CallFactory(**fields)
-
-
-def all_results(api, url):
-    """Every result of a list, following `next` links."""
-    results = []
-    while url:
-        response = api.get(url)
-        assert response.status_code == 200, response.content
-        body = response.json()
-        results += body["results"]
-        url = body["next"]
-    return results
 
 
 def token_client(user):

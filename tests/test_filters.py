@@ -9,7 +9,6 @@ from calls.filters import CallFilterSet
 from calls.models import BeneficiaryType, Call, Region
 from calls.querysets import today
 from tests.factories import (
-    CallFactory,
     CallFunderFactory,
     CeilingFactory,
     FunderFactory,
@@ -17,16 +16,10 @@ from tests.factories import (
     RoundFactory,
     ThemeFactory,
 )
+from tests.helpers import make
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
-
-
-def make(**fields):
-    """A published call open today (the filters use the real today)."""
-    fields.setdefault("opens_on", today() - 10 * DAY)
-    fields.setdefault("closes_on", today() + 30 * DAY)
-    return CallFactory(**fields)
 
 
 def search(query: str = ""):

@@ -8,7 +8,7 @@ from calls import services
 from calls.filters import CallFilterSet
 from calls.models import Call
 from tests.factories import CallFactory, UserFactory
-from tests.test_filters import make
+from tests.helpers import make
 
 pytestmark = pytest.mark.django_db
 
@@ -280,7 +280,7 @@ def test_a_scripted_partner_submission_is_kept_as_text_and_stays_a_draft():
     ("slug", "<b>pas un slug</b>"),
 ])
 def test_admin_forms_refuse_hostile_values_with_a_message(curator_client, field, value):
-    from tests.test_admin import ADMIN, call_form
+    from tests.admin_forms import ADMIN, call_form
 
     response = curator_client.post(f"{ADMIN}add/", call_form(**{field: value}))
     assert response.status_code == 200
@@ -373,7 +373,7 @@ def test_submitted_round_dates_outside_the_range_are_a_400_naming_the_row():
 
 @pytest.mark.parametrize("field,value", [("opens_on", "1989-12-31"), ("closes_on", "2101-01-01")])
 def test_the_admin_refuses_dates_outside_the_range(curator_client, field, value):
-    from tests.test_admin import ADMIN, call_form
+    from tests.admin_forms import ADMIN, call_form
 
     response = curator_client.post(f"{ADMIN}add/", call_form(**{field: value}))
     assert response.status_code == 200
@@ -533,7 +533,7 @@ def test_the_admin_export_resource_neutralises_formulas_through_the_same_functio
 def sync(since, **filters):
     from urllib.parse import urlencode
 
-    from tests.test_api import all_results
+    from tests.helpers import all_results
 
     query = urlencode({"updated_since": since.isoformat(), "page_size": 2, **filters}, doseq=True)
     return all_results(APIClient(), f"/api/v1/calls/?{query}")

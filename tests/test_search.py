@@ -247,20 +247,3 @@ def test_a_theme_and_a_vocabulary_label_find_their_calls_in_both_languages(clien
     assert found(client, "mid-cap") == {"midcaps"}
 
 
-def test_every_themes_french_and_english_names_find_every_call_of_that_theme_in_the_bundled_registry(client):
-    from django.core.management import call_command
-
-    from calls.models import Theme
-
-    call_command("load_registry", verbosity=0)
-    every = {"status": ["open", "upcoming", "closed", "dates_unknown"], "foreign": "include", "page_size": 500}
-    missed = {}
-    for theme in Theme.objects.all():
-        theirs = set(Call.objects.published().filter(themes=theme).values_list("slug", flat=True))
-        for name in (theme.name, theme.name_en):
-            response = client.get("/api/v1/calls/", {"q": name, **every})
-            assert response.status_code == 200, response.content
-            lost = theirs - {call["slug"] for call in response.json()["results"]}
-            if lost:
-                missed[name] = sorted(lost)
-    assert missed == {}

@@ -4,7 +4,6 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.core.management import call_command
 from django.http import QueryDict
 
 from calls import services
@@ -22,7 +21,7 @@ from tests.factories import (
     SourceFactory,
     ThemeFactory,
 )
-from tests.test_filters import make
+from tests.helpers import make
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -201,14 +200,6 @@ def test_funding_in_pictures_draws_svg_charts_whose_bars_lead_to_their_calls(cli
         query = QueryDict(urlparse(figure.url).query)
         assert CallFilterSet(query).qs.count() == figure.calls, (figure.label, parse_qs(urlparse(figure.url).query))
     assert "Gene therapy" in text(client.get("/en/panorama/"))
-
-
-def test_the_bundled_data_renders_the_new_pages(client):
-    call_command("load_registry", verbosity=0)
-    for url in ("/", "/en/", "/panorama/", "/en/panorama/", "/calendrier/", "/calendrier/?past=1", "/a-propos/",
-                "/contact/", "/?status=dates_unknown", "/?foreign=include", "/export/appels.csv",
-                "/export/echeances.ics?past=1"):
-        assert client.get(url).status_code == 200, url
 
 
 @pytest.mark.parametrize("count", [3, 20])

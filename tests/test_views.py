@@ -4,12 +4,11 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
 from django.utils import translation
 
 from calls import services
 from calls.choices import Scope
-from calls.models import BeneficiaryType, Call, Region
+from calls.models import BeneficiaryType, Region
 from calls.querysets import today
 from calls.templatetags.registry_format import money
 from tests.factories import (
@@ -22,7 +21,7 @@ from tests.factories import (
     SourceFactory,
     ThemeFactory,
 )
-from tests.test_filters import make  # a published call open today: the pages use the real today
+from tests.helpers import make  # a published call open today: the pages use the real today
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -385,19 +384,6 @@ def test_money_is_formatted_per_language(amount, french, english):
         assert money(amount) == french
     with translation.override("en"):
         assert money(amount) == english
-
-
-def test_the_bundled_data_renders_every_page(client):
-    call_command("load_registry", verbosity=0)
-    assert client.get("/").status_code == 200
-    assert client.get("/?status=open&status=upcoming&status=closed").status_code == 200
-    assert client.get("/calendrier/").status_code == 200
-    for call in Call.objects.published():
-        assert client.get(call.get_absolute_url()).status_code == 200, call.slug
-        for role in call.funder_roles.all():
-            assert client.get(role.funder.get_absolute_url()).status_code == 200
-        if call.programme_id:
-            assert client.get(call.programme.get_absolute_url()).status_code == 200
 
 
 # --- Funder and programme pages: one paginated list per status group ----------------------------

@@ -84,6 +84,7 @@ class Call(DatedWindow):
     apply_url = models.URLField(_("how to apply (URL)"), max_length=500, blank=True)
     apply_url_kind = models.CharField(
         _("the link leads to"), max_length=20, choices=ApplyUrlKind.choices, default=ApplyUrlKind.APPLICATION,
+        blank=True,  # a form or a file that leaves it out means the application page
     )
     previous_edition = models.OneToOneField(
         "self", verbose_name=_("previous edition"), null=True, blank=True,
@@ -154,6 +155,7 @@ class Call(DatedWindow):
         return reverse("call-detail", args=[self.slug])
 
     def clean(self):
+        self.apply_url_kind = self.apply_url_kind or ApplyUrlKind.APPLICATION
         errors = self.window_errors()
         for low, high, label in (
             ("trl_min", "trl_max", _("TRL")),
