@@ -30,12 +30,17 @@ run: load
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Tests run on every core (pytest-xdist), a test file's tests on one worker (module fixtures such
+# as the bundled registry are set up once). TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Everything but the tests marked slow (minutes each: the 100-example schema fuzzing…).
 test-quick: setup
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -362,9 +362,9 @@ class CallFilterSet(django_filters.FilterSet):
 
     def filter_foreign(self, queryset, name, value):
         if value == FOREIGN_EXCLUDED:
-            return queryset.filter(country="FR")
+            return queryset.for_applicants_in_france()
         if value == FOREIGN_ONLY:
-            return queryset.exclude(country="FR")
+            return queryset.foreign_references()
         return queryset
 
     def filter_region(self, queryset, name, value):

@@ -35,7 +35,7 @@ def home_groups(queryset, on: datetime.date | None = None) -> list[dict]:
     on = on or today()
     estimates = expected_editions(on)
     calls = list(
-        queryset.filter(country="FR")
+        queryset.for_applicants_in_france()
         .filter(status_condition([Status.OPEN, Status.UPCOMING], on) | _recently_closed(on) | Q(pk__in=list(estimates)))
         .order_by("next_deadline", "opens_on", "pk")[:MAX_CALLS]
     )

@@ -110,7 +110,8 @@ class CallQuerySet(models.QuerySet):
 
     def for_applicants_in_france(self):
         """Leave out foreign schemes (kept as references): national or regional for another country
-        (`Call.is_for_applicants_in_france`, stored in the read model)."""
+        (`Call.is_for_applicants_in_france`, stored in the read model). The one rule the default
+        search, the home page and the charts read."""
         return self.filter(index__for_applicants_in_france=True)
 
     def without_regional_restriction(self):
@@ -134,6 +135,10 @@ class CallQuerySet(models.QuerySet):
         (they may apply)."""
         named = Exists(_facet_rows().filter(call_index=OuterRef("pk"), facet="beneficiary", value__in=codes))
         return self.filter(Q(index__names_no_beneficiary=True) | named)
+
+    def foreign_references(self):
+        """The foreign schemes kept as references: the calls `for_applicants_in_france` leaves out."""
+        return self.filter(index__for_applicants_in_france=False)
 
     def with_deadline_between(self, first=None, last=None):
         """Calls with one deadline (their own, or a round's: the last day of one of their open

@@ -40,7 +40,7 @@ def search_url(*params) -> str:
 def _calls():
     from .models import Call
 
-    return Call.objects.published().filter(country="FR")
+    return Call.objects.published().for_applicants_in_france()
 
 
 def _add(figure, budget):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from calls import read_model, services
 from calls.choices import PublicationState, Recurrence, Status
 from calls.models import AidFormType, BeneficiaryType, Call, CallIndex, CallPeriod, Laureate, Region, Round
-from calls.querysets import status_conditions
+from calls.querysets import status_conditions, today
 
 from . import factories
 from .factories import CallFactory, FunderFactory, RoundFactory, ThemeFactory
@@ -321,3 +321,33 @@ def test_a_rebuild_runs_as_many_queries_for_12_calls_as_for_3():
         _a_call_with_every_kind_of_row(n, programme if n % 2 else parent)
     assert CallPeriod.objects.count() == 24  # two periods each: each call has rows of every kind
     assert _queries_of_a_rebuild() == few
+
+
+# -- Open to applicants in France: one rule, stored, read by every list -------------------------
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["FR", "BE", "CH", "US"]),
+                          st.sampled_from(["national", "regional", "european", "international"])),
+                min_size=1, max_size=8))
+def test_open_to_applicants_in_france_in_sql_equals_the_python_rule(db, generated):
+    with transaction.atomic():
+        calls = [CallFactory(country=country, scope=scope) for country, scope in generated]
+        in_sql = set(Call.objects.for_applicants_in_france().values_list("pk", flat=True))
+        assert in_sql == {call.pk for call in calls if call.is_for_applicants_in_france}
+        assert set(Call.objects.foreign_references().values_list("pk", flat=True)) == {
+            call.pk for call in calls} - in_sql
+        transaction.set_rollback(True)
+
+
+def test_an_international_call_of_a_foreign_body_is_in_the_default_search_and_a_foreign_national_scheme_is_not(
+        client):
+    international = CallFactory(slug="international", country="US", scope="international",
+                                opens_on=today() - datetime.timedelta(days=3),
+                                closes_on=today() + datetime.timedelta(days=30))
+    CallFactory(slug="belgian", country="BE", scope="national", opens_on=international.opens_on,
+                closes_on=international.closes_on)
+    listed = [call["slug"] for call in client.get("/api/v1/calls/").json()["results"]]
+    assert listed == ["international"]
+    assert [c["slug"] for c in client.get("/api/v1/calls/?foreign=only").json()["results"]] == ["belgian"]
+    home = client.get("/").context["home_groups"]
+    assert [call.slug for group in home for call in group["calls"]] == ["international"]

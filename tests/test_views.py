@@ -638,3 +638,19 @@ def test_the_number_of_results_is_read_with_the_facets_and_counts_what_the_pages
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
     assert not [q for q in captured if "COUNT(" in q["sql"].upper()]  # facets cached: no count run again
+
+
+def test_an_english_page_shows_the_registrys_english_title_and_marks_french_text(client):
+    make(slug="bilingue", title="Appel bilingue", title_en="Bilingual call", summary="Résumé en français.",
+         summary_en="An English summary.", description="Une description en français.")
+    make(slug="francais", title="Appel seulement en français", summary="Résumé seulement en français.")
+    english = client.get("/en/appels/bilingue/").content.decode()
+    assert "<h1>Bilingual call</h1>" in english and "An English summary." in english
+    assert '<div lang="fr"><p>Une description en français.</p></div>' in english
+    assert english.count("Parts of this page are in French") == 1
+    french = client.get("/appels/bilingue/").content.decode()
+    assert "<h1>Appel bilingue</h1>" in french and "Parts of this page" not in french
+    assert "Une partie de cette page" not in french
+    search = client.get("/en/").content.decode()
+    assert ">Bilingual call</a>" in search
+    assert ' lang="fr">Appel seulement en français</a>' in search

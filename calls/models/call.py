@@ -1,4 +1,5 @@
 """Calls for funding, and what hangs off a call: funders' roles, rounds, ceilings, sources, laureates."""
+import dataclasses
 import datetime
 
 from django.conf import settings
@@ -8,6 +9,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -17,6 +20,31 @@ from ..dates import validate_supported_date, validate_supported_year
 from ..querysets import CallQuerySet, today
 from .base import DatedWindow, non_negative, not_before
 from .reference import AidFormType, BeneficiaryType, Document, Funder, Programme, Region, Theme
+
+
+@dataclasses.dataclass(frozen=True)
+class ShownText:
+    """A call's text as a page in the active language shows it: the registry's English text on an
+    English page where it has one, else the French source text, marked as French for readers and
+    screen readers (`lang_attr`)."""
+
+    text: str
+    lang: str
+
+    def __str__(self):
+        return self.text
+
+    def __bool__(self):
+        return bool(self.text)
+
+    @property
+    def in_another_language(self) -> bool:
+        return bool(self.text) and not (get_language() or "fr").startswith(self.lang)
+
+    @property
+    def lang_attr(self) -> str:
+        """` lang="fr"` on an English page showing French text (else nothing)."""
+        return mark_safe(f' lang="{self.lang}"') if self.in_another_language else ""
 
 
 class Call(DatedWindow):
@@ -153,6 +181,26 @@ class Call(DatedWindow):
 
     def get_absolute_url(self):
         return reverse("call-detail", args=[self.slug])
+
+    def _shown(self, french: str, english: str) -> ShownText:
+        if (get_language() or "fr").startswith("en") and english:
+            return ShownText(english, "en")
+        return ShownText(french, "fr")
+
+    @property
+    def title_shown(self) -> ShownText:
+        """The title in the page's language where the registry wrote one (`title_en`), else French."""
+        return self._shown(self.title, self.title_en)
+
+    @property
+    def summary_shown(self) -> ShownText:
+        """The summary in the page's language where the registry wrote one (`summary_en`), else French."""
+        return self._shown(self.summary, self.summary_en)
+
+    @property
+    def description_shown(self) -> ShownText:
+        """The description: written in French only."""
+        return ShownText(self.description, "fr")
 
     def clean(self):
         self.apply_url_kind = self.apply_url_kind or ApplyUrlKind.APPLICATION
