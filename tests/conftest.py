@@ -30,8 +30,50 @@ def browser():
         chromium.close()
 
 
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return "live_server" in item.fixturenames or "transactional_db" in item.fixturenames or bool(
+        marker and marker.kwargs.get("transaction"))
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need its features: on SQLite they skip, saying why."""
+    _skip_postgres_tests(items)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A test that commits (a live server, `transaction=True`) ends by emptying the tables, which
+    also removes what the migrations wrote (vocabularies, groups): it is written back here, as the
+    test database was created (`migrated_data`), so that whatever test a worker runs next finds
+    it, in any order (pytest-xdist gives a worker's files in no set order)."""
+    yield
+    if not _is_transactional(item):
+        return
+    from django.core.management import call_command
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for connection in connections.all(initialized_only=True):
+            contents = getattr(connection, "_registry_migrated_data", None)
+            if contents:
+                call_command("flush", database=connection.alias, interactive=False, verbosity=0,
+                             inhibit_post_migrate=True)
+                connection.creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_data(django_db_setup, django_db_blocker):
+    """What the migrations wrote, kept as the test database was created (see above)."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection._registry_migrated_data = connection.creation.serialize_db_to_string()
+
+
+def _skip_postgres_tests(items):
     from django.conf import settings
 
     if "postgresql" in settings.DATABASES["default"]["ENGINE"]:

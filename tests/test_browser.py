@@ -37,7 +37,7 @@ def page(browser):
 def registry_calls():
     # Vocabulary rows come from a data migration, which a transactional test may have flushed.
     startup, _ = BeneficiaryType.objects.get_or_create(code="startup")
-    sme, _ = BeneficiaryType.objects.get_or_create(code="sme")
+    large, _ = BeneficiaryType.objects.get_or_create(code="large_company")
     in_a_year = today() + datetime.timedelta(days=365)
     gene = CallFactory(
         title="Thérapies géniques : industrialiser la bioproduction", slug="therapies-geniques",
@@ -48,9 +48,10 @@ def registry_calls():
     services.rows_written(call=gene)
     CeilingFactory(call=gene, amount_eur=1_500_000)
     CallFunderFactory(call=gene, funder=FunderFactory(name="Bpifrance", slug="bpifrance"))
-    other = CallFactory(title="Thérapie génique pour les PME uniquement", slug="pme-seulement",
+    # (A call for SMEs would be open to start-ups too: a start-up is a young SME.)
+    other = CallFactory(title="Thérapie génique pour les grandes entreprises uniquement", slug="ge-seulement",
                         opens_on=today(), closes_on=in_a_year)
-    other.beneficiaries.add(sme)
+    other.beneficiaries.add(large)
     services.rows_written(call=other)
     CallFactory(title="Formation aux métiers de la bioproduction", slug="formation",
                 opens_on=today(), closes_on=in_a_year)
@@ -68,7 +69,7 @@ def test_search_filter_open_switch_language_and_export(page, live_server, regist
     page.wait_for_url("**/?q=therapies+geniques*")
     results = page.locator(".call-list")
     assert "Formation aux métiers" not in results.inner_text()
-    assert "Thérapie génique pour les PME" in results.inner_text()
+    assert "Thérapie génique pour les grandes entreprises" in results.inner_text()
 
     # Tick a filter: the URL holds the whole search, the result count follows.
     page.get_by_label("Start-up").check()
@@ -76,7 +77,7 @@ def test_search_filter_open_switch_language_and_export(page, live_server, regist
     page.wait_for_url("**beneficiary=startup**")
     assert "q=therapies+geniques" in page.url
     assert "1 appel" in page.locator("#results-heading").inner_text()
-    assert "Thérapie génique pour les PME" not in page.locator(".call-list").inner_text()
+    assert "Thérapie génique pour les grandes entreprises" not in page.locator(".call-list").inner_text()
     assert page.get_by_label("Start-up").is_checked()
     assert "1,5 M€" in page.locator(".call-card").inner_text()
 
@@ -242,14 +243,15 @@ def test_the_start_ups_journey(browser, live_server, startup_registry, device):
     page.locator("#questions > summary").click()
     page.get_by_label("Ma région").select_option("11")
     page.locator("#id_beneficiary_home").select_option("startup")
-    page.get_by_label("Montant recherché (EUR)").fill("500000")
+    page.get_by_label("Montant recherché, au moins (EUR)").fill("500000")
     page.locator("#id_trl").fill("4")
     page.get_by_role("button", name="Voir les appels pour moi").click()
     page.wait_for_url("**trl=4**")
     cards = page.locator(".call-card")
     titles = cards.locator("h3").all_inner_texts()
     assert any(title.startswith("Innov'up") for title in titles)
-    assert not any("Auvergne" in title or "PME de la" in title for title in titles)
+    assert not any("Auvergne" in title for title in titles)
+    assert any(title.startswith("PME de la") for title in titles)  # open to SMEs: a start-up is one
     innov = cards.filter(has_text="Innov'up")
     assert innov.locator(".matches__item--match").count() == 4  # region, start-up, ceiling, TRL 3–6
     national = cards.filter(has_text="i-Nov")
