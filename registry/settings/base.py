@@ -222,7 +222,10 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "if-none-match", "if-modified-since"]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link", "X-License", "Content-Disposition"]
+CORS_EXPOSE_HEADERS = [
+    "ETag", "Last-Modified", "Retry-After", "Link", "X-License", "Content-Disposition", "X-Export-Built-At",
+    "X-Export-Stale",
+]
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 # The admin's import and export follow Django's model permissions (import also needs `add`, see
@@ -234,12 +237,13 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # Exports (the search's CSV, the API's full JSON and CSV; calls/exports.py): each file is built
 # once per registry version and day, kept in EXPORT_CACHE_DIR (a local directory of each app server),
-# and served from there; files of older versions are removed. Requests for a file being built
-# wait for it up to EXPORT_BUILD_WAIT seconds (then 503 with Retry-After). The directory's files
+# and served from there. One build at a time per directory; no request waits for one: while a
+# build runs, a request for a file not built yet gets the last complete file of that export (with
+# its date), else a 503 with Retry-After (EXPORT_RETRY_AFTER seconds). The directory's files
 # beyond EXPORT_CACHE_MAX_BYTES are removed, least recently served first. With
 # EXPORT_ACCEL_REDIRECT (e.g. `/_exports/`), nginx serves the files: see docs/deploy.md.
 EXPORT_CACHE_DIR = Path(env("EXPORT_CACHE_DIR", str(BASE_DIR / "var" / "exports")))
-EXPORT_BUILD_WAIT = int(env("EXPORT_BUILD_WAIT", "600"))
+EXPORT_RETRY_AFTER = int(env("EXPORT_RETRY_AFTER", "15"))
 EXPORT_CACHE_MAX_BYTES = int(env("EXPORT_CACHE_MAX_BYTES", str(2 * 1024**3)))
 EXPORT_ACCEL_REDIRECT = env("EXPORT_ACCEL_REDIRECT", "")
 
