@@ -4,7 +4,7 @@ DRF's own throttles read `DEFAULT_THROTTLE_RATES` once, at import; these read it
 request. Anonymous clients are counted per client address (`NUM_PROXIES` says how many
 proxies' `X-Forwarded-For` entries to trust: with 0, the default, a forged header changes
 nothing), partners per token owner. Counters live in the default cache, shared by every worker
-(Redis, or the database cache).
+(Redis, or the database cache), and are incremented atomically (`registry.counters`).
 
 The same throttles guard the site's heavy pages (`throttle_view`): the HTML search and the
 timeline (rate `pages`) and every export (rate `exports`), per client like the API.
@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, BaseThrottle, SimpleRateThrottle, UserRateThrottle
 
+from registry import counters
+
 
 def client_address(request) -> str:
     """The client's address as the throttles see it: REMOTE_ADDR, or the `X-Forwarded-For`
@@ -24,13 +26,30 @@ def client_address(request) -> str:
 
 
 class _LiveRateMixin:
+    """The rate read at request time, counted in fixed windows by an atomic counter of the shared
+    cache (`registry.counters.hit`): the n-th request of a window reads n, so exactly `rate`
+    requests pass in each window however many come at once (DRF's own throttles read a list of
+    timestamps, append and write it back: concurrent requests each read the same list, and all
+    pass). A client may use a window's rate at its end and the next one's at its start."""
+
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        return counters.hit(f"{self.key}:{window}", self.duration) <= self.num_requests
+
+    def wait(self):
+        return max(1, int(self.window_ends - self.timer()) + 1)
 
 
 class AnonymousRateThrottle(_LiveRateMixin, AnonRateThrottle):

@@ -267,7 +267,7 @@ AUTHENTICATION_BACKENDS = [
     "registry.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_HANDLER = "registry.lockout.AtomicCacheHandler"  # each attempt counted atomically, first
 AXES_FAILURE_LIMIT = "registry.lockout.failure_limit"
 AXES_COOLOFF_TIME = "registry.lockout.cool_off"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
