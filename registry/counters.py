@@ -12,62 +12,115 @@ lets exactly `limit` requests through, however many workers and app servers ask 
   lock serialises the hits of one process; PostgreSQL is the production database).
 - Any other cache (the tests' per-process memory cache): `add` then `incr`, which it does under
   its own lock.
+
+While Redis does not answer (`registry.cache.ResilientRedisCache`), counters live in the `fallback`
+cache (the database cache, shared by every app server), or, without one or when it fails too, in
+a memory cache of this process: a client is then counted per process, never let through uncounted
+and never answered an error.
 """
 import datetime
 import threading
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
+
+from registry.cache import ResilientRedisCache
 
 _SQLITE_LOCK = threading.Lock()
 
 
-def hit(key: str, window: int, *, cache=None) -> int:
-    """One more under `key` (a counter living `window` seconds from its first hit): its new value."""
+def hit(key: str, window: int, *, delta: int = 1, cache=None) -> int:
+    """`delta` more (one by default; -1 takes one back) under `key`, a counter living `window`
+    seconds from its first hit: its new value."""
     cache = cache if cache is not None else counter_cache()
     window = max(1, int(window))
     if isinstance(cache, RedisCache):
-        return _redis_hit(cache, key, window)
+        try:
+            return _redis_hit(cache, key, window, delta)
+        except RedisError as error:
+            if not isinstance(cache, ResilientRedisCache):
+                raise
+            cache.mark_down(error)
+            return hit(key, window, delta=delta, cache=counter_cache())
     if isinstance(cache, DatabaseCache):
-        return _database_hit(cache, key, window)
-    if cache.add(key, 1, window):
-        return 1
+        try:
+            return _database_hit(cache, key, window, delta)
+        except DatabaseError:
+            if cache is not _fallback():
+                raise
+            return hit(key, window, delta=delta, cache=_LOCAL)
+    if cache.add(key, delta, window):
+        return delta
     try:
-        return cache.incr(key)
+        return cache.incr(key, delta)
     except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, window)
-        return 1
+        cache.add(key, delta, window)
+        return delta
+
+
+def peek(key: str) -> int:
+    """The value of the counter `key` (0 when there is none), without counting."""
+    cache = counter_cache()
+    try:
+        return int(cache.get(key) or 0)
+    except DatabaseError:
+        return 0
 
 
 def counter_cache():
     """The cache counters live in: the default (shared) cache, the backend itself (not Django's
-    proxy to it, which would hide its kind)."""
-    return caches["default"]
+    proxy to it, which would hide its kind); while Redis is away, the fallback."""
+    cache = caches["default"]
+    if isinstance(cache, ResilientRedisCache) and not cache.available:
+        return _fallback() or _LOCAL
+    return cache
 
 
-def _redis_hit(cache, key, window) -> int:
+def counters_location() -> str:
+    """Where counters are kept now: `redis`, `database` or `local` (for `/healthz`)."""
+    cache = counter_cache()
+    if isinstance(cache, RedisCache):
+        return "redis"
+    if isinstance(cache, DatabaseCache):
+        return "database"
+    return "local"
+
+
+def _fallback():
+    return caches[FALLBACK] if FALLBACK in settings.CACHES else None
+
+
+FALLBACK = "fallback"
+# Counters of this process alone: the last resort, while no shared cache answers.
+_LOCAL = LocMemCache("registry-counters-local", {})
+
+
+def _redis_hit(cache, key, window, delta) -> int:
     made = cache.make_and_validate_key(key)
     client = cache._cache.get_client(made, write=True)
     with client.pipeline(transaction=True) as pipe:
         pipe.set(made, 0, ex=window, nx=True)
-        pipe.incr(made)
+        pipe.incrby(made, delta)
         _created, value = pipe.execute()
     return int(value)
 
 
-def _database_hit(cache, key, window) -> int:
+def _database_hit(cache, key, window, delta) -> int:
     using = router.db_for_write(cache.cache_model_class)
     connection = connections[using]
     if connection.vendor == "sqlite":
         with _SQLITE_LOCK:
-            return _database_hit_locked(cache, key, window, using, connection)
-    return _database_hit_locked(cache, key, window, using, connection)
+            return _database_hit_locked(cache, key, window, delta, using, connection)
+    return _database_hit_locked(cache, key, window, delta, using, connection)
 
 
-def _database_hit_locked(cache, key, window, using, connection) -> int:
+def _database_hit_locked(cache, key, window, delta, using, connection) -> int:
     made = cache.make_and_validate_key(key)
     table = connection.ops.quote_name(cache._table)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
@@ -85,6 +138,6 @@ def _database_hit_locked(cache, key, window, using, connection) -> int:
             if timezone.is_naive(expires):
                 expires = expires.replace(tzinfo=datetime.UTC)
             remaining = max(1, (expires - timezone.now()).total_seconds())
-        value = (value or 0) + 1
+        value = (value or 0) + delta
         cache.set(key, value, remaining)  # the window still runs from the first hit
     return value

@@ -91,6 +91,20 @@ def test_concurrent_clients_get_exactly_the_rate_through(shared_cache, settings,
         assert Client().get(path, REMOTE_ADDR="10.7.7.7").status_code == 200
 
 
+@pytest.mark.django_db
+def test_a_throttled_client_passes_after_retry_after_not_before(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "pages": "7/hour"},
+    }
+    with time_machine.travel(MID_WINDOW, tick=False):
+        assert [client.get("/calendrier/", REMOTE_ADDR="10.3.3.3").status_code for _ in range(8)] == [200] * 7 + [429]
+        wait = int(client.get("/calendrier/", REMOTE_ADDR="10.3.3.3")["Retry-After"])
+    for seconds, status in ((wait - 2, 429), (wait, 200)):
+        with time_machine.travel(MID_WINDOW + datetime.timedelta(seconds=seconds), tick=False):
+            assert client.get("/calendrier/", REMOTE_ADDR="10.3.3.3").status_code == status, seconds
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_password_guesses_get_exactly_the_limit_of_password_checks(shared_cache, settings, monkeypatch):
     settings.LOGIN_FAILURE_LIMIT = 5
@@ -122,3 +136,84 @@ def test_alert_requests_per_address_are_counted_atomically(shared_cache):
 
     outcomes = concurrently(30, lambda _client: over_limit("alerts-test-key", limit=10, window=3600))
     assert sorted(outcomes) == [False] * 10 + [True] * 20
+
+
+# -- Redis away: the site serves without cache, counters in the database cache -------------------
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_away(settings):
+    """The production cache settings with REDIS_URL pointing at a closed port."""
+    from registry.settings.base import cache_settings
+
+    settings.CACHES = cache_settings({"REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"})
+    call_command("createcachetable", verbosity=0)  # the fallback's table, as `migrate` makes it
+    return settings
+
+
+@pytest.mark.django_db
+def test_with_redis_away_the_site_serves_and_healthz_says_the_cache_is_unreachable(client, redis_away):
+    from tests.factories import CallFactory
+
+    CallFactory(slug="vecteurs", title="Vecteurs viraux", opens_on=datetime.date(2026, 1, 1),
+                closes_on=datetime.date(2099, 1, 1))
+    for path in ("/", "/?q=vecteurs", "/en/", "/calendrier/", "/appels/vecteurs/", "/api/v1/themes/"):
+        assert client.get(path).status_code == 200, path
+    api = client.get("/api/v1/calls/?q=vecteurs")
+    assert api.status_code == 200 and [c["slug"] for c in api.json()["results"]] == ["vecteurs"]
+    health = client.get("/healthz")
+    assert health.status_code == 200  # the server serves: the load balancer keeps it
+    assert health.json() == {"status": "degraded", "database": "ok", "cache": "unreachable", "counters": "database"}
+
+
+@pytest.mark.django_db
+def test_with_redis_away_throttles_and_lockouts_count_in_the_database_cache(client, redis_away):
+    from django.db import connection as db
+
+    redis_away.REST_FRAMEWORK = {
+        **redis_away.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**redis_away.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "pages": "3/hour"},
+    }
+    redis_away.LOGIN_FAILURE_LIMIT = 3
+    with time_machine.travel(MID_WINDOW, tick=False):
+        assert [client.get("/", REMOTE_ADDR="10.5.5.5").status_code for _ in range(4)] == [200, 200, 200, 429]
+    UserFactory(username="camille", is_staff=True, is_superuser=True)
+
+    def login(password):
+        return client.post("/en/admin/login/", {"username": "camille", "password": password}, REMOTE_ADDR="10.5.5.5")
+
+    assert [login("wrong").status_code for _ in range(3)] == [200, 200, 429]
+    assert login(PASSWORD).status_code == 429
+    with db.cursor() as cursor:  # the counts are the database cache's rows, shared by every server
+        cursor.execute("SELECT COUNT(*) FROM registry_cache")
+        assert cursor.fetchone()[0] >= 2
+
+
+@pytest.mark.django_db
+def test_with_no_shared_cache_answering_counters_are_kept_per_process(client, settings):
+    """Redis away and no fallback configured (or its table missing): counted in this process."""
+    settings.CACHES = {"default": {"BACKEND": "registry.cache.ResilientRedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "pages": "2/hour"},
+    }
+    with time_machine.travel(MID_WINDOW, tick=False):
+        assert [client.get("/", REMOTE_ADDR="10.4.4.4").status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/healthz").json()["counters"] == "local"
+
+
+@pytest.mark.skipif(not redis_reachable(), reason="no Redis at 127.0.0.1:6379 on this machine")
+@pytest.mark.django_db
+def test_with_redis_up_healthz_says_ok_and_counters_are_in_redis(client, settings):
+    from registry.settings.base import cache_settings
+
+    settings.CACHES = cache_settings({"REDIS_URL": REDIS_URL})
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "cache": "ok", "counters": "redis"}

@@ -26,11 +26,15 @@ def client_address(request) -> str:
 
 
 class _LiveRateMixin:
-    """The rate read at request time, counted in fixed windows by an atomic counter of the shared
-    cache (`registry.counters.hit`): the n-th request of a window reads n, so exactly `rate`
-    requests pass in each window however many come at once (DRF's own throttles read a list of
-    timestamps, append and write it back: concurrent requests each read the same list, and all
-    pass). A client may use a window's rate at its end and the next one's at its start."""
+    """The rate read at request time, counted by atomic counters of the shared cache
+    (`registry.counters.hit`): DRF's own throttles read a list of timestamps, append and write it
+    back, so concurrent requests each read the same list, and all pass.
+
+    A sliding window, approximated with one counter per fixed window: a request passes when the
+    previous window's count, weighted by the part of it still within the sliding window, plus
+    the current window's (this request included) is within the rate. The current count is one
+    atomic increment (a refused request takes its one back: only requests let through count), so
+    of any number of concurrent requests exactly what the rate leaves passes."""
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
@@ -46,10 +50,25 @@ class _LiveRateMixin:
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        return counters.hit(f"{self.key}:{window}", self.duration) <= self.num_requests
+        key = f"{self.key}:{window}"
+        current = counters.hit(key, 2 * self.duration)  # read as the previous window's in the next
+        self.previous = counters.peek(f"{self.key}:{window - 1}")
+        elapsed = (self.now - window * self.duration) / self.duration
+        if self.previous * (1 - elapsed) + current <= self.num_requests:
+            return True
+        self.current = counters.hit(key, 2 * self.duration, delta=-1)
+        return False
 
     def wait(self):
-        return max(1, int(self.window_ends - self.timer()) + 1)
+        """Seconds until the next request would pass."""
+        limit, now = self.num_requests, self.timer()
+        if self.current + 1 <= limit:  # within this window, once the previous one weighs less
+            share = 1 - (limit - self.current - 1) / self.previous if self.previous else 0
+            seconds = self.window_ends - self.duration + share * self.duration - now
+        else:  # in the next window, once this one weighs less
+            share = 1 - (limit - 1) / self.current if self.current else 0
+            seconds = self.window_ends + max(0.0, share) * self.duration - now
+        return max(1, int(seconds) + 1)
 
 
 class AnonymousRateThrottle(_LiveRateMixin, AnonRateThrottle):

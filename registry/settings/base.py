@@ -117,14 +117,18 @@ def cache_settings(environ) -> dict:
 
     Never a per-process memory cache: with several workers, each would count apart, and a
     client would get workers × the rate, a password guesser workers × the attempts.
+
+    Redis may go away: the site then runs without cache, and counts in the `fallback` cache, the
+    database's table (registry/cache.py, registry/counters.py; `/healthz` says so).
     """
+    database_cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
     if environ.get("REDIS_URL"):
-        return {"default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": environ["REDIS_URL"],
-            "KEY_PREFIX": "registry",
-        }}
-    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+        return {
+            "default": {"BACKEND": "registry.cache.ResilientRedisCache", "LOCATION": environ["REDIS_URL"],
+                        "KEY_PREFIX": "registry"},
+            "fallback": database_cache,
+        }
+    return {"default": database_cache}
 
 
 CACHE_TABLE = "registry_cache"
