@@ -15,6 +15,13 @@ def client_address(request) -> str:
     return BaseThrottle().get_ident(request) or "unknown"
 
 
+def mailbox(email: str) -> str:
+    """The mailbox an address reaches, for counting: lower case, without its `+tag`
+    (`ana+1@example.org` and `Ana+2@Example.org` are one mailbox)."""
+    local, _at, domain = email.strip().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}".lower()
+
+
 def hashed(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
