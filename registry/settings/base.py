@@ -184,8 +184,9 @@ REST_FRAMEWORK = {
         "pages": env("PAGE_RATE", "120/minute"),
         "exports": env("EXPORT_RATE", "20/hour"),
     },
-    # How many proxies' X-Forwarded-For entries to trust for the client address (0: none, use
-    # REMOTE_ADDR, so a client cannot choose its own address to dodge the throttle).
+    # How many proxies in front append to X-Forwarded-For (deploy/nginx/registry.conf appends):
+    # the client address is the entry that many from the end. 2: load balancer + nginx; 1: nginx
+    # alone; 0 (default): none, REMOTE_ADDR, the header ignored (a client cannot choose its address).
     "NUM_PROXIES": int(env("API_NUM_PROXIES", "0")),
     "DEFAULT_PAGINATION_CLASS": "calls.api.pagination.RegistryPagination",
     "PAGE_SIZE": 50,
