@@ -174,3 +174,69 @@ def test_the_documented_nginx_configuration_is_the_tested_file():
     config = CONFIG.read_text()
     assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in config
     assert "X-Forwarded-For $remote_addr" not in config  # every client would be the load balancer
+
+
+# -- gunicorn on its own: one control socket per instance, a warning when it is exposed ----------
+
+
+def gunicorn_conf():
+    import runpy
+
+    return runpy.run_path(str(ROOT / "registry" / "gunicorn.conf.py"))
+
+
+def test_two_gunicorn_instances_on_one_host_each_have_their_own_control_socket(tmp_path):
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    ports = [free_port(), free_port()]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "GUNICORN_"))},
+        "DJANGO_SETTINGS_MODULE": "registry.settings.production", "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}", "XDG_RUNTIME_DIR": str(runtime),
+        "HOME": str(tmp_path), "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "2", "GUNICORN_ACCESSLOG": "/dev/null",
+    }
+
+    def gunicorn(port):
+        return [sys.executable, "-m", "gunicorn", "registry.wsgi", "-c", str(ROOT / "registry" / "gunicorn.conf.py"),
+                "--bind", f"127.0.0.1:{port}"]
+
+    with started(gunicorn(ports[0]), env=env, cwd=ROOT, log=tmp_path / "a.log", port=ports[0]), \
+            started(gunicorn(ports[1]), env=env, cwd=ROOT, log=tmp_path / "b.log", port=ports[1]):
+        sockets = sorted(path.name for path in runtime.iterdir())
+        for _attempt in range(100):  # started once the workers are up: a bounded wait, not a measure
+            if len(sockets) == 2:
+                break
+            time.sleep(0.1)
+            sockets = sorted(path.name for path in runtime.iterdir())
+        assert sockets == sorted(f"registry-gunicorn-{os.getuid()}-127.0.0.1-{port}.ctl" for port in ports)
+        for name in ("a.log", "b.log"):
+            assert "Failed to start control socket" not in (tmp_path / name).read_text()
+            assert "other hosts can reach" not in (tmp_path / name).read_text()  # loopback: no warning
+    assert not (tmp_path / ".gunicorn").exists()  # not the shared default of every instance
+
+
+def test_gunicorn_says_nginx_must_be_in_front_when_it_listens_where_other_hosts_reach_it():
+    conf = gunicorn_conf()
+    assert conf["exposed_binds"](["127.0.0.1:8000", "[::1]:8000", "localhost:8000", "unix:/run/registry.sock"]) == []
+    assert conf["exposed_binds"](["0.0.0.0:8000", "192.0.2.10:8000", "[::]:8000", "app.internal:8000"]) == [
+        "0.0.0.0:8000", "192.0.2.10:8000", "[::]:8000", "app.internal:8000"]
+    warnings = []
+
+    class Server:
+        class cfg:
+            bind = ["0.0.0.0:8000"]
+            settings = {}
+
+            @classmethod
+            def set(cls, name, value):
+                cls.settings[name] = value
+
+        class log:
+            @staticmethod
+            def warning(message, *args):
+                warnings.append(message % args)
+
+    conf["on_starting"](Server)
+    assert len(warnings) == 1 and "Put nginx in front" in warnings[0] and "0.0.0.0:8000" in warnings[0]
+    assert Server.cfg.settings["control_socket"].endswith("-0.0.0.0-8000.ctl")
