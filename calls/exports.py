@@ -208,11 +208,21 @@ def write_people_csv(calls, text_file, *, build_url):
         writer.writerow(people_row(call, labels))
 
 
-def people_csv_download(calls, *, filename: str, build_url) -> HttpResponse:
+class SiteAddress:
+    """What an export reads of its request: the site's address, always the canonical one
+    (`SITE_URL`), never the request's `Host` (a port or a host name a client chose would start a
+    build of its own, and put that address in the file)."""
+
+    def build_absolute_uri(self, location="/"):
+        return settings.SITE_URL.rstrip("/") + location
+
+
+def people_csv_download(calls, *, filename: str) -> HttpResponse:
     """The search page's CSV: for people and their spreadsheets (see `PEOPLE_COLUMNS`), built
     once per search, language and registry version (while a build runs: the last file of this
-    search, or a 503 with `Retry-After`)."""
-    key = {"search": query_key(calls), "language": translation.get_language(), "site": build_url("/")}
+    search, or a 503 with `Retry-After`). Its links are on `SITE_URL`."""
+    build_url = SiteAddress().build_absolute_uri
+    key = {"search": query_key(calls), "language": translation.get_language(), "site": settings.SITE_URL}
     try:
         file = cached_export(
             "search-csv", key=key, suffix=".csv", using=calls.db,

@@ -154,8 +154,7 @@ def export_csv(request):
     filterset = current_search(request)
     if refused := overlong_search(filterset):
         return refused
-    return people_csv_download(filterset.qs, filename=_("bioproduction-calls.csv"),
-                               build_url=request.build_absolute_uri)
+    return people_csv_download(filterset.qs, filename=_("bioproduction-calls.csv"))
 
 
 @throttle_view(ExportRateThrottle)

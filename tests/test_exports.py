@@ -425,3 +425,31 @@ def test_the_json_export_holds_each_calls_api_representation_even_when_its_docum
     assert {c["slug"]: c for c in json.loads(body(client.get(JSON)))["calls"]}["complet"] == {
         **api["complet"], "status": api["complet"]["status"]}
     assert all("retired_field" not in c for c in json.loads(body(client.get(JSON)))["calls"])
+
+
+def test_exports_are_keyed_by_the_canonical_site_address_not_the_requests_host(client, builds, settings):
+    settings.ALLOWED_HOSTS = ["registry.example.org", "localhost", "127.0.0.1"]
+    settings.SITE_URL = "https://registry.example.org"
+    make(slug="vecteurs", title="Vecteurs viraux")
+    hosts = ("localhost:8001", "127.0.0.1:9999", "registry.example.org", "localhost:1")
+    for url in EVERY_EXPORT:
+        files = {body(client.get(url, HTTP_HOST=host)) for host in hosts}
+        assert len(files) == 1, url  # one file, whatever port or host name the client wrote
+        assert "https://registry.example.org/appels/vecteurs/" in files.pop().decode("utf-8-sig"), url
+    assert sorted(kind for kind, _name in builds) == ["api-csv", "api-json", "search-csv"]
+
+
+def test_no_lock_file_is_left_beside_the_export_files(client, builds, settings):
+    call = make(slug="vecteurs", title="Vecteurs viraux")
+    for url in EVERY_EXPORT:
+        body(client.get(url))
+    directory = settings.EXPORT_CACHE_DIR
+    (directory / "v1-20260101-abcdef12-api-json-0123456789abcdef0123.json.lock").write_text("")  # earlier naming
+    call.title = "Vecteurs viraux, deuxième vague"
+    services.save_call(call=call)
+    for url in EVERY_EXPORT:
+        body(client.get(url))
+    names = sorted(path.name for path in directory.iterdir())
+    # One lock for the directory (the builder's), none per file: files go without leaving a lock.
+    assert [name for name in names if name.endswith(".lock")] == [".builder.lock"]
+    assert len(names) == 4  # the three fresh files and the builder's lock

@@ -22,6 +22,7 @@ from calls.api import documents
 from calls.exports import (
     CHUNK_SIZE,
     ExportBusy,
+    SiteAddress,
     batched,
     cached_export,
     export_response,
@@ -106,9 +107,10 @@ class ExportBeingBuilt(APIException):
         self.wait = wait  # DRF's exception handler turns it into `Retry-After`
 
 
-def _download(kind, calls, *, request, suffix, write, filename, content_type) -> HttpResponse:
-    # The file's URLs are built from the request's scheme and host; the language is the default.
-    key = {"calls": query_key(calls), "site": request.build_absolute_uri("/")}
+def _download(kind, calls, *, suffix, write, filename, content_type) -> HttpResponse:
+    # The file's URLs are on the canonical address (`SITE_URL`), whatever the request's Host; the
+    # language is the default.
+    key = {"calls": query_key(calls), "site": settings.SITE_URL}
     try:
         file = cached_export(kind, key=key, suffix=suffix, write=write, using=calls.db)
     except ExportBusy as busy:
@@ -119,9 +121,8 @@ def _download(kind, calls, *, request, suffix, write, filename, content_type) ->
 def json_download(calls, *, request) -> HttpResponse:
     """The JSON export of `calls` (a `calls_for_api()` queryset), built once, then served."""
     return _download(
-        "api-json", calls, request=request, suffix=".json", filename="calls.json",
-        content_type="application/json; charset=utf-8",
-        write=lambda text_file: write_json(calls, text_file, request=request),
+        "api-json", calls, suffix=".json", filename="calls.json", content_type="application/json; charset=utf-8",
+        write=lambda text_file: write_json(calls, text_file, request=SiteAddress()),
     )
 
 
@@ -131,9 +132,9 @@ def csv_download(calls, *, request) -> HttpResponse:
 
     def write(text_file):
         with translation.override(settings.LANGUAGE_CODE):
-            write_csv(representations(calls, request=request), text_file)
+            write_csv(representations(calls, request=SiteAddress()), text_file)
 
     return _download(
-        "api-csv", calls, request=request, suffix=".csv", filename="calls.csv",
+        "api-csv", calls, suffix=".csv", filename="calls.csv",
         content_type="text/csv; charset=utf-8", write=write,
     )
