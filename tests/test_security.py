@@ -295,3 +295,31 @@ def test_the_local_secret_is_readable_by_its_owner_only(tmp_path):
     secret = tmp_path / ".local-secret"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert len(secret.read_text().strip()) >= 50
+
+
+@pytest.mark.django_db
+def test_guesses_spread_over_many_addresses_lock_the_account_but_not_its_curators_known_browser(lockout):
+    from django.test import Client
+
+    from registry.lockout import KNOWN_DEVICE_COOKIE
+    from tests.factories import CuratorFactory
+
+    lockout.LOGIN_ACCOUNT_FAILURE_LIMIT = 5  # per account from every address (3 per address)
+    CuratorFactory(username="camille")
+    curators_browser = Client()
+    assert login(curators_browser, "camille", PASSWORD, address="10.0.0.1").status_code == 302
+    assert curators_browser.cookies[KNOWN_DEVICE_COOKIE].value  # a browser this account signed in from
+    curators_browser.post("/en/admin/logout/")
+    # A guesser spreads over five addresses, two guesses each: under the per-address limit.
+    guesses = [login(Client(), "camille", f"guess-{n}", address=f"198.51.100.{n // 2}") for n in range(10)]
+    assert [r.status_code for r in guesses[:4]] == [200] * 4 and guesses[4].status_code == 429
+    # The account is locked from anywhere else, even with the right password…
+    assert login(Client(), "camille", PASSWORD, address="192.0.2.50").status_code == 429
+    # …but its curator, in the browser she signed in from, still gets in, from a new address too.
+    assert login(curators_browser, "camille", PASSWORD, address="192.0.2.51").status_code == 302
+    # A cookie of another account, or forged, is no pass.
+    stranger = Client()
+    stranger.cookies[KNOWN_DEVICE_COOKIE] = curators_browser.cookies[KNOWN_DEVICE_COOKIE].value + "x"
+    assert login(stranger, "camille", PASSWORD, address="192.0.2.52").status_code == 429
+    CuratorFactory(username="dominique")
+    assert login(curators_browser, "dominique", "wrong", address="192.0.2.53").status_code == 200

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "registry.lockout.KnownDeviceMiddleware",  # marks browsers an account signed in from
     # Last, as django-axes requires: locks out repeated failed admin logins (see AXES_* below).
     "axes.middleware.AxesMiddleware",
 ]
@@ -268,6 +269,9 @@ CONTENT_SECURITY_POLICY = (
 # shared cache; the right password after the window opens the admin again.
 LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW = int(env("LOGIN_FAILURE_WINDOW", str(15 * 60)))
+# Failures of one account from every address (a guesser spreading over many), higher: the curator
+# still signs in from a browser they signed in from before (registry/lockout.py).
+LOGIN_ACCOUNT_FAILURE_LIMIT = int(env("LOGIN_ACCOUNT_FAILURE_LIMIT", "50"))
 AUTHENTICATION_BACKENDS = [
     "registry.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -275,7 +279,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_HANDLER = "registry.lockout.AtomicCacheHandler"  # each attempt counted atomically, first
 AXES_FAILURE_LIMIT = "registry.lockout.failure_limit"
 AXES_COOLOFF_TIME = "registry.lockout.cool_off"
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # limits: registry.lockout
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "calls.api.throttling.client_address"  # X-Forwarded-For only per API_NUM_PROXIES
 AXES_LOCKOUT_CALLABLE = "registry.lockout.locked_out"
