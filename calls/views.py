@@ -225,6 +225,7 @@ def newest_edition(call, limit=50):
     return newest
 
 
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
 class FunderDetailView(DetailView):
     model = Funder
     template_name = "calls/funder_detail.html"
@@ -237,6 +238,7 @@ class FunderDetailView(DetailView):
         return context
 
 
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
 class ProgrammeDetailView(DetailView):
     model = Programme
     template_name = "calls/programme_detail.html"
@@ -252,6 +254,7 @@ class ProgrammeDetailView(DetailView):
         return context
 
 
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
 class FundingInPicturesView(TemplateView):
     """The sector's funding in pictures: server-rendered SVG charts, each bar linking to its calls."""
 

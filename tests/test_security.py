@@ -248,6 +248,25 @@ def test_the_search_and_the_timeline_are_throttled_per_client_with_retry_after(c
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("page", ["feed", "funder", "programme", "panorama"])
+def test_the_feed_funder_programme_and_panorama_pages_are_throttled_like_the_search(client, page_rates, page):
+    from tests.factories import FunderFactory, ProgrammeFactory
+
+    path = {
+        "feed": "/flux/nouveaux-appels.atom?q=vecteurs",
+        "funder": f"/financeurs/{FunderFactory(slug='bpifrance').slug}/",
+        "programme": f"/programmes/{ProgrammeFactory(slug='france-2030').slug}/",
+        "panorama": "/panorama/",
+    }[page]
+    for _request in range(3):
+        assert client.get(path, REMOTE_ADDR="10.0.0.1").status_code == 200
+    throttled = client.get(path, REMOTE_ADDR="10.0.0.1")
+    assert throttled.status_code == 429 and int(throttled["Retry-After"]) > 0
+    assert client.get("/", REMOTE_ADDR="10.0.0.1").status_code == 429  # one budget with the search
+    assert client.get(path, REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+@pytest.mark.django_db
 def test_exports_are_throttled_per_client_across_the_site_and_the_api(client, page_rates):
     assert client.get("/export/appels.csv", REMOTE_ADDR="10.0.0.1").status_code == 200
     assert client.get("/export/echeances.ics", REMOTE_ADDR="10.0.0.1").status_code == 200
