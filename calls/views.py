@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
+from .api.throttling import ExportRateThrottle, PageRateThrottle, refund, throttle_view
 from .calendar import calendar_of_deadlines
 from .cards import calls_with_cards
 from .choices import PublicationState, Status
@@ -154,7 +154,10 @@ def export_csv(request):
     filterset = current_search(request)
     if refused := overlong_search(filterset):
         return refused
-    return people_csv_download(filterset.qs, filename=_("bioproduction-calls.csv"))
+    response = people_csv_download(filterset.qs, filename=_("bioproduction-calls.csv"))
+    if response.status_code == 503:  # being built: coming back after Retry-After costs nothing
+        refund(request)
+    return response
 
 
 @throttle_view(ExportRateThrottle)

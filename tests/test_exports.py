@@ -453,3 +453,20 @@ def test_no_lock_file_is_left_beside_the_export_files(client, builds, settings):
     # One lock for the directory (the builder's), none per file: files go without leaving a lock.
     assert [name for name in names if name.endswith(".lock")] == [".builder.lock"]
     assert len(names) == 4  # the three fresh files and the builder's lock
+
+
+@pytest.mark.django_db(transaction=True)
+def test_503s_while_an_export_is_built_do_not_use_up_the_clients_export_rate(builds, monkeypatch, settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "exports": "2/hour"}}
+    make(slug="vecteurs")
+    waiting = Client(REMOTE_ADDR="10.2.2.2")
+    with time_machine.travel(datetime.datetime(2026, 11, 5, 10, 30, 30, tzinfo=datetime.UTC), tick=False):
+        with BlockedBuild(monkeypatch):
+            # Coming back while it builds: 503s, never a 429 (each is taken back from the count).
+            statuses = [waiting.get(url).status_code for url in (JSON, JSON, CSV, SEARCH_CSV, JSON, SEARCH_CSV)]
+            assert statuses == [503] * 6
+        # The file is built: the client gets its two exports of the hour, then a 429.
+        assert json_slugs(body(waiting.get(JSON))) == ["vecteurs"]
+        assert body(waiting.get(JSON))
+        assert waiting.get(CSV).status_code == 429

@@ -19,6 +19,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer
 
 from calls.api import documents
+from calls.api.throttling import refund
 from calls.exports import (
     CHUNK_SIZE,
     ExportBusy,
@@ -120,10 +121,10 @@ def _download(kind, calls, *, suffix, write, filename, content_type) -> HttpResp
 
 def json_download(calls, *, request) -> HttpResponse:
     """The JSON export of `calls` (a `calls_for_api()` queryset), built once, then served."""
-    return _download(
+    return _refunded_when_busy(request, lambda: _download(
         "api-json", calls, suffix=".json", filename="calls.json", content_type="application/json; charset=utf-8",
         write=lambda text_file: write_json(calls, text_file, request=SiteAddress()),
-    )
+    ))
 
 
 def csv_download(calls, *, request) -> HttpResponse:
@@ -134,7 +135,17 @@ def csv_download(calls, *, request) -> HttpResponse:
         with translation.override(settings.LANGUAGE_CODE):
             write_csv(representations(calls, request=SiteAddress()), text_file)
 
-    return _download(
+    return _refunded_when_busy(request, lambda: _download(
         "api-csv", calls, suffix=".csv", filename="calls.csv",
         content_type="text/csv; charset=utf-8", write=write,
-    )
+    ))
+
+
+def _refunded_when_busy(request, download):
+    """`download()`; when it is a 503 (the export being built), the client's export count is
+    taken back: coming back after Retry-After does not use up its rate."""
+    try:
+        return download()
+    except ExportBeingBuilt:
+        refund(request)
+        raise

@@ -36,6 +36,10 @@ class _LiveRateMixin:
     atomic increment (a refused request takes its one back: only requests let through count), so
     of any number of concurrent requests exactly what the rate leaves passes."""
 
+    # Whether a request let through is taken back from the count when it is answered with nothing
+    # (`refund`): an export being built answers a 503, and the client is asked to come back.
+    refundable = False
+
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
@@ -55,6 +59,12 @@ class _LiveRateMixin:
         self.previous = counters.peek(f"{self.key}:{window - 1}")
         elapsed = (self.now - window * self.duration) / self.duration
         if self.previous * (1 - elapsed) + current <= self.num_requests:
+            if self.refundable:
+                refunds = getattr(request, "registry_refundable_counts", None)
+                if refunds is None:
+                    refunds = []
+                    request.registry_refundable_counts = refunds
+                refunds.append((key, 2 * self.duration))
             return True
         self.current = counters.hit(key, 2 * self.duration, delta=-1)
         return False
@@ -104,9 +114,19 @@ class PageRateThrottle(ClientRateThrottle):
 
 
 class ExportRateThrottle(ClientRateThrottle):
-    """Exports (search CSV and iCal, the API's full exports): rate `exports`."""
+    """Exports (search CSV and iCal, the API's full exports): rate `exports`. A request answered
+    503 while its export is built is taken back (`refund`): following Retry-After costs nothing."""
 
     scope = "exports"
+    refundable = True
+
+
+def refund(request):
+    """Take back the counts of the refundable throttles (exports) this request went through: it
+    was answered with nothing (a 503 while its export is built)."""
+    for key, window in getattr(request, "registry_refundable_counts", None) or []:
+        counters.hit(key, window, delta=-1)
+    request.registry_refundable_counts = []
 
 
 def too_many_requests(wait) -> HttpResponse:
