@@ -3,7 +3,9 @@
 Each file is built whole on disk (read in chunks: memory stays flat), once per registry version
 and day, then served with its length: a client gets either the complete file or an error, never
 a 200 whose body stops half way (see `calls.exports`). Requests made while it is being built
-wait for that build; the next ones are served the same file until a write moves the version.
+wait for nothing: they get the previous file (`X-Export-Stale`) or a 503 with Retry-After, which
+does not count against the client's export rate; once built, every request is served the same
+file until a write the public sees moves the version. Links in the files are on `SITE_URL`.
 
 Open data under the Licence Ouverte / Open Licence 2.0 (Etalab): stated in a `Link` header
 (rel="license") and an `X-License` header on both, and in the JSON body.
@@ -97,10 +99,10 @@ def _representation_texts(calls, *, request):
 
 
 class ExportBeingBuilt(APIException):
-    """A JSON 503 with `Retry-After`: another request has been building this export too long."""
+    """A JSON 503 with `Retry-After`: the export is being built and no earlier file of it is kept."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "This export is being built; try again in a minute."
+    default_detail = "This export is being built; try again in a moment."
     default_code = "export_being_built"
 
     def __init__(self, wait):
