@@ -15,8 +15,15 @@
    download timing the build, the second the file served as built.
 5. Slow clients and exports: 10 slow clients hold connections (5 drip their request headers a
    few bytes at a time, 5 read a large answer a few bytes at a time) while 4 full exports run
-   (2 JSON, 2 CSV) from an empty export directory (so two builds run, each awaited by a second
-   request); /healthz is asked every 0.25 s until the exports end: each answer under 1 s.
+   (2 JSON, 2 CSV) from an empty export directory: one build at a time, the other requests
+   answered a 503 with Retry-After, which they follow, as a client does, until they get their file;
+   /healthz is asked every 0.25 s until the exports end: each answer under 1 s.
+6. A crowd during a build: 64 concurrent export requests (JSON, CSV and search CSVs each with a
+   new query string) at once, first from an empty export directory, then after a write moved the
+   registry version (a previous file of each full export exists); /healthz is asked every 0.25 s
+   meanwhile: each answer under 1 s. No request waits for the build (calls/exports.py): one of
+   them builds, the others get the previous file (200, `X-Export-Stale`) or a 503 with
+   `Retry-After`; every answer is one of those, and the search CSVs start no other build.
 
 Run by `make bench` (after the benchmark) or alone: `make bench-fault` / `python -m bench.load_fault`;
 `make bench-fault BENCH_FAULT_ARGS="--only full_exports,slow_clients"` runs some of them, on the
@@ -243,6 +250,18 @@ def download(url, *, timeout=900):
     return status, headers, file, size, round(time.monotonic() - t0, 1)
 
 
+def download_when_built(url, *, cap_seconds=900):
+    """`download()`, asked again after `Retry-After` while the server answers 503 (an export being
+    built, calls/exports.py), as a client would, within `cap_seconds`."""
+    started = time.monotonic()
+    while True:
+        status, headers, file, size, seconds = download(url)
+        if status != 503 or time.monotonic() - started > cap_seconds:
+            return status, headers, file, size, round(time.monotonic() - started, 1)
+        file.close()
+        time.sleep(min(30, max(1, int(headers.get("Retry-After") or 5))))
+
+
 def validate_export(kind, file, expected):
     """Whether an export file is complete: every published call, well-formed."""
     import io
@@ -353,7 +372,7 @@ def slow_clients_test(server, expected, *, slow=10, exports=4, cap_seconds=900, 
     # in the same process, would have counted as the server's latency.
     def run_export(i):
         kind = "json" if i % 2 == 0 else "csv"
-        downloads[i] = (kind, download(server.base + EXPORTS[kind]))
+        downloads[i] = (kind, download_when_built(server.base + EXPORTS[kind], cap_seconds=cap_seconds))
 
     exporters = [threading.Thread(target=run_export, args=(i,), daemon=True) for i in range(exports)]
     started = time.monotonic()
@@ -399,6 +418,122 @@ def slow_clients_test(server, expected, *, slow=10, exports=4, cap_seconds=900, 
     return result
 
 
+def move_registry_version():
+    """A write as far as the exports see it: the registry version moves (the bench database)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    django.setup()
+    from django.db import connection, transaction
+
+    from calls import read_model
+
+    with transaction.atomic():
+        version = read_model.bump_version(using="default")
+    connection.close()
+    return version
+
+
+def crowd_request(url, *, timeout=300):
+    """GET url, reading (and dropping) the body: status, seconds, bytes, and the export headers."""
+    t0 = time.monotonic()
+    size = 0
+    try:
+        response = urllib.request.urlopen(url, timeout=timeout)
+    except urllib.error.HTTPError as error:
+        status, headers = error.code, error.headers
+        error.read()
+    except OSError as error:
+        return {"status": "error", "error": str(error)[:120], "seconds": round(time.monotonic() - t0, 3)}
+    else:
+        with response:
+            while chunk := response.read(1 << 20):
+                size += len(chunk)
+            status, headers = response.status, response.headers
+    return {"status": status, "seconds": round(time.monotonic() - t0, 3), "bytes": size,
+            "stale": headers.get("X-Export-Stale") == "true", "built_at": headers.get("X-Export-Built-At"),
+            "retry_after": headers.get("Retry-After")}
+
+
+def crowd_paths(crowd):
+    """What the crowd asks: the two full exports and, one in four, a search CSV with a new query string."""
+    paths = []
+    for i in range(crowd):
+        if i % 4 == 3:
+            paths.append("/export/appels.csv?" + urllib.parse.urlencode({"q": f"vaccins {i}"}))
+        else:
+            paths.append(EXPORTS["json" if i % 2 == 0 else "csv"])
+    return paths
+
+
+def export_crowd_test(server, *, crowd=64, log=print):
+    """`crowd` concurrent export requests during a build, twice (first build; rebuild after a
+    write), while /healthz is probed every 0.25 s: each /healthz under 1 s, every export answer
+    a 200 (fresh or the previous file) or a 503 with Retry-After."""
+    rounds = {}
+    for name in ("first_build", "rebuild_after_write"):
+        if name == "first_build":
+            empty_export_directory()
+        else:
+            move_registry_version()
+        paths = crowd_paths(crowd)
+        answers = [None] * crowd
+        start = threading.Barrier(crowd + 1)
+
+        def ask(i, start=start, answers=answers, paths=paths):
+            start.wait()
+            answers[i] = crowd_request(server.base + paths[i])
+
+        threads = [threading.Thread(target=ask, args=(i,), daemon=True) for i in range(crowd)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        started = time.monotonic()
+        latencies, statuses = [], {}
+        while any(t.is_alive() for t in threads) and time.monotonic() - started < 900:
+            t0 = time.monotonic()
+            try:
+                status = hb.get(server.base + "/healthz", timeout=30)[0]
+            except OSError:
+                status = "error"
+            latencies.append((time.monotonic() - t0) * 1000)
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+            time.sleep(0.25)
+        for thread in threads:
+            thread.join(timeout=5)
+        done = [a for a in answers if a is not None]
+        by_status = {}
+        for answer in done:
+            by_status[str(answer["status"])] = by_status.get(str(answer["status"]), 0) + 1
+        busy = [a for a in done if a["status"] == 503]
+        fresh = [a for a in done if a["status"] == 200 and not a["stale"]]
+        ordered = sorted(latencies)
+        rounds[name] = {
+            "requests": crowd, "answered": len(done), "statuses": by_status,
+            "fresh": len(fresh), "stale": sum(1 for a in done if a["status"] == 200 and a["stale"]),
+            "busy_503": len(busy), "busy_with_retry_after": sum(1 for a in busy if a["retry_after"]),
+            "busy_max_s": max((a["seconds"] for a in busy), default=None),
+            "builds_seen": len({a["built_at"] for a in fresh}),
+            "slowest_s": max((a["seconds"] for a in done), default=None),
+            "seconds": round(time.monotonic() - started, 1),
+            "healthz": {
+                "requests": len(latencies), "statuses": statuses,
+                "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
+                "max_ms": round(ordered[-1], 1) if ordered else None,
+                "over_1s": sum(1 for v in latencies if v >= 1000),
+            },
+        }
+        r = rounds[name]
+        r["met"] = (len(done) == crowd and set(by_status) <= {"200", "503"}
+                    and r["busy_with_retry_after"] == r["busy_503"]
+                    and r["healthz"]["over_1s"] == 0 and set(statuses) <= {"200"})
+        log(f"  export crowd ({name}): {crowd} requests in {r['seconds']} s: {by_status}, fresh {r['fresh']}, "
+            f"stale {r['stale']}, 503 {r['busy_503']} (slowest 503 {r['busy_max_s']} s), slowest answer "
+            f"{r['slowest_s']} s; /healthz n={r['healthz']['requests']} max {r['healthz']['max_ms']} ms, "
+            f"over 1 s: {r['healthz']['over_1s']}")
+    return {**rounds, "crowd": crowd, "met": all(r["met"] for r in rounds.values())}
+
+
 def run_exports_and_slow_clients(only, log=print):
     results = {}
     expected = published_count()
@@ -409,6 +544,9 @@ def run_exports_and_slow_clients(only, log=print):
         if "slow_clients" in only:
             log("  10 slow clients and 4 full exports; /healthz every 0.25 s…")
             results["slow_clients"] = slow_clients_test(server, expected, log=log)
+        if "export_crowd" in only:
+            log("  64 concurrent export requests during a build; /healthz every 0.25 s…")
+            results["export_crowd"] = export_crowd_test(server, log=log)
     return results
 
 
@@ -435,15 +573,26 @@ def targets(load_fault) -> list[dict]:
                         f"{slow['exports_completed_valid']}/{slow['exports']} ({slow['calls']} calls)",
             "met": slow["met"],
         })
+    crowd = load_fault.get("export_crowd")
+    if crowd:
+        out.append({
+            "target": "/healthz under 1 s while 64 export requests arrive during a build (none waits for it)",
+            "measured": "; ".join(
+                f"{name}: {r['statuses']}, fresh {r['fresh']}, stale {r['stale']}, 503 {r['busy_503']}, "
+                f"slowest answer {r['slowest_s']} s, /healthz max {r['healthz']['max_ms']} ms "
+                f"({r['healthz']['over_1s']} over 1 s)"
+                for name, r in crowd.items() if isinstance(r, dict)),
+            "met": crowd["met"],
+        })
     return out
 
 
-PARTS = ("load", "kill_worker", "database_away", "full_exports", "slow_clients")
+PARTS = ("load", "kill_worker", "database_away", "full_exports", "slow_clients", "export_crowd")
 
 
 def run_all(load_seconds=60, log=print, only=PARTS):
     results = {}
-    if "full_exports" in only or "slow_clients" in only:
+    if {"full_exports", "slow_clients", "export_crowd"} & set(only):
         log("== full exports and slow clients (gthread workers)")
         results.update(run_exports_and_slow_clients(only, log))
     if not {"load", "kill_worker", "database_away"} & set(only):

@@ -30,7 +30,7 @@ from django.dispatch import Signal
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, http_date
 from django.utils.translation import gettext_lazy as _
 
 from . import fields as call_fields
@@ -208,11 +208,21 @@ def write_people_csv(calls, text_file, *, build_url):
         writer.writerow(people_row(call, labels))
 
 
-def people_csv_download(calls, *, filename: str, build_url) -> HttpResponse:
+class SiteAddress:
+    """What an export reads of its request: the site's address, always the canonical one
+    (`SITE_URL`), never the request's `Host` (a port or a host name a client chose would start a
+    build of its own, and put that address in the file)."""
+
+    def build_absolute_uri(self, location="/"):
+        return settings.SITE_URL.rstrip("/") + location
+
+
+def people_csv_download(calls, *, filename: str) -> HttpResponse:
     """The search page's CSV: for people and their spreadsheets (see `PEOPLE_COLUMNS`), built
-    once per search, language and registry version (a 503 while another request builds it
-    for longer than `EXPORT_BUILD_WAIT`)."""
-    key = {"search": query_key(calls), "language": translation.get_language(), "site": build_url("/")}
+    once per search, language and registry version (while a build runs: the last file of this
+    search, or a 503 with `Retry-After`). Its links are on `SITE_URL`."""
+    build_url = SiteAddress().build_absolute_uri
+    key = {"search": query_key(calls), "language": translation.get_language(), "site": settings.SITE_URL}
     try:
         file = cached_export(
             "search-csv", key=key, suffix=".csv", using=calls.db,
@@ -230,17 +240,29 @@ def people_csv_download(calls, *, filename: str, build_url) -> HttpResponse:
 # Sent after an export file was built (sender: its kind; `path`, `seconds`): what tests count.
 export_built = Signal()
 
-# How often a request waiting for another's build looks whether the file is there.
-WAIT_POLL_SECONDS = 0.1
+# The one lock that a builder holds, beside the files: one build at a time per export directory
+# (per app server), whatever the export, the search or the query string.
+BUILDER_LOCK = ".builder.lock"
+# Files of an older generation not served for this long are removed (a search nobody asks again).
+STALE_KEPT_SECONDS = 24 * 3600
 
 
 class ExportBusy(Exception):
-    """Another request has been building this export for longer than `EXPORT_BUILD_WAIT`."""
+    """An export is being built and no earlier complete file of this one is there: try again later."""
 
-    retry_after = 60
+    def __init__(self, retry_after=None):
+        self.retry_after = int(retry_after or settings.EXPORT_RETRY_AFTER)
+        super().__init__("This export is being built; try again in a moment.")
 
-    def __init__(self):
-        super().__init__("This export is being built; try again in a minute.")
+
+class ExportFile:
+    """An export file open for reading, with when it was built and whether it is the registry as it
+    is now (`stale`: the last complete file of this export, served while a fresh one is built)."""
+
+    def __init__(self, file, *, stale: bool):
+        self.file = file
+        self.stale = stale
+        self.built_at = os.fstat(file.fileno()).st_mtime  # the build's end: serving changes only atime
 
 
 def query_key(queryset) -> str:
@@ -280,66 +302,89 @@ def _directory() -> Path:
     return directory
 
 
-def cached_export(kind: str, *, key: dict, suffix: str, write, using: str):
-    """The export file for `key` as the registry is now, open for reading: built by `write(text_file)`
-    the first time, then read from `EXPORT_CACHE_DIR`.
+def _open(path: Path):
+    """`path` open for reading, marked as served now (its atime; the mtime stays the build's end),
+    or None when it is not there."""
+    try:
+        file = open(path, "rb")  # noqa: SIM115 (closed by the response)
+    except FileNotFoundError:
+        return None
+    try:
+        stat = os.fstat(file.fileno())
+        os.utime(file.fileno(), ns=(time.time_ns(), stat.st_mtime_ns))  # the size cap removes these last
+    except OSError:
+        pass
+    return file
 
-    The file's name holds the `generation` (registry version, day, database) and a digest of
-    `kind` and `key` (what else the content depends on: the search, the language, the site's
-    address in the URLs). The version is read before the rows, on the same database, so a file
-    never holds rows older than its name says; a write moves the version, and the next request
-    builds a fresh file.
 
-    One build at a time per file: the builder holds an exclusive lock (`flock`) on a lock file
-    beside it; the others wait until the file is there (at most `EXPORT_BUILD_WAIT` seconds,
-    then `ExportBusy`), so concurrent requests for the same export cost one build. A process
-    that dies while building releases the lock with its file descriptors. The file is written
-    under a temporary name and renamed when complete: a reader sees a whole file or none.
+def cached_export(kind: str, *, key: dict, suffix: str, write, using: str) -> ExportFile:
+    """The export file for `key`, open for reading: built by `write(text_file)` the first time at
+    this generation, then read from `EXPORT_CACHE_DIR`. No request ever waits for a build.
 
-    After a build, the files of other generations are removed, and the least recently served
-    ones when the directory holds more than `EXPORT_CACHE_MAX_BYTES`.
+    The file's name is `<kind>-<digest of kind and key>--<generation><suffix>`: the export (what
+    its content depends on besides the registry: the search, the language, the site's address in
+    the URLs), then the `generation` (registry version, day, database). The version is read before
+    the rows, on the same database, so a file never holds rows older than its name says.
+
+    When the file of this generation is missing, the request tries to become *the* builder: an
+    exclusive, non-blocking `flock` on one lock file of the directory (`BUILDER_LOCK`), so one
+    build runs at a time on an app server, whatever the export or the query string. The builder
+    builds (the only thread busy with exports); any other request for a missing file is answered
+    at once: the last complete file of the same export (an older generation, `stale`, with the
+    date it was built), else `ExportBusy` (a 503 with `Retry-After`). A process that dies while
+    building releases the lock with its file descriptors. The file is written under a temporary
+    name and renamed when complete: a reader sees a whole file or none.
+
+    After a build, files of other generations are removed once their export has a fresh file (the
+    last one of each export stays until then, to be served while it is rebuilt, or until nobody
+    has asked for it for a day), and the least recently served ones when the directory holds more
+    than `EXPORT_CACHE_MAX_BYTES`.
     """
     current = generation(using)
     directory = _directory()
-    path = directory / f"{current}-{kind}-{_digest(repr((kind, sorted(key.items()))), 20)}{suffix}"
+    export = f"{kind}-{_digest(repr((kind, sorted(key.items()))), 20)}--"
+    path = directory / f"{export}{current}{suffix}"
     for _attempt in range(3):
-        if not path.exists():
-            if _build_once(path, write, kind=kind):
+        if (file := _open(path)) is not None:
+            return ExportFile(file, stale=False)
+        slot = _builder_slot(directory)
+        if slot is None:  # another request is building (this export or another): never wait
+            if (file := _last_complete(directory, export, suffix)) is not None:
+                return ExportFile(file, stale=True)
+            raise ExportBusy()
+        try:
+            if not path.exists():  # else built by the builder that held the slot just before
+                _build(path, write, kind=kind)
                 _prune(directory, current, keep=path)
-        try:
-            file = open(path, "rb")  # noqa: SIM115 (closed by the response)
-        except FileNotFoundError:  # removed by another request's pruning in between: build again
-            continue
-        try:
-            os.utime(file.fileno())  # when it was last served: the size cap removes these last
-        except OSError:
-            pass
-        return file
+        finally:
+            os.close(slot)  # releases the lock
     raise ExportBusy()
 
 
-def _build_once(path: Path, write, *, kind: str) -> bool:
-    """Build `path` unless another request is building it; wait for that one. True if built here."""
-    lock_path = path.with_name(path.name + ".lock")
-    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+def _builder_slot(directory: Path):
+    """The builder's lock held (a file descriptor to close), or None when another request holds it."""
+    descriptor = os.open(directory / BUILDER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + settings.EXPORT_BUILD_WAIT
-        while True:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+def _last_complete(directory: Path, export: str, suffix: str):
+    """The most recently built complete file of `export` (any generation), open, or None."""
+    candidates = []
+    for entry in os.scandir(directory):
+        if entry.name.startswith(export) and entry.name.endswith(suffix):
             try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if path.exists():  # the request holding the lock has finished
-                    return False
-                if time.monotonic() > deadline:
-                    raise ExportBusy() from None
-                time.sleep(WAIT_POLL_SECONDS)
-        if path.exists():  # built while this request waited for the lock
-            return False
-        _build(path, write, kind=kind)
-        return True
-    finally:
-        os.close(descriptor)  # releases the lock
+                candidates.append((entry.stat().st_mtime, entry.path))
+            except FileNotFoundError:
+                continue
+    for _mtime, name in sorted(candidates, reverse=True):
+        if (file := _open(Path(name))) is not None:
+            return file
+    return None
 
 
 def _build(path: Path, write, *, kind: str):
@@ -358,24 +403,42 @@ def _build(path: Path, write, *, kind: str):
 
 
 def _prune(directory: Path, current: str, *, keep: Path):
-    """Remove the files (and lock files) of other generations, partial files left by a process
-    that died while building, and the least recently served files beyond the size cap."""
+    """Remove the files of other generations whose export has a file of this one (else keep the
+    newest, the one served while it is rebuilt, unless nobody asked for it for a day), partial
+    files left by a process that died while building, lock files of earlier versions, and the
+    least recently served files beyond the size cap."""
     now = time.time()
-    kept = []
+    files = []
     for entry in os.scandir(directory):
         try:
+            if entry.name == BUILDER_LOCK:
+                continue
             if entry.name.endswith(".tmp"):
-                if now - entry.stat().st_mtime > max(settings.EXPORT_BUILD_WAIT, 3600):
+                if now - entry.stat().st_mtime > 3600:
                     os.unlink(entry.path)
-            elif not entry.name.startswith(current + "-"):
+            elif entry.name.endswith(".lock") or "--" not in entry.name:  # an earlier version's names
                 os.unlink(entry.path)
-            elif not entry.name.endswith(".lock"):
+            else:
                 stat = entry.stat()
-                kept.append((stat.st_mtime, stat.st_size, entry.path))
+                export, _sep, rest = entry.name.partition("--")
+                files.append((export, rest.startswith(current + "."), stat, entry.path))
         except FileNotFoundError:  # removed by another request meanwhile
             continue
-    total = sum(size for _mtime, size, _path in kept)
-    for _mtime, size, name in sorted(kept):
+    fresh = {export for export, is_current, _stat, _path in files if is_current}
+    newest_stale = {}
+    for export, is_current, stat, name in files:
+        if not is_current and export not in fresh:
+            if export not in newest_stale or stat.st_mtime > newest_stale[export][0]:
+                newest_stale[export] = (stat.st_mtime, name)
+    kept = []
+    for export, is_current, stat, name in files:
+        if not is_current and (export in fresh or newest_stale[export][1] != name
+                               or now - stat.st_atime > STALE_KEPT_SECONDS):
+            Path(name).unlink(missing_ok=True)
+        else:
+            kept.append((stat.st_atime, stat.st_size, name))
+    total = sum(size for _atime, size, _name in kept)
+    for _atime, size, name in sorted(kept):
         if total <= settings.EXPORT_CACHE_MAX_BYTES:
             break
         if name != str(keep):
@@ -383,21 +446,29 @@ def _prune(directory: Path, current: str, *, keep: Path):
             total -= size
 
 
-def export_response(file, *, filename: str, content_type: str) -> HttpResponse:
-    """Serve a complete export file as a download, with its `Content-Length`.
+def export_response(export: ExportFile, *, filename: str, content_type: str) -> HttpResponse:
+    """Serve a complete export file as a download, with its `Content-Length`, when it was built
+    (`Last-Modified`, `X-Export-Built-At`) and, for the last complete file served while a fresh one
+    is built, `X-Export-Stale: true`.
 
     With `EXPORT_ACCEL_REDIRECT` (nginx serving `EXPORT_CACHE_DIR` under that internal path), the
     answer names the file in `X-Accel-Redirect` and nginx sends it (docs/deploy.md).
     """
+    file = export.file
     if settings.EXPORT_ACCEL_REDIRECT:
         name = Path(file.name).name
         file.close()
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.EXPORT_ACCEL_REDIRECT.rstrip("/") + "/" + name
         response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
-    size = os.fstat(file.fileno()).st_size
-    response = FileResponse(file, as_attachment=True, filename=filename, content_type=content_type)
-    response["Content-Length"] = str(size)
-    response.block_size = 64 * 1024
+    else:
+        size = os.fstat(file.fileno()).st_size
+        response = FileResponse(file, as_attachment=True, filename=filename, content_type=content_type)
+        response["Content-Length"] = str(size)
+        response.block_size = 64 * 1024
+    response["Last-Modified"] = http_date(export.built_at)
+    response["X-Export-Built-At"] = datetime.datetime.fromtimestamp(export.built_at, datetime.UTC).isoformat(
+        timespec="seconds")
+    if export.stale:
+        response["X-Export-Stale"] = "true"
     return response

@@ -6,6 +6,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from .api.throttling import PageRateThrottle, throttle_view
 from .cards import attach_cards
 from .models import Call
 from .views import current_search
@@ -14,7 +15,12 @@ FEED_SIZE = 50
 
 
 class NewCallsFeed(Feed):
+    """Throttled as the search it runs is (rate `pages`, per client)."""
+
     feed_type = Atom1Feed
+
+    def __call__(self, request, *args, **kwargs):
+        return throttle_view(PageRateThrottle)(super().__call__)(request, *args, **kwargs)
 
     def get_object(self, request, *args, **kwargs):
         return current_search(request, queryset=Call.objects.listed_cards())

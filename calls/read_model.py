@@ -167,18 +167,35 @@ def _write(entries, using):
     ])
 
 
-def refresh(*, call_ids, using=None, batch=BATCH) -> None:
-    """Bring the read model of these calls up to date, and move the registry version.
+def refresh(*, call_ids, using=None, batch=BATCH, public=False) -> None:
+    """Bring the read model of these calls up to date, and move the registry version when the
+    public can see the change.
 
-    Called by the write path after it wrote a call, its rows, or something calls embed.
+    Called by the write path after it wrote a call, its rows, or something calls embed (`public`:
+    a funder, programme, theme or document, which the API lists whatever embeds it). The version
+    (the API's validators, the cached facet counts, the export files) moves unless every call
+    written is a draft never published: a partner's submission, or curators' work on it before
+    publication, changes nothing the public reads, and must not make every client download again.
     """
     using = using or router.db_for_write(CallIndex)
+    call_ids = list(call_ids)
     with transaction.atomic(using=using):
         programmes = None
         for ids in _batches(call_ids, batch):
             programmes = _programmes(using) if programmes is None else programmes
             _write(_entries(ids, using, programmes), using)
-        bump_version(using=using)
+        if public or not call_ids or _seen_by_the_public(call_ids, using):
+            bump_version(using=using)
+
+
+def _seen_by_the_public(call_ids, using) -> bool:
+    """Whether any of these calls is, or was, public: not a draft, or published once (a call taken
+    back to draft still shows in the sync, as withdrawn)."""
+    from .choices import PublicationState
+
+    return Call.objects.using(using).filter(pk__in=call_ids).exclude(
+        publication_state=PublicationState.DRAFT, published_at__isnull=True,
+    ).exists()
 
 
 def calls_embedding(instance) -> list[int]:

@@ -124,7 +124,7 @@ def save_reference(*, instance, actor=None, reason: str = ""):
     instance.full_clean()
     _record_as(instance, actor=actor, reason=reason)
     instance.save()
-    read_model.refresh(call_ids=read_model.calls_embedding(instance))
+    read_model.refresh(call_ids=read_model.calls_embedding(instance), public=True)
     return instance
 
 
@@ -133,7 +133,7 @@ def delete_reference(*, instance) -> None:
     """Delete an unused funder, programme, theme or document (a used one is protected)."""
     call_ids = read_model.calls_embedding(instance)
     instance.delete()
-    read_model.refresh(call_ids=call_ids)
+    read_model.refresh(call_ids=call_ids, public=True)
 
 
 @transaction.atomic

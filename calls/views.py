@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from .api.throttling import ExportRateThrottle, PageRateThrottle, throttle_view
+from .api.throttling import ExportRateThrottle, PageRateThrottle, refund, throttle_view
 from .calendar import calendar_of_deadlines
 from .cards import calls_with_cards
 from .choices import PublicationState, Status
@@ -159,8 +159,10 @@ def export_csv(request):
     filterset = current_search(request)
     if refused := overlong_search(filterset):
         return refused
-    return people_csv_download(filterset.qs, filename=_("bioproduction-calls.csv"),
-                               build_url=request.build_absolute_uri)
+    response = people_csv_download(filterset.qs, filename=_("bioproduction-calls.csv"))
+    if response.status_code == 503:  # being built: coming back after Retry-After costs nothing
+        refund(request)
+    return response
 
 
 @throttle_view(ExportRateThrottle)
@@ -235,6 +237,7 @@ def newest_edition(call, limit=50):
     return newest
 
 
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
 class FunderDetailView(DetailView):
     model = Funder
     template_name = "calls/funder_detail.html"
@@ -247,6 +250,7 @@ class FunderDetailView(DetailView):
         return context
 
 
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
 class ProgrammeDetailView(DetailView):
     model = Programme
     template_name = "calls/programme_detail.html"
@@ -262,6 +266,7 @@ class ProgrammeDetailView(DetailView):
         return context
 
 
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
 class FundingInPicturesView(TemplateView):
     """The sector's funding in pictures: server-rendered SVG charts, each bar linking to its calls."""
 

@@ -7,11 +7,24 @@ comes for a few seconds: idle connections hold no thread. In production a buffer
 proxy (nginx, see docs/deploy.md) stands in front: it reads whole requests and whole responses
 at the client's pace, so the threads here only ever talk to a fast local peer.
 
+gunicorn has no timeout for reading a request's headers or body: a client that drips them holds a
+thread for as long as it likes. **nginx must be in front** (deploy/nginx/registry.conf: it reads
+whole requests with `client_header_timeout` and `client_body_timeout` before gunicorn sees them),
+and gunicorn must listen only where nginx reaches it (127.0.0.1 or a unix socket): bound to any
+other address, it says so in its log at start (`on_starting`).
+
+Each instance has its own control socket (`gunicornc`): GUNICORN_CONTROL_SOCKET, else a path
+named after the addresses it listens on, so that two instances on one host (two sites, tests,
+the benchmark) never take each other's.
+
 Each setting can be changed from the environment (GUNICORN_WORKERS, GUNICORN_THREADS, …).
 Database connections: up to workers × threads (32 by default), persistent per thread
 (`conn_max_age`): keep PostgreSQL's `max_connections` above that for every app server.
 """
+import ipaddress
 import os
+import re
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -32,3 +45,41 @@ limit_request_field_size = 8190
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+
+
+def exposed_binds(binds) -> list[str]:
+    """The addresses among `binds` that other hosts can reach (not loopback, not a unix socket)."""
+    exposed = []
+    for address in binds:
+        if address.startswith(("unix:", "fd://")):
+            continue
+        host = address.rsplit(":", 1)[0].strip("[]") if ":" in address else address
+        if host == "localhost":
+            continue
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                continue
+        except ValueError:
+            pass  # a host name: whatever it resolves to, say so
+        exposed.append(address)
+    return exposed
+
+
+def control_socket_for(binds) -> str:
+    """This instance's control socket: GUNICORN_CONTROL_SOCKET, else one per listening address."""
+    if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+        return os.environ["GUNICORN_CONTROL_SOCKET"]
+    directory = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    name = re.sub(r"[^A-Za-z0-9.]+", "-", "_".join(binds)).strip("-") or "default"
+    return os.path.join(directory, f"registry-gunicorn-{os.getuid()}-{name[:80]}.ctl")
+
+
+def on_starting(server):
+    binds = list(server.cfg.bind)  # as given on the command line too
+    server.cfg.set("control_socket", control_socket_for(binds))
+    if exposed := exposed_binds(binds):
+        server.log.warning(
+            "gunicorn listens on %s, which other hosts can reach: it has no timeout for a request's headers "
+            "or body, so a slow client holds a thread. Put nginx in front (deploy/nginx/registry.conf, "
+            "docs/deploy.md) and bind gunicorn to 127.0.0.1 or a unix socket.", ", ".join(exposed),
+        )

@@ -121,7 +121,9 @@ def test_subscribe_confirm_and_receive_one_digest_a_day_of_the_matching_new_call
         assert send_alerts() == 0  # nothing but the confirmation before the link is followed
         confirm = link_to(confirmation, "/confirmer/")
         page = client.get(confirm)
-        assert page.status_code == 200 and "vecteurs" in page.content.decode()
+        # Before confirmation, the words searched for are named, not quoted (anyone may have typed them).
+        assert page.status_code == 200 and "vecteurs" not in page.content.decode()
+        assert "les mots recherchés" in page.content.decode()
         assert not AlertSubscription.objects.get().is_confirmed  # following the link alone changes nothing
         manage = client.post(confirm)
         assert manage.status_code == 302 and "/alertes/gerer/" in manage["Location"]
@@ -736,3 +738,55 @@ def test_sending_reads_a_bounded_number_of_queries_per_alert(client, django_asse
     # Measured: 56 for three alerts, with 2 calls as with 12 (about 18 per alert, none per call).
     with clock(D0 + 2 * DAY), django_assert_max_num_queries(60):
         assert send_alerts() == 3
+
+
+# --- What a stranger can make the registry send ------------------------------------------------
+
+STRANGER_TEXT = "Gagnez 10000 EUR sur arnaque point example"
+
+
+def test_the_confirmation_names_the_search_by_its_filters_and_never_quotes_the_words(client):
+    from urllib.parse import quote_plus
+
+    funder = FunderFactory(name="Bpifrance")
+    with clock(D0, 10):
+        subscribe(client, query=f"q={quote_plus(STRANGER_TEXT)}&status=open&funder={funder.slug}&region=11")
+    [confirmation] = mail.outbox
+    html = confirmation.alternatives[0][0]
+    for text in (confirmation.subject, confirmation.body, html):
+        assert "Gagnez" not in text and "arnaque" not in text and "10000" not in text
+    for link in links(confirmation):  # no link carrying the words either
+        assert "Gagnez" not in link and "arnaque" not in link
+    # The filters are named by their labels and the registry's own values.
+    assert "Bpifrance" in confirmation.body and "Île-de-France" in confirmation.body and "Ouvert" in confirmation.body
+    assert "les mots recherchés (affichés une fois l’alerte confirmée)" in confirmation.body
+    # Once confirmed, the address has asked for it: its pages and digests show the words.
+    confirm = link_to(confirmation, "/confirmer/")
+    assert "arnaque" not in client.get(confirm).content.decode()
+    with clock(D0, 10):
+        manage = client.post(confirm)
+    assert STRANGER_TEXT in client.get(manage["Location"]).content.decode()
+
+
+def test_the_per_address_limit_counts_the_mailbox_without_its_tag(client):
+    with clock(D0, 10):
+        for n in range(3):
+            subscribe(client, address=f"ana+{n}@example.org", query=f"q=mot{n}")
+        response = client.post("/alertes/", {"email": "Ana+autre@Example.org", "language": "fr", "rhythm": "daily",
+                                             "query": "q=autre"})
+        assert response.status_code == 429 and "déjà été envoyée plusieurs fois" in response.content.decode()
+        assert len(mail.outbox) == 3
+        subscribe(client, address="bea@example.org")  # another mailbox
+
+
+@pytest.mark.parametrize("address", [
+    "ana@localhost", "ana@LOCALHOST", "ana@intranet", "ana@[127.0.0.1]", "ana@[IPv6:::1]", "ana@1.2.3.44",
+    "ana@printer.local", "ana@box.lan", "ana@svc.internal", "ana@nas.home.arpa", "ana@mail.test",
+    "ana@foo.localhost",
+])
+def test_local_ip_literal_and_dotless_domains_are_a_form_error(client, address):
+    response = client.post("/alertes/", {"email": address, "language": "fr", "rhythm": "daily", "query": "q=x"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'id="email-error"' in body and "domaine de messagerie public" in body
+    assert not mail.outbox and not AlertSubscription.objects.exists()

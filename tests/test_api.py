@@ -20,7 +20,7 @@ from calls import read_model, services
 from calls.api.exports import LICENCE
 from calls.choices import REGIONS, Beneficiary, PublicationState, Status
 from calls.filters import CallFilterSet
-from calls.models import Call, Region
+from calls.models import Call, Funder, Region
 from calls.querysets import today
 from tests.factories import (
     CallFactory,
@@ -812,6 +812,32 @@ def test_curators_see_partner_drafts_in_the_admin(curator_client, partner, submi
     page = curator_client.get("/admin/calls/call/?publication_state__exact=draft")
     assert page.status_code == 200
     assert SUBMISSION["title"] in page.content.decode()
+
+
+def test_a_partners_draft_does_not_move_the_public_registry_version(partner, submission_refs, api, settings):
+    make(slug="vecteurs")
+    listed = api.get(CALLS)
+    etag, export = listed["ETag"], api.get("/api/v1/exports/calls.json")
+    version = read_model.current_version()
+    response = token_client(partner).post(CALLS, SUBMISSION, format="json")
+    assert response.status_code == 201
+    draft = Call.objects.get(slug=response.json()["slug"])
+    draft.title = "Corrigé par un curateur, toujours brouillon"
+    services.save_call(call=draft)  # curators' work on it before publication
+    # Nothing the public reads changed: same version, a 304 for its copy, the same export file.
+    assert read_model.current_version() == version
+    assert api.get(CALLS, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    again = api.get("/api/v1/exports/calls.json")
+    assert again["X-Export-Built-At"] == export["X-Export-Built-At"]
+    # Publishing it is a change the public sees; so is taking it back to draft afterwards.
+    services.set_publication_state(call=draft, state=PublicationState.PUBLISHED, unsourced_acknowledged=True)
+    assert read_model.current_version() == version + 1
+    assert api.get(CALLS, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    services.set_publication_state(call=draft, state=PublicationState.DRAFT)
+    assert read_model.current_version() == version + 2
+    # A funder is public whatever embeds it.
+    services.save_reference(instance=Funder.objects.get(slug="region-occitanie"))
+    assert read_model.current_version() == version + 3
 
 
 @pytest.mark.parametrize("changes, field", [

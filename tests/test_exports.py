@@ -9,7 +9,6 @@ import io
 import json
 import re
 import threading
-import time
 
 import pytest
 import time_machine
@@ -132,11 +131,13 @@ def test_a_write_through_the_services_gives_a_fresh_file_and_removes_the_old_one
     fresh = json.loads(body(client.get(JSON)))
     assert [c["title"] for c in fresh["calls"]] == ["Vecteurs viraux, deuxième vague"]
     assert len(builds) == 4
-    # Every file of the older version is gone (the CSVs too, though not asked for again).
-    assert set(exported_files(settings)).isdisjoint(old_files)
-    assert len(exported_files(settings)) == 1
+    # The old JSON is gone; the old CSVs stay, each the last complete file of its export (served
+    # while a fresh one is built), until their export is built again.
+    files = exported_files(settings)
+    assert len(files) == 3 and len(set(files) & set(old_files)) == 2
     assert "deuxième vague" in body(client.get(CSV)).decode()
     assert len(builds) == 5
+    assert len(exported_files(settings)) == 3 and len(set(exported_files(settings)) & set(old_files)) == 1
 
 
 def test_the_same_search_in_another_order_is_one_file_another_language_or_search_another(client, builds):
@@ -160,79 +161,124 @@ def test_a_new_day_gives_a_fresh_file_with_todays_statuses(client, builds):
     assert len(builds) == 2
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("url", [JSON, CSV])
-def test_concurrent_requests_wait_for_one_build_and_get_the_same_complete_file(url, builds, monkeypatch):
-    for n in range(30):
-        make(slug=f"appel-{n:02}", title=f"Appel {n}")
-    slow_json, slow_csv = api_exports.write_json, api_exports.write_csv
+class BlockedBuild:
+    """The JSON export's build, held at its end until the test releases it: what other requests
+    get while a build runs, with no timing involved."""
 
-    def slowly(write):
-        def written(*args, **kwargs):
-            write(*args, **kwargs)
-            time.sleep(0.5)  # the others arrive while the file is being built
-        return written
+    def __init__(self, monkeypatch, url=JSON):
+        self.started, self.release = threading.Event(), threading.Event()
+        self.url, self.result = url, {}
+        name = "write_json" if url == JSON else "write_csv"
+        original = getattr(api_exports, name)
 
-    monkeypatch.setattr(api_exports, "write_json", slowly(slow_json))
-    monkeypatch.setattr(api_exports, "write_csv", slowly(slow_csv))
-    start = threading.Barrier(6)
-    results = [None] * 6
+        def held(*args, **kwargs):
+            original(*args, **kwargs)
+            self.started.set()
+            assert self.release.wait(60), "the test never released the build"
 
-    def download(i):
+        monkeypatch.setattr(api_exports, name, held)
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self):
         try:
-            start.wait()
-            results[i] = body(Client().get(url))
+            response = Client().get(self.url)
+            self.result["response"], self.result["body"] = response, body(response)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=download, args=(i,)) for i in range(6)]
+    def __enter__(self):
+        self.thread.start()
+        assert self.started.wait(30)
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive()
+
+
+def concurrently(urls) -> list:
+    """GET each of `urls` from its own thread (its own client), all at once: the responses."""
+    start = threading.Barrier(len(urls))
+    responses = [None] * len(urls)
+
+    def get(i):
+        try:
+            start.wait()
+            response = Client().get(urls[i])
+            if response.status_code == 200:
+                response.content_bytes = body(response)
+            responses[i] = response
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=get, args=(i,)) for i in range(len(urls))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert all(result is not None for result in results)
-    assert len(set(results)) == 1
-    assert len(builds) == 1
-    if url == JSON:
-        assert json_slugs(results[0]) == [f"appel-{n:02}" for n in range(30)]
-    else:
-        assert len(csv_rows(results[0])) == 31
+    assert all(response is not None for response in responses)
+    return responses
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_that_waits_too_long_for_a_build_is_a_json_503_with_retry_after(settings, monkeypatch):
-    make(slug="vecteurs")
-    settings.EXPORT_BUILD_WAIT = 0.3
-    building = threading.Event()
-    original = api_exports.write_json
+@pytest.mark.parametrize("url", [JSON, CSV])
+def test_requests_during_a_first_build_get_a_503_with_retry_after_at_once_then_the_built_file(url, builds, monkeypatch):
+    for n in range(30):
+        make(slug=f"appel-{n:02}", title=f"Appel {n}")
+    with BlockedBuild(monkeypatch, url) as build:
+        # 16 requests while the build is held: each answered now (none waits for the build,
+        # which would never end before the test releases it).
+        waiting = concurrently([url] * 16)
+        assert build.thread.is_alive() and not build.release.is_set()
+        assert {response.status_code for response in waiting} == {503}
+        assert all(int(response["Retry-After"]) > 0 for response in waiting)
+        assert all(response["Content-Type"].startswith("application/json") and "detail" in response.json()
+                   for response in waiting)
+    assert build.result["response"].status_code == 200
+    built = build.result["body"]
+    assert body(Client().get(url)) == built
+    assert len(builds) == 1
+    if url == JSON:
+        assert json_slugs(built) == [f"appel-{n:02}" for n in range(30)]
+    else:
+        assert len(csv_rows(built)) == 31
 
-    def slow(*args, **kwargs):
-        building.set()
-        time.sleep(1.5)
-        original(*args, **kwargs)
 
-    monkeypatch.setattr(api_exports, "write_json", slow)
-    first = {}
+@pytest.mark.django_db(transaction=True)
+def test_while_a_fresh_file_is_built_the_last_complete_one_is_served_with_its_date(builds, monkeypatch, settings):
+    call = make(slug="vecteurs", title="Vecteurs viraux")
+    first = Client().get(JSON)
+    old = body(first)
+    assert "X-Export-Stale" not in first and first["Last-Modified"] and first["X-Export-Built-At"]
+    call.title = "Vecteurs viraux, deuxième vague"
+    services.save_call(call=call)
+    with BlockedBuild(monkeypatch) as build:
+        served = concurrently([JSON] * 16)
+        assert build.thread.is_alive()
+        assert {response.status_code for response in served} == {200}
+        assert {response.content_bytes for response in served} == {old}
+        assert all(response["X-Export-Stale"] == "true" for response in served)
+        assert {response["Last-Modified"] for response in served} == {first["Last-Modified"]}
+    fresh = build.result["response"]
+    assert "X-Export-Stale" not in fresh and "deuxième vague" in build.result["body"].decode()
+    again = Client().get(JSON)
+    assert body(again) == build.result["body"] and "X-Export-Stale" not in again
+    assert len(builds) == 2
+    assert len(exported_files(settings)) == 1  # the stale file went with the fresh build
 
-    def builder():
-        try:
-            first["response"] = Client().get(JSON)
-            first["body"] = b"".join(first["response"].streaming_content)
-        finally:
-            connections.close_all()
 
-    thread = threading.Thread(target=builder)
-    thread.start()
-    try:
-        assert building.wait(10)
-        waiting = Client().get(JSON)
-        assert waiting.status_code == 503
-        assert waiting["Content-Type"].startswith("application/json") and "detail" in waiting.json()
-        assert int(waiting["Retry-After"]) > 0
-    finally:
-        thread.join(timeout=30)
-        connections.close_all()
-    assert first["response"].status_code == 200 and json_slugs(first["body"]) == ["vecteurs"]
+@pytest.mark.django_db(transaction=True)
+def test_new_query_strings_during_a_build_start_no_other_build(builds, monkeypatch):
+    make(slug="vecteurs", title="Vecteurs viraux")
+    with BlockedBuild(monkeypatch):
+        searches = concurrently([f"{SEARCH_CSV}?q=mot{n}" for n in range(12)])
+        assert {response.status_code for response in searches} == {503}
+        assert all(int(response["Retry-After"]) > 0 for response in searches)
+        assert builds == []  # one builder at a time: only the held JSON build runs
+    assert [kind for kind, _name in builds] == ["api-json"]
+    assert Client().get(f"{SEARCH_CSV}?q=mot1").status_code == 200  # once the builder is free
+    assert len(builds) == 2
 
 
 def test_a_failed_build_is_an_error_leaves_no_file_and_the_next_request_builds(client, settings, monkeypatch):
@@ -379,3 +425,48 @@ def test_the_json_export_holds_each_calls_api_representation_even_when_its_docum
     assert {c["slug"]: c for c in json.loads(body(client.get(JSON)))["calls"]}["complet"] == {
         **api["complet"], "status": api["complet"]["status"]}
     assert all("retired_field" not in c for c in json.loads(body(client.get(JSON)))["calls"])
+
+
+def test_exports_are_keyed_by_the_canonical_site_address_not_the_requests_host(client, builds, settings):
+    settings.ALLOWED_HOSTS = ["registry.example.org", "localhost", "127.0.0.1"]
+    settings.SITE_URL = "https://registry.example.org"
+    make(slug="vecteurs", title="Vecteurs viraux")
+    hosts = ("localhost:8001", "127.0.0.1:9999", "registry.example.org", "localhost:1")
+    for url in EVERY_EXPORT:
+        files = {body(client.get(url, HTTP_HOST=host)) for host in hosts}
+        assert len(files) == 1, url  # one file, whatever port or host name the client wrote
+        assert "https://registry.example.org/appels/vecteurs/" in files.pop().decode("utf-8-sig"), url
+    assert sorted(kind for kind, _name in builds) == ["api-csv", "api-json", "search-csv"]
+
+
+def test_no_lock_file_is_left_beside_the_export_files(client, builds, settings):
+    call = make(slug="vecteurs", title="Vecteurs viraux")
+    for url in EVERY_EXPORT:
+        body(client.get(url))
+    directory = settings.EXPORT_CACHE_DIR
+    (directory / "v1-20260101-abcdef12-api-json-0123456789abcdef0123.json.lock").write_text("")  # earlier naming
+    call.title = "Vecteurs viraux, deuxième vague"
+    services.save_call(call=call)
+    for url in EVERY_EXPORT:
+        body(client.get(url))
+    names = sorted(path.name for path in directory.iterdir())
+    # One lock for the directory (the builder's), none per file: files go without leaving a lock.
+    assert [name for name in names if name.endswith(".lock")] == [".builder.lock"]
+    assert len(names) == 4  # the three fresh files and the builder's lock
+
+
+@pytest.mark.django_db(transaction=True)
+def test_503s_while_an_export_is_built_do_not_use_up_the_clients_export_rate(builds, monkeypatch, settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "exports": "2/hour"}}
+    make(slug="vecteurs")
+    waiting = Client(REMOTE_ADDR="10.2.2.2")
+    with time_machine.travel(datetime.datetime(2026, 11, 5, 10, 30, 30, tzinfo=datetime.UTC), tick=False):
+        with BlockedBuild(monkeypatch):
+            # Coming back while it builds: 503s, never a 429 (each is taken back from the count).
+            statuses = [waiting.get(url).status_code for url in (JSON, JSON, CSV, SEARCH_CSV, JSON, SEARCH_CSV)]
+            assert statuses == [503] * 6
+        # The file is built: the client gets its two exports of the hour, then a 429.
+        assert json_slugs(body(waiting.get(JSON))) == ["vecteurs"]
+        assert body(waiting.get(JSON))
+        assert waiting.get(CSV).status_code == 429

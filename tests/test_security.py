@@ -51,7 +51,8 @@ def test_pages_carry_security_headers_with_a_csp_without_inline_scripts(client):
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    # The tests' cache is a memory cache of this process: counters are "local".
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "counters": "local"}
 
 
 @pytest.mark.django_db
@@ -207,8 +208,10 @@ def test_migrate_creates_the_database_cache_table_and_workers_share_its_counts(s
 def test_the_cache_uses_redis_when_redis_url_is_set():
     from django.core.cache.backends.redis import RedisCache
 
-    config = cache_settings({"REDIS_URL": "redis://127.0.0.1:6379/15"})["default"]
-    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    configured = cache_settings({"REDIS_URL": "redis://127.0.0.1:6379/15"})
+    config = configured["default"]
+    assert config["BACKEND"] == "registry.cache.ResilientRedisCache"  # Django's, degrading to no cache
+    assert configured["fallback"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     redis_cache = RedisCache(config["LOCATION"], {"KEY_PREFIX": "registry-test"})
     redis_cache.set("facet", {"open": 3}, 30)
     assert redis_cache.get("facet") == {"open": 3}
@@ -236,10 +239,30 @@ def test_the_search_and_the_timeline_are_throttled_per_client_with_retry_after(c
     for _request in range(3):
         assert client.get(path, REMOTE_ADDR="10.0.0.1").status_code == 200
     throttled = client.get(path, REMOTE_ADDR="10.0.0.1")
-    assert throttled.status_code == 429 and 0 < int(throttled["Retry-After"]) <= 60
+    # A sliding window (two counters): at most a window and its rate's share of the next one.
+    assert throttled.status_code == 429 and 0 < int(throttled["Retry-After"]) <= 120
     assert "Too many requests" in throttled.content.decode()
     # A forged X-Forwarded-For is not a new client; another address is.
     assert client.get(path, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+    assert client.get(path, REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["feed", "funder", "programme", "panorama"])
+def test_the_feed_funder_programme_and_panorama_pages_are_throttled_like_the_search(client, page_rates, page):
+    from tests.factories import FunderFactory, ProgrammeFactory
+
+    path = {
+        "feed": "/flux/nouveaux-appels.atom?q=vecteurs",
+        "funder": f"/financeurs/{FunderFactory(slug='bpifrance').slug}/",
+        "programme": f"/programmes/{ProgrammeFactory(slug='france-2030').slug}/",
+        "panorama": "/panorama/",
+    }[page]
+    for _request in range(3):
+        assert client.get(path, REMOTE_ADDR="10.0.0.1").status_code == 200
+    throttled = client.get(path, REMOTE_ADDR="10.0.0.1")
+    assert throttled.status_code == 429 and int(throttled["Retry-After"]) > 0
+    assert client.get("/", REMOTE_ADDR="10.0.0.1").status_code == 429  # one budget with the search
     assert client.get(path, REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
@@ -291,3 +314,31 @@ def test_the_local_secret_is_readable_by_its_owner_only(tmp_path):
     secret = tmp_path / ".local-secret"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert len(secret.read_text().strip()) >= 50
+
+
+@pytest.mark.django_db
+def test_guesses_spread_over_many_addresses_lock_the_account_but_not_its_curators_known_browser(lockout):
+    from django.test import Client
+
+    from registry.lockout import KNOWN_DEVICE_COOKIE
+    from tests.factories import CuratorFactory
+
+    lockout.LOGIN_ACCOUNT_FAILURE_LIMIT = 5  # per account from every address (3 per address)
+    CuratorFactory(username="camille")
+    curators_browser = Client()
+    assert login(curators_browser, "camille", PASSWORD, address="10.0.0.1").status_code == 302
+    assert curators_browser.cookies[KNOWN_DEVICE_COOKIE].value  # a browser this account signed in from
+    curators_browser.post("/en/admin/logout/")
+    # A guesser spreads over five addresses, two guesses each: under the per-address limit.
+    guesses = [login(Client(), "camille", f"guess-{n}", address=f"198.51.100.{n // 2}") for n in range(10)]
+    assert [r.status_code for r in guesses[:4]] == [200] * 4 and guesses[4].status_code == 429
+    # The account is locked from anywhere else, even with the right password…
+    assert login(Client(), "camille", PASSWORD, address="192.0.2.50").status_code == 429
+    # …but its curator, in the browser she signed in from, still gets in, from a new address too.
+    assert login(curators_browser, "camille", PASSWORD, address="192.0.2.51").status_code == 302
+    # A cookie of another account, or forged, is no pass.
+    stranger = Client()
+    stranger.cookies[KNOWN_DEVICE_COOKIE] = curators_browser.cookies[KNOWN_DEVICE_COOKIE].value + "x"
+    assert login(stranger, "camille", PASSWORD, address="192.0.2.52").status_code == 429
+    CuratorFactory(username="dominique")
+    assert login(curators_browser, "dominique", "wrong", address="192.0.2.53").status_code == 200

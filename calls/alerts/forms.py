@@ -20,10 +20,29 @@ class _LanguageField(forms.ChoiceField):
         super().__init__(choices=settings.LANGUAGES, label=_("Language of the messages"), **kwargs)
 
 
+# Domains that name no public mail server: local names and reserved top-level domains (RFC 2606,
+# RFC 6761, RFC 6762, RFC 8375), besides IP literals and names without a dot.
+LOCAL_DOMAINS = ("localhost", "local", "localdomain", "internal", "intranet", "lan", "home", "corp", "home.arpa",
+                 "test", "invalid", "example")
+
+
+def public_mail_domain(address: str):
+    """Refuse an address at a local name, an IP address (`[127.0.0.1]`, `1.2.3.44`), a name without
+    a dot or a reserved top-level domain: alerts go to public mailboxes only."""
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    labels = domain.split(".")
+    if (domain.startswith("[") or len(labels) < 2 or labels[-1].isdigit()
+            or any(domain == local or domain.endswith("." + local) for local in LOCAL_DOMAINS)):
+        raise forms.ValidationError(
+            _("Give an address at a public mail domain (not a local name, an IP address or a name without a dot)."),
+            code="local_domain",
+        )
+
+
 class RemindForm(forms.Form):
     """"Remind me before the deadline", on a call's page."""
 
-    email = forms.EmailField(label=_("Email address"), max_length=254)
+    email = forms.EmailField(label=_("Email address"), max_length=254, validators=[public_mail_domain])
     language = _LanguageField()
 
     def __init__(self, *args, **kwargs):

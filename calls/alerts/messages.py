@@ -50,7 +50,9 @@ def _message(subscription, *, subject, template, context, headers=None) -> Email
 
 
 def confirmation_message(subscription, *, confirm_token: str) -> EmailMultiAlternatives:
-    """The one message sent before confirmation: its link confirms the alert."""
+    """The one message sent before confirmation: its link confirms the alert. Anyone may have typed
+    the address: the search is named by its filters' labels and values from the registry, never
+    by the words typed (nor a link carrying them)."""
     with translation.override(subscription.language):
         links = _links(subscription)
         links["confirm"] = site_url(reverse("alert-confirm", args=[confirm_token]))
@@ -58,8 +60,10 @@ def confirmation_message(subscription, *, confirm_token: str) -> EmailMultiAlter
             subject = _("Confirm your deadline reminder: %(title)s") % {"title": subscription.call.title}
         else:
             subject = _("Confirm your alert on new funding calls")
+        links.pop("search", None)  # its query string would quote the words searched for
         return _message(subscription, subject=subject, template="confirm", context={
-            "links": links, "search": describe_search(subscription.query) if not subscription.is_reminder else [],
+            "links": links,
+            "search": describe_search(subscription.query, quote_text=False) if not subscription.is_reminder else [],
             "days": getattr(settings, "ALERTS_UNCONFIRMED_DAYS", 3),
         })
 

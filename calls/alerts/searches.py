@@ -3,6 +3,7 @@ import datetime
 
 from django.http import QueryDict
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from ..filters import CallFilterSet
 from ..models import Call
@@ -10,6 +11,7 @@ from ..models import Call
 # Not part of what a search finds: the page, the sort, and the API's sync parameter.
 NOT_SAVED = {"page", "ordering", "updated_since"}
 MAX_QUERY_LENGTH = 1000
+WORDS_NOT_QUOTED = _("the words searched for (shown once the alert is confirmed)")
 
 
 def _bound(query: str) -> CallFilterSet:
@@ -40,13 +42,26 @@ def matching_calls(query: str):
     return _bound(query).qs
 
 
-def describe_search(query: str) -> list[tuple[str, str]]:
-    """The saved search in words, as (filter label, chosen values) pairs, in the active language."""
+# Filters whose value is free text typed by whoever asked for the alert (not a code, a number, a
+# date or a name from the registry): never quoted to an address that has not confirmed the alert.
+FREE_TEXT = {"q"}
+
+
+def describe_search(query: str, *, quote_text: bool = True) -> list[tuple[str, str]]:
+    """The saved search in words, as (filter label, chosen values) pairs, in the active language.
+
+    With `quote_text=False` (the confirmation, sent to an address that has not confirmed, which
+    anyone may have typed), free-text filters are named by their label, never quoted: a stranger
+    cannot make the registry mail their words to someone else.
+    """
     form = _bound(query).form
     described = []
     for name, field in form.fields.items():
         value = form.cleaned_data.get(name)
         if name in NOT_SAVED or value in (None, "") or (hasattr(value, "__len__") and not len(value)):
+            continue
+        if name in FREE_TEXT and not quote_text:
+            described.append((str(field.label), str(WORDS_NOT_QUOTED)))
             continue
         values = value if isinstance(value, list | tuple) or hasattr(value, "model") else [value]
         choices = {}

@@ -28,7 +28,7 @@ from ..models import AlertReason, AlertSubscription, Call, Rhythm, SentAlert
 from ..querysets import today
 from . import messages
 from .searches import matching_calls, normalize_query
-from .throttling import hashed, over_limit
+from .throttling import hashed, mailbox, over_limit
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _check_rates(*, email: str, client_address: str):
     if client_address and over_limit(f"alerts:address:{hashed(client_address)}", limit=per_address, window=3600):
         raise RateLimited(_("Too many alert requests from your network: try again in an hour."))
     per_email = _setting("ALERTS_CONFIRMATIONS_PER_EMAIL_PER_DAY", 3)
-    if over_limit(f"alerts:email:{hashed(email.lower())}", limit=per_email, window=DAY):
+    if over_limit(f"alerts:email:{hashed(mailbox(email))}", limit=per_email, window=DAY):
         raise RateLimited(
             _("A confirmation was already sent to this address several times today: check your inbox, "
               "or try again tomorrow."),

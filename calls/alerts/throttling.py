@@ -5,8 +5,9 @@ of the email address, never the address itself.
 """
 import hashlib
 
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from registry import counters
 
 
 def client_address(request) -> str:
@@ -14,17 +15,18 @@ def client_address(request) -> str:
     return BaseThrottle().get_ident(request) or "unknown"
 
 
+def mailbox(email: str) -> str:
+    """The mailbox an address reaches, for counting: lower case, without its `+tag`
+    (`ana+1@example.org` and `Ana+2@Example.org` are one mailbox)."""
+    local, _at, domain = email.strip().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}".lower()
+
+
 def hashed(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def over_limit(key: str, *, limit: int, window: int) -> bool:
-    """Count one more request under `key`: True when more than `limit` came within `window` seconds."""
-    if cache.add(key, 1, window):
-        return limit < 1
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the counter expired between add() and incr()
-        cache.add(key, 1, window)
-        count = 1
-    return count > limit
+    """Count one more request under `key` (atomically, `registry.counters`): True when more than
+    `limit` came within `window` seconds."""
+    return counters.hit(key, window) > limit

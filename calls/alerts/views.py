@@ -107,7 +107,8 @@ class ConfirmView(TokenView):
     def get(self, request, *args, **kwargs):
         subscription = self.subscription()
         return self.render_to_response(self.get_context_data(
-            subscription=subscription, search=describe_search(subscription.query),
+            subscription=subscription,
+            search=describe_search(subscription.query, quote_text=subscription.is_confirmed),
         ))
 
     def post(self, request, *args, **kwargs):

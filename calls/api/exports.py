@@ -3,7 +3,9 @@
 Each file is built whole on disk (read in chunks: memory stays flat), once per registry version
 and day, then served with its length: a client gets either the complete file or an error, never
 a 200 whose body stops half way (see `calls.exports`). Requests made while it is being built
-wait for that build; the next ones are served the same file until a write moves the version.
+wait for nothing: they get the previous file (`X-Export-Stale`) or a 503 with Retry-After, which
+does not count against the client's export rate; once built, every request is served the same
+file until a write the public sees moves the version. Links in the files are on `SITE_URL`.
 
 Open data under the Licence Ouverte / Open Licence 2.0 (Etalab): stated in a `Link` header
 (rel="license") and an `X-License` header on both, and in the JSON body.
@@ -19,9 +21,11 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer
 
 from calls.api import documents
+from calls.api.throttling import refund
 from calls.exports import (
     CHUNK_SIZE,
     ExportBusy,
+    SiteAddress,
     batched,
     cached_export,
     export_response,
@@ -95,10 +99,10 @@ def _representation_texts(calls, *, request):
 
 
 class ExportBeingBuilt(APIException):
-    """A JSON 503 with `Retry-After`: another request has been building this export too long."""
+    """A JSON 503 with `Retry-After`: the export is being built and no earlier file of it is kept."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "This export is being built; try again in a minute."
+    default_detail = "This export is being built; try again in a moment."
     default_code = "export_being_built"
 
     def __init__(self, wait):
@@ -106,9 +110,10 @@ class ExportBeingBuilt(APIException):
         self.wait = wait  # DRF's exception handler turns it into `Retry-After`
 
 
-def _download(kind, calls, *, request, suffix, write, filename, content_type) -> HttpResponse:
-    # The file's URLs are built from the request's scheme and host; the language is the default.
-    key = {"calls": query_key(calls), "site": request.build_absolute_uri("/")}
+def _download(kind, calls, *, suffix, write, filename, content_type) -> HttpResponse:
+    # The file's URLs are on the canonical address (`SITE_URL`), whatever the request's Host; the
+    # language is the default.
+    key = {"calls": query_key(calls), "site": settings.SITE_URL}
     try:
         file = cached_export(kind, key=key, suffix=suffix, write=write, using=calls.db)
     except ExportBusy as busy:
@@ -118,11 +123,10 @@ def _download(kind, calls, *, request, suffix, write, filename, content_type) ->
 
 def json_download(calls, *, request) -> HttpResponse:
     """The JSON export of `calls` (a `calls_for_api()` queryset), built once, then served."""
-    return _download(
-        "api-json", calls, request=request, suffix=".json", filename="calls.json",
-        content_type="application/json; charset=utf-8",
-        write=lambda text_file: write_json(calls, text_file, request=request),
-    )
+    return _refunded_when_busy(request, lambda: _download(
+        "api-json", calls, suffix=".json", filename="calls.json", content_type="application/json; charset=utf-8",
+        write=lambda text_file: write_json(calls, text_file, request=SiteAddress()),
+    ))
 
 
 def csv_download(calls, *, request) -> HttpResponse:
@@ -131,9 +135,19 @@ def csv_download(calls, *, request) -> HttpResponse:
 
     def write(text_file):
         with translation.override(settings.LANGUAGE_CODE):
-            write_csv(representations(calls, request=request), text_file)
+            write_csv(representations(calls, request=SiteAddress()), text_file)
 
-    return _download(
-        "api-csv", calls, request=request, suffix=".csv", filename="calls.csv",
+    return _refunded_when_busy(request, lambda: _download(
+        "api-csv", calls, suffix=".csv", filename="calls.csv",
         content_type="text/csv; charset=utf-8", write=write,
-    )
+    ))
+
+
+def _refunded_when_busy(request, download):
+    """`download()`; when it is a 503 (the export being built), the client's export count is
+    taken back: coming back after Retry-After does not use up its rate."""
+    try:
+        return download()
+    except ExportBeingBuilt:
+        refund(request)
+        raise

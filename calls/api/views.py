@@ -78,6 +78,11 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such resource (or n
 THROTTLED = OpenApiResponse(
     ErrorSerializer, description="Too many requests: wait the number of seconds in the `Retry-After` header."
 )
+EXPORT_BEING_BUILT = OpenApiResponse(
+    ErrorSerializer, description="The export is being built and no earlier file of it is kept: try again after "
+                                 "the `Retry-After` header's seconds. While a fresh file is built, the last one "
+                                 "is served instead (200, `X-Export-Stale: true`, built at `Last-Modified`).",
+)
 UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid token (`Authorization: Token <key>`).")
 FORBIDDEN = OpenApiResponse(ErrorSerializer, description="The token's owner may not do this.")
 NOT_MODIFIED = OpenApiResponse(
@@ -594,6 +599,7 @@ class ExportJSONView(APIView):
                 "calls": CallSerializer(many=True),
             }),
             429: THROTTLED,
+            503: EXPORT_BEING_BUILT,
         },
     )
     def get(self, request):
@@ -614,6 +620,7 @@ class ExportCSVView(APIView):
             404: OpenApiResponse(ErrorSerializer, description="Unknown `format` (`csv` or `json`: both give the CSV "
                                                               "file; errors are JSON)."),
             429: THROTTLED,
+            503: EXPORT_BEING_BUILT,
         },
     )
     def get(self, request):

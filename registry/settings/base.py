@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "registry.lockout.KnownDeviceMiddleware",  # marks browsers an account signed in from
     # Last, as django-axes requires: locks out repeated failed admin logins (see AXES_* below).
     "axes.middleware.AxesMiddleware",
 ]
@@ -117,14 +118,18 @@ def cache_settings(environ) -> dict:
 
     Never a per-process memory cache: with several workers, each would count apart, and a
     client would get workers × the rate, a password guesser workers × the attempts.
+
+    Redis may go away: the site then runs without cache, and counts in the `fallback` cache, the
+    database's table (registry/cache.py, registry/counters.py; `/healthz` says so).
     """
+    database_cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
     if environ.get("REDIS_URL"):
-        return {"default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": environ["REDIS_URL"],
-            "KEY_PREFIX": "registry",
-        }}
-    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+        return {
+            "default": {"BACKEND": "registry.cache.ResilientRedisCache", "LOCATION": environ["REDIS_URL"],
+                        "KEY_PREFIX": "registry"},
+            "fallback": database_cache,
+        }
+    return {"default": database_cache}
 
 
 CACHE_TABLE = "registry_cache"
@@ -180,8 +185,9 @@ REST_FRAMEWORK = {
         "pages": env("PAGE_RATE", "120/minute"),
         "exports": env("EXPORT_RATE", "20/hour"),
     },
-    # How many proxies' X-Forwarded-For entries to trust for the client address (0: none, use
-    # REMOTE_ADDR, so a client cannot choose its own address to dodge the throttle).
+    # How many proxies in front append to X-Forwarded-For (deploy/nginx/registry.conf appends):
+    # the client address is the entry that many from the end. 2: load balancer + nginx; 1: nginx
+    # alone; 0 (default): none, REMOTE_ADDR, the header ignored (a client cannot choose its address).
     "NUM_PROXIES": int(env("API_NUM_PROXIES", "0")),
     "DEFAULT_PAGINATION_CLASS": "calls.api.pagination.RegistryPagination",
     "PAGE_SIZE": 50,
@@ -222,7 +228,10 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization", "if-none-match", "if-modified-since"]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link", "X-License", "Content-Disposition"]
+CORS_EXPOSE_HEADERS = [
+    "ETag", "Last-Modified", "Retry-After", "Link", "X-License", "Content-Disposition", "X-Export-Built-At",
+    "X-Export-Stale",
+]
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 # The admin's import and export follow Django's model permissions (import also needs `add`, see
@@ -234,12 +243,13 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # Exports (the search's CSV, the API's full JSON and CSV; calls/exports.py): each file is built
 # once per registry version and day, kept in EXPORT_CACHE_DIR (a local directory of each app server),
-# and served from there; files of older versions are removed. Requests for a file being built
-# wait for it up to EXPORT_BUILD_WAIT seconds (then 503 with Retry-After). The directory's files
+# and served from there. One build at a time per directory; no request waits for one: while a
+# build runs, a request for a file not built yet gets the last complete file of that export (with
+# its date), else a 503 with Retry-After (EXPORT_RETRY_AFTER seconds). The directory's files
 # beyond EXPORT_CACHE_MAX_BYTES are removed, least recently served first. With
 # EXPORT_ACCEL_REDIRECT (e.g. `/_exports/`), nginx serves the files: see docs/deploy.md.
 EXPORT_CACHE_DIR = Path(env("EXPORT_CACHE_DIR", str(BASE_DIR / "var" / "exports")))
-EXPORT_BUILD_WAIT = int(env("EXPORT_BUILD_WAIT", "600"))
+EXPORT_RETRY_AFTER = int(env("EXPORT_RETRY_AFTER", "15"))
 EXPORT_CACHE_MAX_BYTES = int(env("EXPORT_CACHE_MAX_BYTES", str(2 * 1024**3)))
 EXPORT_ACCEL_REDIRECT = env("EXPORT_ACCEL_REDIRECT", "")
 
@@ -259,14 +269,17 @@ CONTENT_SECURITY_POLICY = (
 # shared cache; the right password after the window opens the admin again.
 LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW = int(env("LOGIN_FAILURE_WINDOW", str(15 * 60)))
+# Failures of one account from every address (a guesser spreading over many), higher: the curator
+# still signs in from a browser they signed in from before (registry/lockout.py).
+LOGIN_ACCOUNT_FAILURE_LIMIT = int(env("LOGIN_ACCOUNT_FAILURE_LIMIT", "50"))
 AUTHENTICATION_BACKENDS = [
     "registry.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_HANDLER = "registry.lockout.AtomicCacheHandler"  # each attempt counted atomically, first
 AXES_FAILURE_LIMIT = "registry.lockout.failure_limit"
 AXES_COOLOFF_TIME = "registry.lockout.cool_off"
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # limits: registry.lockout
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "calls.api.throttling.client_address"  # X-Forwarded-For only per API_NUM_PROXIES
 AXES_LOCKOUT_CALLABLE = "registry.lockout.locked_out"

@@ -12,3 +12,5 @@ WHITENOISE_AUTOREFRESH = True  # tests serve static files from the finders, not 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry-tests"}}
 # django-axes warns about a per-process cache; the tests' cache is one on purpose (see above).
 SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+# The canonical address (exports' and alerts' links) is the test client's host.
+SITE_URL = "http://testserver"
