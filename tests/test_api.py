@@ -442,7 +442,9 @@ PARITY = {
     "consortium=true": ["integrateurs"],
     "consortium=false": ["occitanie", "soon", "national-loan"],  # false or not stated
     "closing_within=20": ["integrateurs", "occitanie"],
-    f"closes_after={SOON}": ["integrateurs", "soon"],
+    # One deadline within the range: integrateurs' only deadline is its round's (before SOON; its
+    # own later closing date is no deadline of its, as its status and next deadline say).
+    f"closes_after={SOON}": ["soon"],
     f"closes_before={SOON}": ["integrateurs", "occitanie"],  # integrateurs by its round
     "call_type=call_for_projects&ordering=ceiling": ["integrateurs", "occitanie", "soon"],  # then by title
     "programme=france-2030": ["integrateurs"],

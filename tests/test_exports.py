@@ -348,7 +348,7 @@ def test_the_csv_row_of_a_call_holds_its_codes_and_figures(client):
         "status": "open", "call_type": "call_for_projects", "programme": "france-2030",
         "funders": "bpifrance:funder|region-idf:co_funder",
         "opens_on": (today() - 10 * DAY).isoformat(), "closes_on": (today() + 30 * DAY).isoformat(),
-        "is_rolling": "False", "next_deadline": (today() + 5 * DAY).isoformat(),
+        "is_rolling": "False", "recurrence": "", "edition_year": "", "next_deadline": (today() + 5 * DAY).isoformat(),
         "total_budget_eur": "40000000", "max_ceiling_eur": "3000000", "floor_eur": "500000",
         "funding_rate_min_pct": "25", "funding_rate_max_pct": "50", "aid_forms": "grant",
         "beneficiaries": "sme|startup", "scope": "regional", "regions": "11|84",

@@ -47,10 +47,13 @@ WRONG = {
     "region": ["99", "1", "011"],
     "theme": ["nope"],
     "aid_form": ["gold"],
-    "amount": ["abc", "-5", "1e400", "NaN", "Infinity", "99999999999999999999999", "10000000000001"],
+    "amount": ["abc", "-5", "1e400", "NaN", "Infinity", "99999999999999999999999", "10000000000001", "12.5"],
+    "amount_max": ["abc", "-5", "1e400", "NaN", "Infinity", "99999999999999999999999", "10000000000001", "12.5"],
     "trl": ["0", "10", "4.5", "five", "-1"],
     "closes_after": ["2026-13-45", "2026-02-30", "yesterday", "10000-01-01", "2026/01/01"],
     "closes_before": ["2026-13-45", "2026-02-29", "today", "0000-01-01"],
+    "opens_after": ["2026-13-45", "2026-02-30", "yesterday", "10000-01-01", "2026/01/01"],
+    "opens_before": ["2026-13-45", "2026-02-29", "today", "0000-01-01"],
     "closing_within": ["-1", "1e9", "3661", "1.5", "99999999999999999999"],
     "consortium": ["maybe", "True", "1"],
     "foreign": ["partout"],
@@ -60,9 +63,12 @@ WRONG = {
 # The edges of what a filter takes: accepted, and the search runs (the open call is found or not).
 EDGES = {
     "amount": [("0", True), ("10000000000000", True)],
+    "amount_max": [("0", True), ("10000000000000", True)],  # the open call states no floor
     "trl": [("1", True), ("9", True)],
     "closes_after": [("0001-01-01", True), ("9999-12-31", False)],
     "closes_before": [("9999-12-31", True), ("0001-01-01", False)],
+    "opens_after": [("0001-01-01", True), ("9999-12-31", False)],
+    "opens_before": [("9999-12-31", True), ("0001-01-01", False)],
     "closing_within": [("0", False), ("3660", True)],
     # (an offset past year 1 or 9999 in UTC: every change, or none)
     "updated_since": [("2026-01-01T00:00:00+17:08", True), ("0001-01-02T00:00:00Z", True),

@@ -229,3 +229,23 @@ def test_a_bad_foreign_choice_is_a_message_not_an_error(client):
 def test_the_contact_page_gives_the_address_when_one_is_set(client, settings):
     settings.CONTACT_EMAIL = "registre@example.org"
     assert 'href="mailto:registre@example.org"' in text(client.get("/contact/"))
+
+
+def test_what_browsers_and_crawlers_ask_for_at_the_root(client):
+    call = make(slug="appel-plan", title="Appel du plan")
+    funder = FunderFactory(slug="financeur-plan")
+    CallFunderFactory(call=call, funder=funder)
+    robots = client.get("/robots.txt")
+    assert robots.status_code == 200 and robots["Content-Type"].startswith("text/plain")
+    assert "Sitemap: http://testserver/sitemap.xml" in robots.content.decode()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"].endswith(".ico")
+    sitemap = client.get("/sitemap.xml").content.decode()
+    for url in ("http://testserver/appels/appel-plan/", "http://testserver/en/appels/appel-plan/",
+                "http://testserver/financeurs/financeur-plan/", "http://testserver/en/financeurs/financeur-plan/"):
+        assert f"<loc>{url}</loc>" in sitemap, url
+    assert 'hreflang="en" href="http://testserver/en/appels/appel-plan/"' in sitemap
+    page = client.get("/appels/appel-plan/").content.decode()
+    assert '<link rel="alternate" hreflang="en" href="http://testserver/en/appels/appel-plan/">' in page
+    assert '<link rel="alternate" hreflang="x-default" href="http://testserver/appels/appel-plan/">' in page
+    assert 'og-image' in page and '.png"' in page.split("og:image")[1].split(">")[0]

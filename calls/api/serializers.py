@@ -22,6 +22,7 @@ from calls.choices import (
     FunderKind,
     FunderRole,
     PublicationState,
+    Recurrence,
     Scope,
     Status,
 )
@@ -83,6 +84,18 @@ class OptionalTextField(serializers.CharField):
 
     def to_representation(self, value):
         return str(value) if value else None
+
+
+class OptionalChoiceField(serializers.ChoiceField):
+    """A code the sources may not give: `null` when not stated (never `""`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
 
 
 class CodeListField(serializers.ListField):
@@ -222,6 +235,13 @@ class CallSerializer(serializers.ModelSerializer):
     sources = SourceSerializer(source="api_sources", many=True, read_only=True)
     laureates = LaureateSerializer(source="api_laureates", many=True, read_only=True)
     apply_url = OptionalTextField(help_text="Where to apply (a URL), or null when unknown.")
+    title_en = OptionalTextField(help_text="The registry's English title, or null when none is written yet.")
+    summary_en = OptionalTextField(help_text="The registry's English summary, or null when none is written yet.")
+    recurrence = OptionalChoiceField(
+        choices=Recurrence.choices,
+        help_text="one_off, recurring, or permanent (a standing scheme, open until an end date closes it); "
+                  "null when the sources do not say.",
+    )
     eligible_expenses = OptionalTextField(help_text="What expenses the call funds, or null when unknown.")
     previous_edition = serializers.SerializerMethodField(help_text="Slug of the previous edition, if public.")
     next_edition = serializers.SerializerMethodField(help_text="Slug of the next edition, if public.")

@@ -3,7 +3,9 @@ import json
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.urls import translate_url
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
@@ -98,6 +100,16 @@ def closed_because(call) -> str:
     if call.opens_on is None:
         return _("Closed: laureates announced")
     return _("Closed")
+
+
+@register.simple_tag
+def language_alternates(request):
+    """The page in each of the site's languages (hreflang links), French as the default."""
+    path = request.get_full_path()
+    links = [{"hreflang": code, "url": request.build_absolute_uri(translate_url(path, code))}
+             for code, _name in settings.LANGUAGES]
+    french = next(link["url"] for link in links if link["hreflang"] == "fr")
+    return [*links, {"hreflang": "x-default", "url": french}]
 
 
 @register.simple_tag
