@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from . import fields, read_model, rules
 from .choices import PublicationState
-from .models import Call
+from .models import Call, SourceCheck
 from .querysets import today
 from .rules import CallRows
 
@@ -159,6 +159,27 @@ def mark_verified(*, call: Call, on: datetime.date, actor=None) -> Call:
     """
     call.last_verified_on = on
     return save_call(call=call, actor=actor, reason="verified against its sources")
+
+
+@transaction.atomic
+def record_source_check(
+    *, url: str, checked_at, status_code: int | None, error: str = "", final_url: str = "", fingerprint: str = "",
+) -> SourceCheck:
+    """Record what a visit of a cited page found (`calls.source_checks`): one row per page, its last visit.
+
+    A visit that read the page and found a fingerprint other than the one before marks the page
+    changed that day (`changed_on`, with the fingerprint it had). A visit that read nothing (an
+    error, a 404) keeps the last fingerprint, so a passing failure is not taken for a change.
+    """
+    check = SourceCheck.objects.select_for_update().filter(url=url).first() or SourceCheck(url=url)
+    if fingerprint and check.fingerprint and fingerprint != check.fingerprint:
+        check.previous_fingerprint, check.changed_on = check.fingerprint, checked_at.date()
+    check.checked_at, check.status_code, check.error = checked_at, status_code, error[:300]
+    check.final_url = final_url[:2000]
+    check.fingerprint = fingerprint or check.fingerprint
+    check.full_clean()
+    check.save()
+    return check
 
 
 @transaction.atomic

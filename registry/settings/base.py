@@ -326,3 +326,9 @@ ALERTS_MAX_PER_EMAIL = int(env("ALERTS_MAX_PER_EMAIL", "20"))
 
 # The public site's contact page shows this address when set (CONTACT_EMAIL).
 CONTACT_EMAIL = env("CONTACT_EMAIL", "")
+
+# check_sources (calls/source_checks.py): whom the sites it visits may contact (default CONTACT_EMAIL,
+# else DEFAULT_FROM_EMAIL), and its whole User-Agent if it must be another (default: the registry's
+# name, SITE_URL and that contact).
+SOURCE_CHECK_CONTACT = env("SOURCE_CHECK_CONTACT", "")
+SOURCE_CHECK_USER_AGENT = env("SOURCE_CHECK_USER_AGENT", "")
