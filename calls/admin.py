@@ -41,6 +41,7 @@ NOT_VERIFIED_DAYS = 180
 admin.site.site_header = _("Bioproduction funding-call registry")
 admin.site.site_title = _("Funding-call registry")
 admin.site.index_title = _("Curation")
+admin.site.index_template = "admin/registry_index.html"  # what waits for curators first (registry_admin tags)
 
 
 class NoDeleteMixin:
