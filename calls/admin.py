@@ -28,6 +28,7 @@ from .models import (
     Laureate,
     Programme,
     Provenance,
+    PublicReport,
     Round,
     Source,
     Theme,
@@ -522,6 +523,71 @@ class CallToReverifyAdmin(admin.ModelAdmin):
                     self.message_user(request, f"{call}: {message}", messages.ERROR)
         self.message_user(request, ngettext(
             "%(count)d call marked verified today.", "%(count)d calls marked verified today.", done
+        ) % {"count": done}, messages.SUCCESS)
+
+
+class HandledFilter(admin.SimpleListFilter):
+    title = _("handled")
+    parameter_name = "handled"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("To handle")), ("yes", _("Handled"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(handled_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(PublicReport)
+class PublicReportAdmin(admin.ModelAdmin):
+    """Visitors' reports of errors and proposed calls (`calls.public_reports`): read them, correct the
+    call or review the draft, then mark them handled. The permissions are the calls' own."""
+
+    list_display = ["created_at", "kind", "entry", "excerpt", "contact_email", "handled_at", "handled_by"]
+    list_display_links = ["created_at"]
+    list_filter = [HandledFilter, "kind"]
+    search_fields = ["message", "contact_email", "call__title", "suggested_call__title"]
+    readonly_fields = ["kind", "entry", "message", "contact_email", "created_at", "handled_at", "handled_by"]
+    fields = readonly_fields
+    actions = ["mark_handled"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("call", "suggested_call", "handled_by")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("calls.view_call") or request.user.has_perm("calls.change_call")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("calls.change_call")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("call"))
+    def entry(self, obj):
+        call = obj.call or obj.suggested_call
+        if call is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:calls_call_change", args=[call.pk]), call.title)
+
+    @admin.display(description=_("message"))
+    def excerpt(self, obj):
+        return obj.message if len(obj.message) <= 120 else obj.message[:119] + "…"
+
+    @admin.action(description=_("Mark the selected reports handled"), permissions=["change"])
+    def mark_handled(self, request, queryset):
+        done = sum(services.handle_public_report(report=report, actor=request.user) for report in queryset)
+        self.message_user(request, ngettext(
+            "%(count)d report marked handled.", "%(count)d reports marked handled.", done
         ) % {"count": done}, messages.SUCCESS)
 
 

@@ -5,6 +5,7 @@ import re
 import pytest
 import time_machine
 
+from calls import services
 from calls.importers.base import importer_user
 from calls.models import Provenance
 from tests.factories import CallFactory, CuratorFactory, UserFactory
@@ -36,12 +37,16 @@ def test_the_index_counts_what_waits_and_links_to_each_list(client):
                               object_id=imported[0].pk, flags=[{"code": "duplicate", "value": "y"}])
     CallFactory(last_verified_on=datetime.date(2026, 1, 1))  # published, not verified for six months
     CallFactory(last_verified_on=datetime.date(2026, 11, 1))  # verified lately: nothing to do
+    services.report_error(call=imported[1], message="La date limite a changé.")
+    services.handle_public_report(report=services.report_error(call=imported[1], message="Déjà corrigé."),
+                                  actor=None)
     client.force_login(CuratorFactory())
 
     assert counts(client.get(INDEX).content.decode()) == {
         "/en/admin/calls/call/?origin=partner&publication_state__exact=draft": 2,
         "/en/admin/calls/call/?origin=imported&publication_state__exact=draft": 3,
         "/en/admin/calls/call/?origin=review": 1,
+        "/en/admin/calls/publicreport/?handled=no": 1,
         "/en/admin/calls/calltoreverify/": 1,
     }
     # Each link lists what it counts.
@@ -50,6 +55,7 @@ def test_the_index_counts_what_waits_and_links_to_each_list(client):
     drafts = client.get("/en/admin/calls/call/?origin=imported&publication_state__exact=draft")
     assert drafts.context["cl"].result_count == 3
     assert client.get("/en/admin/calls/calltoreverify/").context["cl"].result_count == 1
+    assert client.get("/en/admin/calls/publicreport/?handled=no").context["cl"].result_count == 1
 
 
 def test_staff_who_may_not_change_calls_see_no_counts(client):

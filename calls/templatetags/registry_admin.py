@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from calls import source_checks
 from calls.choices import PublicationState
 from calls.importers import base as importers
-from calls.models import Call
+from calls.models import Call, PublicReport
 
 register = template.Library()
 
@@ -26,6 +26,9 @@ def waiting_for_curators(context):
          f"{calls}?origin=imported&publication_state__exact=draft"),
         (_("Imported calls with a feed's value or a flag to settle"), importers.to_review(Call.objects).count(),
          f"{calls}?origin=review"),
+        (_("Visitors' reports and proposed calls to handle"),
+         PublicReport.objects.filter(handled_at__isnull=True).count(),
+         f"{reverse('admin:calls_publicreport_changelist')}?handled=no"),
         (_("Calls whose sources are to re-verify"), len(source_checks.to_reverify()),
          reverse("admin:calls_calltoreverify_changelist")),
     ]

@@ -332,3 +332,6 @@ CONTACT_EMAIL = env("CONTACT_EMAIL", "")
 # name, SITE_URL and that contact).
 SOURCE_CHECK_CONTACT = env("SOURCE_CHECK_CONTACT", "")
 SOURCE_CHECK_USER_AGENT = env("SOURCE_CHECK_USER_AGENT", "")
+
+# "Report an error" and "Propose a call" (calls/public_reports.py): messages per client address an hour.
+PUBLIC_REPORTS_PER_HOUR = int(env("PUBLIC_REPORTS_PER_HOUR", "5"))
