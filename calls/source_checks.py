@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .choices import PublicationState, Status
@@ -47,11 +48,11 @@ from .querysets import today as registry_today
 REVERIFY_AFTER_DAYS = 183  # six months
 MAX_BYTES = 5 * 1024 * 1024
 REASONS = {
-    "gone": "page gone (404, 410 or no such host)",
-    "moved": "page moved (redirected elsewhere)",
-    "changed": "page changed since the call was last verified",
-    "not_verified": "not verified for six months",
-    "no_next_edition": "closed edition of a recurring series, no next edition",
+    "gone": _("page gone (404, 410 or no such host)"),
+    "moved": _("page moved (redirected elsewhere)"),
+    "changed": _("page changed since the call was last verified"),
+    "not_verified": _("not verified for six months"),
+    "no_next_edition": _("closed edition of a recurring series, no next edition"),
 }
 
 
@@ -237,7 +238,7 @@ class Reason:
 
     @property
     def text(self) -> str:
-        return REASONS[self.code] + (f": {self.detail}" if self.detail else "")
+        return f"{REASONS[self.code]}" + (f": {self.detail}" if self.detail else "")
 
 
 def to_reverify(on=None) -> dict:

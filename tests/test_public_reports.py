@@ -22,6 +22,7 @@ def test_call_pages_link_to_report_an_error_and_every_page_to_propose_a_call(cli
     call = CallFactory(slug="aap-bioprod")
     page = client.get(call.get_absolute_url()).content.decode()
     assert f'href="{report_url(call)}"' in page and f'href="{SUGGEST}"' in page
+    assert "Signaler une erreur sur cette fiche" in page and "Proposer un appel" in page  # the site speaks French
 
 
 def test_an_error_report_reaches_the_curators_who_mark_it_handled(client):
