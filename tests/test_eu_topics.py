@@ -194,6 +194,14 @@ def test_a_topic_gone_from_the_feed_is_flagged_never_deleted(registry, tmp_path,
     assert imported(EIC)[1].missing_since is None
 
 
+def test_a_topic_leaving_the_search_after_its_deadline_is_not_flagged(registry, tmp_path):
+    run(pages(tmp_path))
+    with time_machine.travel(datetime.datetime(2027, 7, 1, 10, 0, tzinfo=datetime.UTC), tick=True):
+        run(pages(tmp_path, drop={EIC, HLTH}))  # EIC closed on 10 June; HLTH's second stage is in September
+    assert imported(EIC)[1].missing_since is None
+    assert imported(HLTH)[1].missing_since == datetime.date(2027, 7, 1)
+
+
 def test_an_entry_already_naming_the_topic_is_flagged_as_a_likely_duplicate(registry, tmp_path):
     curated = CallFactory(slug="horizon-hlth-2027-99-ind-01-fabrication-mti",
                           title=f"Horizon Europe Santé 2027 — Fabrication des MTI ({HLTH})")

@@ -250,6 +250,10 @@ class Importer:
     def map(self, record: dict) -> Record:
         raise NotImplementedError
 
+    def expected_to_leave(self, call) -> bool:
+        """Whether `call` left the feed as the feed says its records do (not a reason to review it)."""
+        return False
+
     # The run -----------------------------------------------------------------------------------
     @property
     def reason(self) -> str:
@@ -341,8 +345,8 @@ class Importer:
         for provenance in held:
             if provenance.external_id in seen:
                 continue
-            call = Call.objects.filter(pk=provenance.object_id).only("slug").first()
-            if call is None:
+            call = Call.objects.filter(pk=provenance.object_id).only("slug", "closes_on").first()
+            if call is None or (provenance.missing_since is None and self.expected_to_leave(call)):
                 continue
             if provenance.missing_since is None:
                 provenance.missing_since = self.today

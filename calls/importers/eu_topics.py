@@ -1,9 +1,11 @@
 """Topics of the EU Funding & Tenders portal → draft calls for curators to review.
 
 The feed is the portal's public search API (`SEARCH_URL`): a POST with `apiKey=SEDIA`,
-`text=***`, `pageSize` and `pageNumber` in the query string, and the search as a multipart form
-(`query`, an Elasticsearch-style JSON filter on `type` and `status`; `languages`; `sort`), as the
-portal's own search page sends it. An answer is `{"totalResults", "pageNumber", "pageSize",
+`text=***` (every topic), `pageSize` and `pageNumber` in the query string, and the search as a
+multipart form (`query`, an Elasticsearch-style JSON filter on `type`, `status` and
+`programmePeriod`; `languages`; `sort`), as the portal's own search page sends it. The search reads
+forthcoming and open topics: a topic whose last deadline has passed leaves it as expected and is
+not flagged as gone; one that leaves before its deadline is. An answer is `{"totalResults", "pageNumber", "pageSize",
 "results": […]}`; each result's `metadata` maps a name to a **list of strings**:
 `identifier` (the topic, "HORIZON-HLTH-2027-01-IND-01"), `title`, `callIdentifier`, `callTitle`,
 `startDate` and `deadlineDate` (timestamps with their offset, `2027-02-10T17:00:00.000+0100`;
@@ -221,6 +223,11 @@ class EuTopics(Importer):
         }
         return Record(external_id=identifier, fields=fields, funder_names=_funders(identifier), urls=[page],
                       flags=[{"code": "duplicate", "value": slug} for slug in self._naming(identifier, page)])
+
+    def expected_to_leave(self, call) -> bool:
+        """The search reads forthcoming and open topics: one whose last deadline has passed leaves it
+        as expected. A topic that leaves before its deadline (withdrawn, postponed, renamed) is flagged."""
+        return call.closes_on is not None and call.closes_on < self.today
 
     def _programme(self, identifier):
         if self._programmes is None:
@@ -442,7 +449,7 @@ def read_api(*, url=SEARCH_URL, feed=None, page_size=PAGE_SIZE, max_pages=MAX_PA
     body, content_type = multipart_form({
         "query": ("application/json", json.dumps(SEARCH_QUERY)),
         "languages": ("application/json", json.dumps(["en"])),
-        "sort": ("application/json", json.dumps({"field": "identifier", "order": "ASC"})),
+        "sort": ("application/json", json.dumps({"field": "startDate", "order": "ASC"})),
     })
     topics, number, total = [], 1, None
     while True:
