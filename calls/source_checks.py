@@ -1,8 +1,9 @@
 """Visiting every page the registry cites, and what a curator should re-verify (`manage.py check_sources`).
 
-A visit is a GET of the page, politely: at most `concurrency` (4) at once, `delay` seconds between
-two visits of the same host (pages are interleaved host by host), a `timeout`, a User-Agent naming
-the registry and a contact (`settings.SOURCE_CHECK_USER_AGENT`). It records, through
+A visit is a GET of the page (never of an address on the server's own or a private network, nor
+a redirect there, unless `SOURCE_CHECK_ALLOW_PRIVATE`), politely: at most `concurrency` (4) at
+once, `delay` seconds between two visits of the same host (pages are interleaved host by host), a
+`timeout`, a User-Agent naming the registry and a contact (`settings.SOURCE_CHECK_USER_AGENT`). It records, through
 `services.record_source_check`, the answer (the HTTP status, or the error: timeout, no host,
 refused…), the address redirects led to, and a fingerprint: the SHA-256 of the page's text
 (an HTML page's visible text, scripts and styles left out, whitespace and case normalised; any
@@ -23,6 +24,7 @@ until the call cites another address or the page answers again.
 import concurrent.futures
 import hashlib
 import http.client
+import ipaddress
 import socket
 import ssl
 import threading
@@ -47,6 +49,7 @@ from .querysets import today as registry_today
 
 REVERIFY_AFTER_DAYS = 183  # six months
 MAX_BYTES = 5 * 1024 * 1024
+PRIVATE = "private or reserved address"
 REASONS = {
     "gone": _("page gone (404, 410 or no such host)"),
     "moved": _("page moved (redirected elsewhere)"),
@@ -103,11 +106,14 @@ def fingerprint(body: bytes, content_type: str) -> str:
 class Visitor:
     """Visits pages politely (see the module's docstring); `visit_all` yields each `Visit` as it ends."""
 
-    def __init__(self, *, concurrency=4, delay=1.0, timeout=15.0, user_agent=None, max_bytes=MAX_BYTES):
+    def __init__(self, *, concurrency=4, delay=1.0, timeout=15.0, user_agent=None, max_bytes=MAX_BYTES,
+                 allow_private=None):
         if not 1 <= concurrency <= 4:
             raise ValueError("concurrency: between 1 and 4")
         self.concurrency, self.delay, self.timeout, self.max_bytes = concurrency, delay, timeout, max_bytes
         self.user_agent = user_agent or visitor_user_agent()
+        self.allow_private = settings.SOURCE_CHECK_ALLOW_PRIVATE if allow_private is None else allow_private
+        self.opener = urllib.request.build_opener(_PublicRedirects(self))
         self._hosts = defaultdict(threading.Lock)
         self._last = {}
         self._hosts_lock = threading.Lock()
@@ -135,17 +141,58 @@ class Visitor:
         request = urllib.request.Request(url, headers={
             "User-Agent": self.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
         })
+        if refusal := self.refusal(url):
+            return Visit(url, None, refusal)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 body = response.read(self.max_bytes)
                 return Visit(url, response.status, "", response.geturl(),
                              fingerprint(body, response.headers.get("Content-Type", "")))
+        except _Refused as refused:
+            return Visit(url, None, str(refused))
         except urllib.error.HTTPError as error:
             return Visit(url, error.code, "", error.geturl() or url)
         except urllib.error.URLError as error:
             return Visit(url, None, _error_text(error.reason))
         except (OSError, http.client.HTTPException, ValueError) as error:
             return Visit(url, None, _error_text(error))
+
+
+    def refusal(self, url) -> str:
+        """Why `url` is not visited: it names no http(s) host, or (unless `allow_private`) its host
+        is on a loopback, private, link-local or reserved address: pages cited by partners, feeds or
+        visitors must not make the server probe its own network. Empty when it may be visited."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "invalid address: not an http(s) page"
+        if self.allow_private:
+            return ""
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)}
+        except socket.gaierror:
+            return NO_HOST
+        except (ValueError, UnicodeError, OSError) as error:
+            return _error_text(error)
+        for address in addresses:
+            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+                return f"{PRIVATE}: not visited"
+        return ""
+
+
+class _Refused(Exception):
+    """A redirect to an address the visitor does not visit."""
+
+
+class _PublicRedirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, visitor):
+        super().__init__()
+        self.visitor = visitor
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if refusal := self.visitor.refusal(newurl):
+            raise _Refused(f"redirected to {newurl[:200]}: {refusal}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _error_text(reason) -> str:

@@ -90,6 +90,11 @@ def stop(server):
     server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def pages_on_this_machine_may_be_visited(settings):
+    settings.SOURCE_CHECK_ALLOW_PRIVATE = True  # the local servers; see the test that refuses them
+
+
 @pytest.fixture
 def pages():
     server = serve(PageServer())
@@ -146,6 +151,20 @@ def test_a_changed_text_is_noticed_but_not_a_change_of_layout_scripts_or_case(ci
     check = SourceCheck.objects.get(url=urls[0])
     assert report.changed == urls and check.changed_on == datetime.date(2026, 11, 30)
     assert check.previous_fingerprint == first and check.fingerprint != first
+
+
+def test_pages_on_private_addresses_are_not_visited_nor_redirects_there(db, pages, settings):
+    settings.SOURCE_CHECK_ALLOW_PRIVATE = False
+    report = check_sources([f"{pages.root}/ok", "http://[::1]/x", "http://169.254.169.254/latest/meta-data"],
+                           visitor=Visitor(delay=0, timeout=0.3))
+    assert pages.requests == [] and report.checked == 3 and report.ok == 0
+    assert {check.error for check in SourceCheck.objects.all()} == {"private or reserved address: not visited"}
+    opener = Visitor(delay=0, timeout=0.3)
+    assert opener.refusal("ftp://example.org/x") == "invalid address: not an http(s) page"
+    visitor = Visitor(delay=0, timeout=0.3, allow_private=True)
+    visitor.refusal = lambda url: "" if url.endswith("/old") else "private or reserved address: not visited"
+    visit = visitor.visit(f"{pages.root}/old")  # the page answers, its redirect is not followed
+    assert visit.status_code is None and "redirected to" in visit.error and "/new" in visit.error
 
 
 def test_a_dry_run_records_nothing(cited, pages, capsys):

@@ -332,6 +332,9 @@ CONTACT_EMAIL = env("CONTACT_EMAIL", "")
 # name, SITE_URL and that contact).
 SOURCE_CHECK_CONTACT = env("SOURCE_CHECK_CONTACT", "")
 SOURCE_CHECK_USER_AGENT = env("SOURCE_CHECK_USER_AGENT", "")
+# Visit pages on loopback, private or reserved addresses too (never in production: a cited page
+# must not make the server probe its own network; tests serve their pages on 127.0.0.1).
+SOURCE_CHECK_ALLOW_PRIVATE = env_bool("SOURCE_CHECK_ALLOW_PRIVATE", False)
 
 # "Report an error" and "Propose a call" (calls/public_reports.py): messages per client address an hour.
 PUBLIC_REPORTS_PER_HOUR = int(env("PUBLIC_REPORTS_PER_HOUR", "5"))
