@@ -503,6 +503,9 @@ class CallToReverifyAdmin(admin.ModelAdmin):
             "history_user").first()
         return record.history_user if record and record.history_user else "—"
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": _("Calls to re-verify"), **(extra_context or {})})
+
     def get_changelist_instance(self, request):
         """The page of calls listed, each with its reasons (computed once per request)."""
         changelist = super().get_changelist_instance(request)
@@ -554,6 +557,9 @@ class PublicReportAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("call", "suggested_call", "handled_by")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": _("Visitors' reports"), **(extra_context or {})})
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("calls.view_call") or request.user.has_perm("calls.change_call")
