@@ -132,6 +132,12 @@ def test_only_relevant_topics_are_kept(registry, tmp_path, capsys):
     assert circbio.programme.slug == "horizon-europe"
 
 
+def test_a_long_title_is_cut_keeping_the_topic_identifier(registry, tmp_path):
+    run(pages(tmp_path, change={EIC: {"title": ["EIC " + "very long title " * 30]}}))
+    call, _ = imported(EIC)
+    assert len(call.title) <= 300 and call.title.endswith(f" ({EIC})")
+
+
 def test_the_relevance_file_can_be_replaced(registry, tmp_path):
     rules = tmp_path / "eic-only.yaml"
     rules.write_text("identifiers: [HORIZON-EIC-]\nkeywords: []\n", encoding="utf-8")

@@ -197,7 +197,7 @@ class EuTopics(Importer):
             heading.append(f"Projets financés attendus : {action['grants']}.")
         description = "\n".join(heading) + "\n\n" + html_to_text(topic["descriptionByte"])
         fields = {
-            "title": f"{topic['title']} ({identifier})"[:300],
+            "title": f"{topic['title'][:300 - len(identifier) - 3].rstrip()} ({identifier})",
             "description": description.strip(),
             "call_type": CallType.CALL_FOR_PROJECTS,
             "opens_on": opening,
