@@ -120,6 +120,16 @@ def test_cut_offs_are_rounds_in_date_order_and_eic_topics_go_to_the_eic(registry
     assert single.total_budget_eur == 25_000_000 and not single.ceilings.exists()  # two years summed
 
 
+def test_without_a_budget_overview_two_deadlines_are_stages_only_when_the_topic_says_so(registry, tmp_path):
+    run(pages(tmp_path, change={HLTH: {"budgetOverview": []}, EIC: {"budgetOverview": [],
+                                                                    "identifier": [f"{EIC}-two-stage"]}}))
+    hlth, _ = imported(HLTH)
+    assert [r.name[:9] for r in hlth.rounds.order_by("closes_on")] == ["Clôture 1", "Clôture 2"]
+    assert hlth.total_budget_eur is None and not hlth.ceilings.exists()
+    eic, _ = imported(f"{EIC}-TWO-STAGE")
+    assert [r.name[:7] for r in eic.rounds.order_by("closes_on")] == ["Étape 1", "Étape 2"]
+
+
 def test_only_relevant_topics_are_kept(registry, tmp_path, capsys):
     call_command("import_eu_topics", "--file", str(pages(tmp_path)))
 

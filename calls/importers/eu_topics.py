@@ -178,7 +178,8 @@ class EuTopics(Importer):
         page = TOPIC_PAGE.format(identifier.lower())
         opening = topic["startDate"].day if topic["startDate"] else action.get("opening")
         deadlines = topic["deadlineDate"] or [Instant(day, "", "") for day in action.get("deadlines", [])]
-        model = action.get("model") or ("two-stage" if len(deadlines) == 2 else "")
+        named_two_stage = any("two-stage" in (text or "").lower() for text in (identifier, topic["callIdentifier"]))
+        model = action.get("model") or ("two-stage" if named_two_stage else "")  # never guessed from a count
         rounds = _rounds(deadlines, model, opening)
         budget = action.get("budget")
         most, least = action.get("max"), action.get("min")
