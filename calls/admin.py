@@ -6,13 +6,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import rules, services
+from . import rules, services, source_checks
 from .choices import PublicationState, Status
 from .concurrency import OptimisticLockForm
 from .history import call_history_rows
@@ -20,12 +21,14 @@ from .importers import base as importers
 from .models import (
     Call,
     CallFunder,
+    CallToReverify,
     Ceiling,
     Document,
     Funder,
     Laureate,
     Programme,
     Provenance,
+    PublicReport,
     Round,
     Source,
     Theme,
@@ -39,6 +42,7 @@ NOT_VERIFIED_DAYS = 180
 admin.site.site_header = _("Bioproduction funding-call registry")
 admin.site.site_title = _("Funding-call registry")
 admin.site.index_title = _("Curation")
+admin.site.index_template = "admin/registry_index.html"  # what waits for curators first (registry_admin tags)
 
 
 class NoDeleteMixin:
@@ -443,6 +447,159 @@ class ThemeAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
 class DocumentAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
     list_display = ["title", "key", "url"]
     search_fields = ["title", "key"]
+
+
+@admin.register(CallToReverify)
+class CallToReverifyAdmin(admin.ModelAdmin):
+    """Published calls whose pages are gone, moved or changed since they were verified, calls not
+    verified for six months, closed editions of a series with no next one (`calls.source_checks`).
+
+    Each row links to the call (to check and correct it) and to the page at fault; the action marks
+    the selected calls verified today (`services.mark_verified`: the curator and the day go into
+    the call's history). The permissions are the calls' own.
+    """
+
+    list_display = ["entry", "why", "last_verified_on", "last_verified_by"]
+    list_display_links = None
+    actions = ["mark_verified_today"]
+    search_fields = ["title"]
+    ordering = ["last_verified_on", "title"]
+
+    def _reasons(self, request):
+        if not hasattr(request, "_to_reverify"):
+            request._to_reverify = source_checks.to_reverify()
+        return request._to_reverify
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=list(self._reasons(request)))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("calls.view_call") or request.user.has_perm("calls.change_call")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and request.user.has_perm("calls.change_call")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("call"), ordering="title")
+    def entry(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:calls_call_change", args=[obj.pk]), obj.title)
+
+    @admin.display(description=_("why"))
+    def why(self, obj):
+        reasons = getattr(obj, "reverify_reasons", [])
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}{}</li>", (
+            (reason.text, format_html(' — <a href="{}" rel="noopener noreferrer" target="_blank">{}</a>',
+                                      reason.url, reason.url) if reason.url else "")
+            for reason in reasons)))
+
+    @admin.display(description=_("last verified by"))
+    def last_verified_by(self, obj):
+        record = obj.history.filter(history_change_reason="verified against its sources").select_related(
+            "history_user").first()
+        return record.history_user if record and record.history_user else "—"
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": _("Calls to re-verify"), **(extra_context or {})})
+
+    def get_changelist_instance(self, request):
+        """The page of calls listed, each with its reasons (computed once per request)."""
+        changelist = super().get_changelist_instance(request)
+        reasons = self._reasons(request)
+        for call in changelist.result_list:  # evaluates the page once; the template reads the same objects
+            call.reverify_reasons = reasons.get(call.pk, [])
+        return changelist
+
+    @admin.action(description=_("Mark the selected calls verified today"), permissions=["change"])
+    def mark_verified_today(self, request, queryset):
+        done = 0
+        for call in Call.objects.filter(pk__in=queryset.values("pk")):
+            try:
+                services.mark_verified(call=call, on=today(), actor=request.user)
+                done += 1
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, f"{call}: {message}", messages.ERROR)
+        self.message_user(request, ngettext(
+            "%(count)d call marked verified today.", "%(count)d calls marked verified today.", done
+        ) % {"count": done}, messages.SUCCESS)
+
+
+class HandledFilter(admin.SimpleListFilter):
+    title = _("handled")
+    parameter_name = "handled"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("To handle")), ("yes", _("Handled"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(handled_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(PublicReport)
+class PublicReportAdmin(admin.ModelAdmin):
+    """Visitors' reports of errors and proposed calls (`calls.public_reports`): read them, correct the
+    call or review the draft, then mark them handled. The permissions are the calls' own."""
+
+    list_display = ["created_at", "kind", "entry", "excerpt", "contact_email", "handled_at", "handled_by"]
+    list_display_links = ["created_at"]
+    list_filter = [HandledFilter, "kind"]
+    search_fields = ["message", "contact_email", "call__title", "suggested_call__title"]
+    readonly_fields = ["kind", "entry", "message", "contact_email", "created_at", "handled_at", "handled_by"]
+    fields = readonly_fields
+    actions = ["mark_handled"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("call", "suggested_call", "handled_by")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": _("Visitors' reports"), **(extra_context or {})})
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("calls.view_call") or request.user.has_perm("calls.change_call")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("calls.change_call")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("call"))
+    def entry(self, obj):
+        call = obj.call or obj.suggested_call
+        if call is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:calls_call_change", args=[call.pk]), call.title)
+
+    @admin.display(description=_("message"))
+    def excerpt(self, obj):
+        return obj.message if len(obj.message) <= 120 else obj.message[:119] + "…"
+
+    @admin.action(description=_("Mark the selected reports handled"), permissions=["change"])
+    def mark_handled(self, request, queryset):
+        done = sum(services.handle_public_report(report=report, actor=request.user) for report in queryset)
+        self.message_user(request, ngettext(
+            "%(count)d report marked handled.", "%(count)d reports marked handled.", done
+        ) % {"count": done}, messages.SUCCESS)
 
 
 from .alerts import admin as alerts_admin  # noqa: E402,F401  (email alerts: their own module)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from . import fields, read_model, rules
 from .choices import PublicationState
-from .models import Call
+from .models import Call, PublicReport, Source, SourceCheck
 from .querysets import today
 from .rules import CallRows
 
@@ -162,6 +162,27 @@ def mark_verified(*, call: Call, on: datetime.date, actor=None) -> Call:
 
 
 @transaction.atomic
+def record_source_check(
+    *, url: str, checked_at, status_code: int | None, error: str = "", final_url: str = "", fingerprint: str = "",
+) -> SourceCheck:
+    """Record what a visit of a cited page found (`calls.source_checks`): one row per page, its last visit.
+
+    A visit that read the page and found a fingerprint other than the one before marks the page
+    changed that day (`changed_on`, with the fingerprint it had). A visit that read nothing (an
+    error, a 404) keeps the last fingerprint, so a passing failure is not taken for a change.
+    """
+    check = SourceCheck.objects.select_for_update().filter(url=url).first() or SourceCheck(url=url)
+    if fingerprint and check.fingerprint and fingerprint != check.fingerprint:
+        check.previous_fingerprint, check.changed_on = check.fingerprint, checked_at.date()
+    check.checked_at, check.status_code, check.error = checked_at, status_code, error[:300]
+    check.final_url = final_url[:2000]
+    check.fingerprint = fingerprint or check.fingerprint
+    check.full_clean()
+    check.save()
+    return check
+
+
+@transaction.atomic
 def confirm_copied_figures(*, call: Call, actor=None) -> int:
     """Confirm every ceiling and source of `call` still marked "to confirm"; returns how many."""
     count = 0
@@ -255,3 +276,75 @@ def create_new_edition(*, call: Call, actor=None) -> Call:
     edition.themes.set(call.themes.all())
     read_model.refresh(call_ids=[edition.pk])
     return edition
+
+
+# --- Visitors' reports and proposals (no account) -----------------------------------------------------
+
+PUBLIC_SUGGESTIONS_USER = "public-suggestions"
+
+
+def public_suggestions_user():
+    """The system user visitors' proposed calls are submitted by: inactive, no password, not staff."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user, created = get_user_model().objects.get_or_create(
+        username=PUBLIC_SUGGESTIONS_USER, defaults={"is_active": False, "is_staff": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get_or_create(name=PUBLIC_SUGGESTIONS_USER)[0])
+    return user
+
+
+@transaction.atomic
+def report_error(*, call: Call, message: str, contact_email: str = "") -> PublicReport:
+    """A visitor reports an error on `call`'s page: a report for curators to handle."""
+    report = PublicReport(kind=PublicReport.Kind.ERROR, call=call, message=message, contact_email=contact_email)
+    report.full_clean()
+    report.save()
+    return report
+
+
+@transaction.atomic
+def suggest_call(
+    *, title: str, url: str, funder_name: str = "", closes_on: datetime.date | None = None, message: str = "",
+    contact_email: str = "",
+) -> PublicReport:
+    """A visitor proposes a call: it becomes a draft (submitted by the `public-suggestions` user,
+    the page given as its source, what the visitor said in the curator note) and a report for
+    curators to handle. Nothing is published: a curator checks, completes and publishes it."""
+    user = public_suggestions_user()
+    note = [_("Proposed by a visitor."), f"{_('Funder')}: {funder_name}" if funder_name else "",
+            f"{_('Message')}: {message}" if message else "",
+            f"{_('Contact')}: {contact_email}" if contact_email else ""]
+    call = Call(
+        title=title, slug=_free_slug(slugify(title)[:140] or "appel-propose"), call_type="call_for_projects",
+        closes_on=closes_on, publication_state=PublicationState.DRAFT, submitted_by=user,
+        curator_note="\n".join(line for line in note if line),
+    )
+    save_call(call=call, reason="proposed by a visitor")
+    source = Source(call=call, title=_("Page given by the visitor who proposed the call"), url=url)
+    source.full_clean()
+    source.save()
+    rows_written(call=call)
+    report = PublicReport(kind=PublicReport.Kind.SUGGESTION, suggested_call=call, message=message,
+                          contact_email=contact_email)
+    report.full_clean()
+    report.save()
+    return report
+
+
+@transaction.atomic
+def handle_public_report(*, report: PublicReport, actor, when=None) -> bool:
+    """A curator has dealt with a visitor's report (corrected the call, published or archived the
+    draft…): it leaves the list of reports to handle. Says whether anything changed."""
+    from django.utils import timezone
+
+    if report.handled_at is not None:
+        return False
+    report.handled_at, report.handled_by = when or timezone.now(), actor
+    report.full_clean()
+    report.save(update_fields=["handled_at", "handled_by"])
+    return True

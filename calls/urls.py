@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, public_reports, views
 from .alerts import views as alerts
 
 urlpatterns = [
@@ -10,6 +10,9 @@ urlpatterns = [
     path("export/echeances.ics", views.export_ics, name="call-export-ics"),
     path("flux/nouveaux-appels.atom", feeds.NewCallsFeed(), name="call-feed"),
     path("appels/<slug:slug>/", views.CallDetailView.as_view(), name="call-detail"),
+    path("appels/<slug:slug>/signaler/", public_reports.ReportErrorView.as_view(), name="call-report-error"),
+    path("proposer-un-appel/", public_reports.SuggestCallView.as_view(), name="call-suggest"),
+    path("merci/", public_reports.ThanksView.as_view(), name="public-report-thanks"),
     path("panorama/", views.FundingInPicturesView.as_view(), name="funding-in-pictures"),
     path("a-propos/", views.AboutView.as_view(), name="about"),
     path("contact/", views.ContactView.as_view(), name="contact"),

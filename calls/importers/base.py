@@ -55,6 +55,7 @@ from ..querysets import today as registry_today
 
 CALLS = next(kind for kind in KINDS if kind.name == "calls")
 IMPORTERS_GROUP = "importers"
+PUBLIC_SUGGESTIONS_GROUP = "public-suggestions"  # services.PUBLIC_SUGGESTIONS_USER's group
 ORIGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 # What a curator should look at, by code; the value says which funder, call or perimeter.
 FLAGS = {
@@ -249,6 +250,10 @@ class Importer:
     def map(self, record: dict) -> Record:
         raise NotImplementedError
 
+    def expected_to_leave(self, call) -> bool:
+        """Whether `call` left the feed as the feed says its records do (not a reason to review it)."""
+        return False
+
     # The run -----------------------------------------------------------------------------------
     @property
     def reason(self) -> str:
@@ -340,8 +345,8 @@ class Importer:
         for provenance in held:
             if provenance.external_id in seen:
                 continue
-            call = Call.objects.filter(pk=provenance.object_id).only("slug").first()
-            if call is None:
+            call = Call.objects.filter(pk=provenance.object_id).only("slug", "closes_on").first()
+            if call is None or (provenance.missing_since is None and self.expected_to_leave(call)):
                 continue
             if provenance.missing_since is None:
                 provenance.missing_since = self.today
@@ -489,8 +494,14 @@ def imported_from_a_feed(queryset):
 
 
 def submitted_by_a_partner(queryset):
-    """Calls a partner handed in (through the API), not an importer."""
-    return queryset.filter(submitted_by__isnull=False).exclude(submitted_by__groups__name=IMPORTERS_GROUP)
+    """Calls a partner handed in (through the API), not an importer nor a visitor's proposal."""
+    return queryset.filter(submitted_by__isnull=False).exclude(
+        submitted_by__groups__name__in=[IMPORTERS_GROUP, PUBLIC_SUGGESTIONS_GROUP])
+
+
+def proposed_by_visitors(queryset):
+    """Calls a visitor proposed (`services.suggest_call`): drafts submitted by the `public-suggestions` user."""
+    return queryset.filter(submitted_by__groups__name=PUBLIC_SUGGESTIONS_GROUP)
 
 
 def to_review(queryset):

@@ -1,8 +1,13 @@
-"""Reading a paginated JSON feed politely: a timeout, retries with back-off, a delay between pages."""
+"""Reading a paginated JSON feed politely: a timeout, retries with back-off, a delay between pages.
+
+`JsonFeed.get` reads a page by GET (aides-territoires); `JsonFeed.post` sends a form (the EU
+Funding & Tenders portal's search API takes its query as a multipart form, see `multipart_form`).
+"""
 import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from urllib.parse import urljoin, urlsplit
 
 from .base import FeedError
@@ -43,17 +48,24 @@ class JsonFeed:
         self._last = None
 
     def get(self, url, headers=None):
+        return self._politely(url, headers or {}, None)
+
+    def post(self, url, data: bytes, headers=None):
+        """POST `data` (with its Content-Type in `headers`), read the JSON answer, with the same manners."""
+        return self._politely(url, headers or {}, data)
+
+    def _politely(self, url, headers, data):
         if self._last is not None and self.delay:
             wait = self.delay - (time.monotonic() - self._last)
             if wait > 0:
                 self.sleep(wait)
         try:
-            return self._get_with_retries(url, headers or {})
+            return self._with_retries(url, headers, data)
         finally:
             self._last = time.monotonic()
 
-    def _get_with_retries(self, url, headers):
-        request = urllib.request.Request(url, headers={
+    def _with_retries(self, url, headers, data=None):
+        request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET", headers={
             "Accept": "application/json", "User-Agent": USER_AGENT, **headers,
         })
         for attempt in range(self.retries + 1):
@@ -112,3 +124,14 @@ def follow_pages(feed: JsonFeed, first_url, *, headers=None, max_pages=2000):
             if _origin(following) != _origin(first_url):
                 raise FeedError(f"{url}: its next page is on another site ({following}); not followed")
         url = following
+
+
+def multipart_form(parts: dict) -> tuple[bytes, str]:
+    """`parts` ({name: (content type, text)}) as a multipart/form-data body, and its Content-Type."""
+    boundary = f"registry-{uuid.uuid4().hex}"
+    lines = []
+    for name, (content_type, text) in parts.items():
+        lines += [f"--{boundary}", f'Content-Disposition: form-data; name="{name}"; filename="{name}"',
+                  f"Content-Type: {content_type}", "", text]
+    lines += [f"--{boundary}--", ""]
+    return "\r\n".join(lines).encode("utf-8"), f"multipart/form-data; boundary={boundary}"

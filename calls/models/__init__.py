@@ -2,13 +2,17 @@
 from .alerts import AlertReason, AlertSubscription, Rhythm, SentAlert
 from .base import DatedWindow
 from .call import Call, CallFunder, Ceiling, Laureate, Round, Source
+from .checks import CallToReverify, SourceCheck
 from .provenance import Provenance
 from .read_model import CallFacet, CallIndex, CallPeriod, RegistryVersion
 from .reference import AidFormType, BeneficiaryType, CodedTerm, Document, Funder, Programme, Region, Theme
+from .reports import PublicReport
 
 __all__ = [
     "AlertReason", "AlertSubscription", "Rhythm", "SentAlert",
-    "AidFormType", "BeneficiaryType", "Call", "CallFunder", "CallFacet", "CallIndex", "CallPeriod",
+    "AidFormType", "BeneficiaryType", "Call", "CallFunder", "CallToReverify", "SourceCheck",
+    "CallFacet", "CallIndex", "CallPeriod",
     "Ceiling", "CodedTerm", "DatedWindow", "Document",
-    "Funder", "Laureate", "Programme", "Provenance", "Region", "RegistryVersion", "Round", "Source", "Theme",
+    "Funder", "Laureate", "Programme", "Provenance", "PublicReport",
+    "Region", "RegistryVersion", "Round", "Source", "Theme",
 ]

@@ -340,3 +340,15 @@ ALERTS_MAX_PER_EMAIL = int(env("ALERTS_MAX_PER_EMAIL", "20"))
 
 # The public site's contact page shows this address when set (CONTACT_EMAIL).
 CONTACT_EMAIL = env("CONTACT_EMAIL", "")
+
+# check_sources (calls/source_checks.py): whom the sites it visits may contact (default CONTACT_EMAIL,
+# else DEFAULT_FROM_EMAIL), and its whole User-Agent if it must be another (default: the registry's
+# name, SITE_URL and that contact).
+SOURCE_CHECK_CONTACT = env("SOURCE_CHECK_CONTACT", "")
+SOURCE_CHECK_USER_AGENT = env("SOURCE_CHECK_USER_AGENT", "")
+# Visit pages on loopback, private or reserved addresses too (never in production: a cited page
+# must not make the server probe its own network; tests serve their pages on 127.0.0.1).
+SOURCE_CHECK_ALLOW_PRIVATE = env_bool("SOURCE_CHECK_ALLOW_PRIVATE", False)
+
+# "Report an error" and "Propose a call" (calls/public_reports.py): messages per client address an hour.
+PUBLIC_REPORTS_PER_HOUR = int(env("PUBLIC_REPORTS_PER_HOUR", "5"))
