@@ -70,7 +70,9 @@ def migrated_data(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         for connection in connections.all():
-            connection._registry_migrated_data = connection.creation.serialize_db_to_string()
+            # Only a test database (none is set up when no selected test needs one).
+            if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+                connection._registry_migrated_data = connection.creation.serialize_db_to_string()
 
 
 def _skip_postgres_tests(items):

@@ -204,7 +204,7 @@ def test_two_gunicorn_instances_on_one_host_each_have_their_own_control_socket(t
     with started(gunicorn(ports[0]), env=env, cwd=ROOT, log=tmp_path / "a.log", port=ports[0]), \
             started(gunicorn(ports[1]), env=env, cwd=ROOT, log=tmp_path / "b.log", port=ports[1]):
         sockets = sorted(path.name for path in runtime.iterdir())
-        for _attempt in range(100):  # started once the workers are up: a bounded wait, not a measure
+        for _attempt in range(600):  # started once the workers are up: a bounded wait, not a measure
             if len(sockets) == 2:
                 break
             time.sleep(0.1)
