@@ -259,6 +259,12 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     actions = [
         "publish", "archive", "mark_verified_today", "confirm_copied_figures", "new_edition", "keep_curators_values",
     ]
+    def view_on_site(self, obj):
+        """The public page, or its preview while the call is not published."""
+        if obj.publication_state == PublicationState.PUBLISHED:
+            return obj.get_absolute_url()
+        return reverse("call-preview", args=[obj.slug])
+
     # What a curator fills in for most calls comes first; what is rarely used is folded away.
     fieldsets = [
         (None, {"fields": ["title", "slug", "call_type", "programme", "summary"]}),

@@ -1,10 +1,12 @@
 """Public pages of the registry: thin views over the model's querysets and the one FilterSet."""
 from django.conf import settings
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
@@ -191,11 +193,15 @@ class CallDetailView(DetailView):
     template_name = "calls/call_detail.html"
     context_object_name = "call"
 
+    def calls(self):
+        """The calls this page may show: the published ones."""
+        return Call.objects.listed_cards()
+
     def get_queryset(self):
         # Its vocabularies (themes, beneficiaries, regions, forms of aid) from the read model's
         # document, as on its card; its own rows in one query each.
         return (
-            Call.objects.listed_cards()
+            self.calls()
             .select_related("programme", "previous_edition", "next_edition")
             .prefetch_related(
                 Prefetch("funder_roles", queryset=CallFunder.objects.select_related("funder")),
@@ -223,6 +229,23 @@ class CallDetailView(DetailView):
             context["expected_edition"] = expected_editions_of([self.object.pk]).get(self.object.pk)
         context["may_be_outdated"] = context["next_edition"] is None and self.object.dates_passed_since_verified()
         return context
+
+
+@method_decorator(never_cache, name="dispatch")
+class CallPreviewView(PermissionRequiredMixin, CallDetailView):
+    """A call's public page as it would be published, for curators reviewing a draft (or an
+    archived call): marked as a preview, never indexed, never cached."""
+
+    permission_required = "calls.view_call"
+
+    def calls(self):
+        return Call.objects.for_cards()
+
+    def get(self, request, *args, **kwargs):
+        return DetailView.get(self, request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "preview": True}
 
 
 def newest_edition(call, limit=50):

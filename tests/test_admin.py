@@ -418,3 +418,23 @@ def test_csv_export_lists_rounds_and_ceilings_for_bulk_review():
     row = dict(zip(dataset.headers, dataset[0], strict=True))
     assert "Vague 1" in row["rounds"] and "2000000 EUR" in row["rounds"]
     assert row["ceilings"] == "500000 EUR (PME)"
+
+
+def test_a_curator_previews_a_drafts_public_page_which_the_public_cannot_see(curator_client):
+    from django.test import Client
+
+    from calls.choices import PublicationState
+    from tests.factories import CallFactory
+
+    client = Client()  # a visitor, not signed in
+    draft = CallFactory(slug="brouillon-a-relire", title="Appel en brouillon", publication_state=PublicationState.DRAFT)
+    assert client.get("/appels/brouillon-a-relire/").status_code == 404
+    anonymous = client.get("/appels/brouillon-a-relire/apercu/")
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+    preview = curator_client.get("/appels/brouillon-a-relire/apercu/")
+    assert preview.status_code == 200
+    body = preview.content.decode()
+    assert "Appel en brouillon" in body and "Aperçu pour les curateurs" in body
+    assert '<meta name="robots" content="noindex">' in body and "no-cache" in preview["Cache-Control"]
+    change = curator_client.get(f"{ADMIN}{draft.pk}/change/").content.decode()
+    assert '/appels/brouillon-a-relire/apercu/"' in change  # the admin's "view on site" (in its language)
