@@ -50,15 +50,14 @@ def release() -> str:
     return digest.hexdigest()[:16]
 
 
-def page_etag(request) -> str:
+def page_etag(request, version) -> str:
     """The page's validator: registry version, day, language, address, release, and this
     browser's CSRF secret (given one here if it has none)."""
     secret = request.META.get("CSRF_COOKIE")
     if secret is None:
         get_token(request)  # the new secret the page's forms will carry, sent as the page's cookie
         secret = request.META["CSRF_COOKIE"]
-    parts = [release(), read_model.current_version(), today().isoformat(), get_language(),
-             request.build_absolute_uri(), secret]
+    parts = [release(), version, today().isoformat(), get_language(), request.build_absolute_uri(), secret]
     return quote_etag(salted_hmac(SALT, "|".join(str(part) for part in parts)).hexdigest()[:32])
 
 
@@ -76,12 +75,14 @@ class RevalidatedPageMixin:
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
             response = super().dispatch(request, *args, **kwargs)
             return revalidate_every_time(response) if request.method in ("GET", "HEAD") else response
-        etag = page_etag(request)
-        not_modified = get_conditional_response(request, etag=etag)
-        if not_modified is not None:
-            not_modified["ETag"] = etag
-            return revalidate_every_time(not_modified)
-        response = super().dispatch(request, *args, **kwargs)
+        # The version the ETag names is the one the page's cached parts are read under: one query.
+        with read_model.one_version() as version:
+            etag = page_etag(request, version)
+            not_modified = get_conditional_response(request, etag=etag)
+            if not_modified is not None:
+                not_modified["ETag"] = etag
+                return revalidate_every_time(not_modified)
+            response = super().dispatch(request, *args, **kwargs)
         if response.status_code == 200:
             response["ETag"] = etag
             if hasattr(response, "add_post_render_callback"):

@@ -47,6 +47,7 @@ def test_a_repeated_visit_is_a_304_of_two_queries_at_most(client, registry, at_n
     etag = first["ETag"]
     assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
     assert {"no-cache", "private"} <= directives(first) and get_max_age(first) is None
+    assert "Cookie" in first["Vary"]
     with django_assert_max_num_queries(2):
         again = visit(client, url, etag)
     assert again.status_code == 304 and again.content == b""
