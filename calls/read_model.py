@@ -8,6 +8,8 @@ Both work by batches of calls (`BATCH`): one prefetching query set per batch, ev
 once, and each batch's rows deleted and inserted in bulk, so the number of queries grows with
 the number of batches, not of calls.
 """
+import contextlib
+import contextvars
 import dataclasses
 
 from django.contrib.postgres.search import SearchVector
@@ -224,9 +226,28 @@ def bump_version(*, using=None) -> int:
     return version.number
 
 
+# The version a page read once for all it reads (`one_version`), else None.
+_page_version = contextvars.ContextVar("registry_page_version", default=None)
+
+
 def current_version(*, using="default") -> int:
     """The registry version: moves with every write a reader could see."""
+    pinned = _page_version.get()
+    if pinned is not None and using == "default":
+        return pinned
     return RegistryVersion.objects.using(using).filter(pk=1).values_list("number", flat=True).first() or 0
+
+
+@contextlib.contextmanager
+def one_version():
+    """Read the registry version once for a whole read (a public page: its ETag, its cached facet
+    counts and estimates): `current_version()` answers it until the block ends, without a query."""
+    number = current_version()
+    token = _page_version.set(number)
+    try:
+        yield number
+    finally:
+        _page_version.reset(token)
 
 
 def fill_missing(*, using="default", batch=BATCH) -> int:

@@ -20,6 +20,7 @@ from .exports import people_csv_download
 from .filters import CallFilterSet
 from .models import Call, CallFunder, Funder, Laureate, Programme, Source
 from .overview import home_groups
+from .revalidation import RevalidatedPageMixin
 from .statistics import bars, funding_in_figures
 from .status_groups import calls_by_status, page_number
 
@@ -54,7 +55,7 @@ class CallFilterMixin:
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")
-class CallSearchView(CallFilterMixin, FilterView):
+class CallSearchView(RevalidatedPageMixin, CallFilterMixin, FilterView):
     template_name = "calls/call_search.html"
     paginate_by = 20
 
@@ -189,7 +190,7 @@ def export_ics(request):
     return response
 
 
-class CallDetailView(DetailView):
+class CallDetailView(RevalidatedPageMixin, DetailView):
     template_name = "calls/call_detail.html"
     context_object_name = "call"
 
@@ -261,7 +262,7 @@ def newest_edition(call, limit=50):
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")
-class FunderDetailView(DetailView):
+class FunderDetailView(RevalidatedPageMixin, DetailView):
     model = Funder
     template_name = "calls/funder_detail.html"
     queryset = Funder.objects.select_related("region").prefetch_related("programmes")
@@ -274,7 +275,7 @@ class FunderDetailView(DetailView):
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")
-class ProgrammeDetailView(DetailView):
+class ProgrammeDetailView(RevalidatedPageMixin, DetailView):
     model = Programme
     template_name = "calls/programme_detail.html"
     queryset = Programme.objects.select_related("parent").prefetch_related(
@@ -290,7 +291,7 @@ class ProgrammeDetailView(DetailView):
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")
-class FundingInPicturesView(TemplateView):
+class FundingInPicturesView(RevalidatedPageMixin, TemplateView):
     """The sector's funding in pictures: server-rendered SVG charts, each bar linking to its calls."""
 
     template_name = "calls/funding_in_pictures.html"

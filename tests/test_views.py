@@ -573,7 +573,7 @@ def test_a_page_of_cards_reads_as_many_queries_for_twenty_calls_as_for_two(clien
     assert many <= 11
 
 
-def test_a_call_page_reads_seven_queries_whatever_its_rows(client):
+def test_a_call_page_reads_eight_queries_whatever_its_rows(client):
     call = _listed_call(0, funders=4, themes=3)
     RoundFactory(call=call, name="Vague 1", opens_on=today() - 5 * DAY, closes_on=today() + 5 * DAY)
     RoundFactory(call=call, name="Vague 2", opens_on=today() + 6 * DAY, closes_on=today() + 30 * DAY)
@@ -582,9 +582,10 @@ def test_a_call_page_reads_seven_queries_whatever_its_rows(client):
     SourceFactory(call=call)
     LaureateFactory(call=call, organisation="Lauréat A", region=Region.objects.get(code="11"))
     services.rows_written(call=call)
-    # The call (with its status and document), its funders, rounds, ceilings, sources,
-    # laureates (each with what they link to), the themes' names: seven, however many rows.
-    assert _queries(client, call.get_absolute_url()) == 7
+    # The registry version (its ETag), the call (with its status and document), its funders,
+    # rounds, ceilings, sources, laureates (each with what they link to), the themes' names:
+    # eight, however many rows.
+    assert _queries(client, call.get_absolute_url()) == 8
 
 
 def test_a_card_shows_its_funders_themes_and_beneficiaries_in_the_page_language(client):
