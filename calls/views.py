@@ -18,7 +18,7 @@ from .exports import people_csv_download
 from .filters import CallFilterSet
 from .models import Call, CallFunder, Funder, Laureate, Programme, Source
 from .overview import home_groups
-from .statistics import bars, funding_in_figures
+from .statistics import bars, funding_in_figures, multi_year_notes
 from .status_groups import calls_by_status, page_number
 
 # The filters the search form shows; others (updated_since, for API clients) report errors apart.
@@ -276,15 +276,17 @@ class FundingInPicturesView(TemplateView):
         context = super().get_context_data(**kwargs)
         figures = funding_in_figures()
         context["figures"] = figures
+        notes = multi_year_notes(figures["multi_year"])
         context["charts"] = [
             {"key": "kind-calls", "title": _("Number of calls by kind of funder"),
              "chart": bars(figures["by_kind"], "calls"), "value": "calls"},
             {"key": "kind-budget", "title": _("Announced budgets by kind of funder"),
              "chart": bars([f for f in figures["by_kind"] if f.budget_calls], "budget"), "value": "budget"},
             {"key": "year-calls", "title": _("Number of calls by year of their deadlines"),
-             "chart": bars(figures["by_year"], "calls"), "value": "calls"},
+             "chart": bars(figures["by_year"], "calls"), "value": "calls", "note": notes["calls"]},
             {"key": "year-budget", "title": _("Announced budgets by year of their deadlines"),
-             "chart": bars([f for f in figures["by_year"] if f.budget_calls], "budget"), "value": "budget"},
+             "chart": bars([f for f in figures["by_year"] if f.budget_calls], "budget"), "value": "budget",
+             "note": notes["budget"]},
             {"key": "theme-calls", "title": _("Number of calls by theme"), "chart": bars(figures["by_theme"], "calls"),
              "value": "calls"},
             {"key": "theme-budget", "title": _("Announced budgets by theme"),

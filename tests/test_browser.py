@@ -311,3 +311,20 @@ def test_redoc_renders_the_api_docs_under_the_sites_csp(page, live_server):
     page.locator("h2", has_text="Search calls").first.wait_for(state="visible", timeout=30_000)
     assert page.locator("h2", has_text="Submit a call").count() >= 1
     assert refused == []
+
+
+def test_the_charts_text_is_at_least_12_px_on_a_390_px_phone(browser, live_server, startup_registry):
+    """The panorama's SVG charts scale to the screen: their labels and values, as drawn (the
+    computed font size times the drawing's scale), stay readable on a phone."""
+    context = browser.new_context(locale="fr-FR", **DEVICES["phone"])
+    page = context.new_page()
+    page.goto(live_server.url + "/panorama/")
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('svg.chart__svg text')].map(text => [text.textContent,"
+        " parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a])"
+    )
+    assert len(sizes) >= 10
+    small = [(label, round(size, 1)) for label, size in sizes if size < 12]
+    assert small == [], small
+    _no_horizontal_scroll(page)
+    context.close()
