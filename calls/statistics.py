@@ -2,10 +2,15 @@
 theme, and the share of calls open to each region. Read by the "in pictures" page.
 
 What is counted: published calls of schemes in France (foreign references left out, as in the
-default search), whatever their status. A call whose funders are of two kinds, or that has two
-themes, counts in each; a budget is the call's announced total budget (`total_budget_eur`),
-summed over the calls that state one. A call's year is the year of its deadlines: its own
-closing date and its rounds' (a call whose rounds close in two years counts in both).
+default search), whatever their status. Each bar is the set of calls its search link lists (the
+search's own rules, read on the same read-model rows: facet rows for kinds, themes and regions,
+open periods for years), so a bar counts each of its calls once and sums each call's announced
+total budget (`total_budget_eur`) once, over the calls that state one: a call with two funders of
+one kind counts once in that kind's bar. A call whose funders are of two kinds, or that has two
+themes, counts in each. A call's years are those of its deadlines (the last days of its open
+periods: its own closing date and its rounds'): a call whose deadlines fall in two years counts,
+with its whole budget, in both, and the charts say so (`Figure.also_in_other_years`,
+the figures' `multi_year`).
 Each figure comes with the search URL that lists the calls behind it.
 """
 import dataclasses
@@ -13,9 +18,10 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 
 from .choices import REGIONS, FunderKind, Status
+from .date_facts import LATEST
 
 ALL_STATUSES = [("status", status) for status in Status.values]
 
@@ -30,11 +36,41 @@ class Figure:
     budget_calls: int = 0  # how many of the calls state a budget
     url: str = ""
     share: float | None = None  # for shares (regions): calls / all calls
+    also_in_other_years: int = 0  # for years: how many of its calls count in another year too
+
+    @property
+    def years_note(self) -> str:
+        """What a year's figures hold that another year's hold too ("" when nothing)."""
+        if not self.also_in_other_years:
+            return ""
+        return ngettext("of which %(n)d also counted in another year", "of which %(n)d also counted in another year",
+                        self.also_in_other_years) % {"n": self.also_in_other_years}
 
 
 def search_url(*params) -> str:
     """The public search listing every call (all statuses) with `params` (pairs)."""
     return reverse("call-search") + "?" + urlencode([*params, *ALL_STATUSES])
+
+
+def multi_year_notes(multi_year: Figure) -> dict[str, str]:
+    """What the two charts by year say of the calls `multi_year` whose deadlines fall in several
+    years, counted (with their whole budget) in each: {"calls": ..., "budget": ...}, "" when none."""
+    from .templatetags.registry_format import money
+
+    notes = {"calls": "", "budget": ""}
+    if multi_year.calls:
+        notes["calls"] = ngettext(
+            "%(n)d call has deadlines in several years: it counts in each of them.",
+            "%(n)d calls have deadlines in several years: each counts in every one of them.",
+            multi_year.calls) % {"n": multi_year.calls}
+    if multi_year.budget_calls:
+        notes["budget"] = ngettext(
+            "A multi-year budget counts whole in each year of its deadlines: %(amount)s, announced by "
+            "%(n)d call, count in several years, so the bars do not add up.",
+            "A multi-year budget counts whole in each year of its deadlines: %(amount)s, announced by "
+            "%(n)d calls, count in several years, so the bars do not add up.",
+            multi_year.budget_calls) % {"n": multi_year.budget_calls, "amount": money(multi_year.budget)}
+    return notes
 
 
 def _calls():
@@ -43,95 +79,107 @@ def _calls():
     return Call.objects.published().for_applicants_in_france()
 
 
-def _add(figure, budget):
-    figure.calls += 1
-    if budget is not None:
-        figure.budget += budget
-        figure.budget_calls += 1
+def _figure(label, url, call_ids, budgets) -> Figure:
+    """The bar of the calls `call_ids` (a set: each call once), with their summed stated budgets."""
+    stated = [budgets[call_id] for call_id in call_ids if budgets[call_id] is not None]
+    return Figure(label, calls=len(call_ids), budget=sum(stated), budget_calls=len(stated), url=url)
 
 
 def funding_in_figures() -> dict:
-    """Every chart of the page, as lists of `Figure`s, in six queries whatever the registry's size."""
-    from .models import Call, CallFacet, CallFunder, Round
+    """Every chart of the page, as lists of `Figure`s, in four queries whatever the registry's size."""
+    from .models import CallFacet, CallPeriod, Theme
 
     calls = _calls()
-    budgets = dict(calls.values_list("pk", "total_budget_eur"))
-    closing = dict(calls.values_list("pk", "closes_on"))
+    budgets, everywhere = {}, set()
+    for call_id, budget, open_to_every_region in calls.values_list(
+            "pk", "total_budget_eur", "index__open_to_every_region"):
+        budgets[call_id] = budget
+        if open_to_every_region:
+            everywhere.add(call_id)
 
-    kinds = {code: Figure(str(label), url=search_url(("funder_kind", code))) for code, label in FunderKind.choices}
-    for call_id, kind in CallFunder.objects.filter(call__in=calls).values_list("call_id", "funder__kind").distinct():
-        _add(kinds[kind], budgets[call_id])
+    # The facet rows the search's funder_kind, theme and region filters read.
+    by_facet = defaultdict(lambda: defaultdict(set))
+    for call_id, facet, value in CallFacet.objects.filter(
+            call_index__call__in=calls, facet__in=("funder_kind", "theme", "region")).values_list(
+            "call_index_id", "facet", "value"):
+        by_facet[facet][value].add(call_id)
 
+    kinds = [
+        _figure(str(label), search_url(("funder_kind", code)), by_facet["funder_kind"][code], budgets)
+        for code, label in FunderKind.choices
+    ]
+
+    # The periods the search's closes_after / closes_before filters read (an open-ended one has no deadline).
     years = defaultdict(set)
-    for call_id, day in closing.items():
-        if day:
-            years[day.year].add(call_id)
-    for call_id, day in Round.objects.filter(call__in=calls, closes_on__isnull=False).values_list("call_id",
-                                                                                                    "closes_on"):
+    for call_id, day in CallPeriod.objects.filter(call_index__call__in=calls).exclude(ends_on=LATEST).values_list(
+            "call_index_id", "ends_on"):
         years[day.year].add(call_id)
     by_year = []
     for year in sorted(years):
         url = search_url(("closes_after", f"{year}-01-01"), ("closes_before", f"{year}-12-31"))
-        figure = Figure(str(year), url=url)
-        for call_id in years[year]:
-            _add(figure, budgets[call_id])
+        figure = _figure(str(year), url, years[year], budgets)
+        others = set().union(*(ids for other, ids in years.items() if other != year))
+        figure.also_in_other_years = len(years[year] & others)
         by_year.append(figure)
+    in_several_years = {call_id for call_id in budgets if sum(call_id in ids for ids in years.values()) > 1}
 
     english = (get_language() or "fr").startswith("en")
-    themes = {}
-    rows = Call.themes.through.objects.filter(call__in=calls).values_list(
-        "call_id", "theme__slug", "theme__name", "theme__name_en"
-    )
-    for call_id, slug, name, name_en in rows:
-        label = (name_en or name) if english else name
-        figure = themes.setdefault(slug, Figure(label, url=search_url(("theme", slug))))
-        _add(figure, budgets[call_id])
+    names = {slug: ((name_en or name) if english else name)
+             for slug, name, name_en in Theme.objects.filter(slug__in=list(by_facet["theme"])).values_list(
+                 "slug", "name", "name_en")}
+    themes = [_figure(names.get(slug, slug), search_url(("theme", slug)), ids, budgets)
+              for slug, ids in by_facet["theme"].items()]
 
-    in_france = calls.for_applicants_in_france()
-    total = in_france.count()
-    everywhere = in_france.without_regional_restriction().count()
-    regional = defaultdict(int)
-    named = CallFacet.objects.filter(facet="region", call_index__call__in=in_france).values_list("value", flat=True)
-    for code in named:
-        regional[code] += 1
+    total = len(budgets)
     regions = []
     for code, name in sorted(REGIONS.items(), key=lambda item: item[1]):
-        count = everywhere + regional[code]
-        regions.append(Figure(name, calls=count, url=search_url(("region", code)),
-                              share=(count / total) if total else None))
+        figure = _figure(name, search_url(("region", code)), everywhere | by_facet["region"][code], budgets)
+        figure.share = (figure.calls / total) if total else None
+        regions.append(figure)
 
     def ranked(figures):
         return sorted((f for f in figures if f.calls), key=lambda f: (-f.calls, f.label))
 
+    multi_year = _figure("", "", in_several_years, budgets)
     return {
         "total": total,
-        "by_kind": ranked(kinds.values()),
+        "by_kind": ranked(kinds),
         "by_year": by_year,
-        "by_theme": ranked(themes.values()),
+        "by_theme": ranked(themes),
         "regions": regions,
-        "unrestricted": everywhere,
+        "unrestricted": len(everywhere),
+        "multi_year": multi_year,
     }
 
 
-# Geometry of the server-rendered bar charts (SVG user units).
-CHART_WIDTH = 640
-LABEL_WIDTH = 230
-BAR_SPACE = 300
-ROW_HEIGHT = 26
+# Geometry of the server-rendered bar charts (SVG user units). Each row is a label on its own line,
+# then the bar and its value: the drawing stays narrow, so that scaled to a phone's width (390 px,
+# about 320 px for the chart) its text (13 units, static/css/site.css) stays at least 12 px; the
+# stylesheet caps its width on wider screens.
+CHART_WIDTH = 320
+VALUE_SPACE = 78  # room right of the longest bar for its value ("1,25 Md€")
+BAR_SPACE = CHART_WIDTH - VALUE_SPACE
+ROW_HEIGHT = 42
+LABEL_BASELINE = 15  # from the row's top
+BAR_TOP, BAR_HEIGHT = 21, 16
 
 
 def bars(figures, value: str) -> dict:
-    """Bars for `figures` along `value` ("calls", "budget" or "share"), as SVG coordinates."""
+    """Bars for `figures` along `value` ("calls", "budget" or "share"), as SVG coordinates: each
+    row's label line (`text_y`) above its bar (`bar_y`) and value (`value_y`, `value_x`)."""
     values = [getattr(f, value) or 0 for f in figures]
     top = max(values, default=0) or 1
     rows = []
     for index, (figure, number) in enumerate(zip(figures, values, strict=True)):
+        length = number / top * BAR_SPACE
+        row_top = index * ROW_HEIGHT
         rows.append({
-            "figure": figure, "value": number, "y": index * ROW_HEIGHT,
-            "text_y": index * ROW_HEIGHT + ROW_HEIGHT * 0.65,
-            "width": f"{max(number / top * BAR_SPACE, 1 if number else 0):.1f}",
-            "value_x": f"{LABEL_WIDTH + number / top * BAR_SPACE + 6:.1f}",
+            "figure": figure, "value": number, "y": row_top,
+            "text_y": row_top + LABEL_BASELINE,
+            "bar_y": row_top + BAR_TOP,
+            "value_y": f"{row_top + BAR_TOP + BAR_HEIGHT - 3:.1f}",
+            "width": f"{max(length, 1 if number else 0):.1f}",
+            "value_x": f"{length + 6:.1f}",
         })
     return {"rows": rows, "height": max(len(rows), 1) * ROW_HEIGHT, "width": CHART_WIDTH,
-            "label_width": LABEL_WIDTH, "bar_x": LABEL_WIDTH}
-
+            "label_x": 0, "bar_x": 0, "bar_height": BAR_HEIGHT}

@@ -15,6 +15,7 @@ urlpatterns = [
     path("proposer-un-appel/", public_reports.SuggestCallView.as_view(), name="call-suggest"),
     path("merci/", public_reports.ThanksView.as_view(), name="public-report-thanks"),
     path("panorama/", views.FundingInPicturesView.as_view(), name="funding-in-pictures"),
+    path("integrer/", views.EmbeddedListView.as_view(), name="call-embed"),
     path("a-propos/", views.AboutView.as_view(), name="about"),
     path("contact/", views.ContactView.as_view(), name="contact"),
     path("alertes/", alerts.SubscribeView.as_view(), name="alert-subscribe"),

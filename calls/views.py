@@ -4,11 +4,14 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
+
+from registry.middleware import embeddable
 
 from .api.throttling import ExportRateThrottle, PageRateThrottle, refund, throttle_view
 from .calendar import calendar_of_deadlines
@@ -16,12 +19,13 @@ from .cards import calls_with_cards
 from .choices import PublicationState, Status
 from .clock import today
 from .editions import expected_editions_of
+from .embedding import EMBED_LIMIT, embed_snippet, search_query
 from .exports import people_csv_download
 from .filters import CallFilterSet
 from .models import Call, CallFunder, Funder, Laureate, Programme, Source
 from .overview import home_groups
 from .revalidation import RevalidatedPageMixin
-from .statistics import bars, funding_in_figures
+from .statistics import bars, funding_in_figures, multi_year_notes
 from .status_groups import calls_by_status, page_number
 
 # The filters the search form shows; others (updated_since, for API clients) report errors apart.
@@ -97,6 +101,7 @@ class CallSearchView(RevalidatedPageMixin, CallFilterMixin, FilterView):
                 call.expected_edition = estimates.get(call.pk)
         context["shown_filters"] = SHOWN_FILTERS
         context["query_string"] = self.request.GET.urlencode()
+        context["embed_snippet"] = embed_snippet(self.request, self.get_filter_data())
         include_closed = self.request.GET.copy()
         include_closed.setlist("status", Status.values)
         context["include_closed_url"] = "?" + include_closed.urlencode()
@@ -137,6 +142,35 @@ class TimelineView(CallSearchView):
             without_past.setlist("status", [s for s in without_past.getlist("status") if s != Status.CLOSED])
         context["past_url"] = "?" + with_past.urlencode()
         context["future_url"] = "?" + without_past.urlencode()
+        return context
+
+
+@method_decorator(embeddable, name="dispatch")  # outermost: its 429 page shows in the frame too
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
+class EmbeddedListView(CallFilterMixin, FilterView):
+    """A search's calls, compact, for partners' sites to frame (`/integrer/?<the search's query>`):
+    the one FilterSet on the same query string, the search's first `EMBED_LIMIT` calls in its order.
+    No header or footer, links opening our pages in a new tab, and no cookie set (no form, no
+    session): the only page other sites may frame (`calls.embedding`)."""
+
+    template_name = "calls/embed.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = context["filter"]
+        ids = list(filterset.qs.values_list("pk", flat=True)[:EMBED_LIMIT])
+        calls = calls_with_cards(self.get_queryset(), ids)
+        for call in calls:
+            call.public_url = self.request.build_absolute_uri(call.get_absolute_url())
+        search = search_query(self.request.GET)
+        context.update({
+            "calls": calls,
+            "count": len(ids) if len(ids) < EMBED_LIMIT else filterset.qs.count(),
+            "search_url": self.request.build_absolute_uri(reverse("call-search") + (f"?{search}" if search else "")),
+            # A value refused is said, field by field (the other filters still apply).
+            "errors": [(filterset.form.fields[name].label if name in filterset.form.fields else name, messages)
+                       for name, messages in filterset.form.errors.items()],
+        })
         return context
 
 
@@ -300,15 +334,17 @@ class FundingInPicturesView(RevalidatedPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         figures = funding_in_figures()
         context["figures"] = figures
+        notes = multi_year_notes(figures["multi_year"])
         context["charts"] = [
             {"key": "kind-calls", "title": _("Number of calls by kind of funder"),
              "chart": bars(figures["by_kind"], "calls"), "value": "calls"},
             {"key": "kind-budget", "title": _("Announced budgets by kind of funder"),
              "chart": bars([f for f in figures["by_kind"] if f.budget_calls], "budget"), "value": "budget"},
             {"key": "year-calls", "title": _("Number of calls by year of their deadlines"),
-             "chart": bars(figures["by_year"], "calls"), "value": "calls"},
+             "chart": bars(figures["by_year"], "calls"), "value": "calls", "note": notes["calls"]},
             {"key": "year-budget", "title": _("Announced budgets by year of their deadlines"),
-             "chart": bars([f for f in figures["by_year"] if f.budget_calls], "budget"), "value": "budget"},
+             "chart": bars([f for f in figures["by_year"] if f.budget_calls], "budget"), "value": "budget",
+             "note": notes["budget"]},
             {"key": "theme-calls", "title": _("Number of calls by theme"), "chart": bars(figures["by_theme"], "calls"),
              "value": "calls"},
             {"key": "theme-budget", "title": _("Announced budgets by theme"),

@@ -1,4 +1,5 @@
 """Cross-cutting HTTP concerns: security headers, and a clear 503 while the database is away."""
+import functools
 import logging
 
 from django.conf import settings
@@ -8,8 +9,37 @@ from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
+NO_FRAMING = "frame-ancestors 'none'"
+
+
+def embeddable(view):
+    """Let other sites frame the pages of `view` (a view function, or a class-based view's
+    `dispatch` through `method_decorator`): the one exception to "no site frames ours". Its
+    responses' policy lets `EMBED_FRAME_ANCESTORS` frame them (`SecurityHeadersMiddleware`), and
+    they carry no X-Frame-Options (Django's `xframe_options_exempt`)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.embeddable = True
+        response.xframe_options_exempt = True
+        return response
+
+    return wrapped
+
+
+def framing_policy(policy: str, ancestors: str) -> str:
+    """`policy` with its `frame-ancestors 'none'` replaced by `ancestors` (sources, `*` for any
+    site; none given: still 'none')."""
+    ancestors = " ".join(ancestors.split()) or "'none'"
+    return policy.replace(NO_FRAMING, f"frame-ancestors {ancestors}")
+
+
 class SecurityHeadersMiddleware:
-    """A Content-Security-Policy with no inline scripts, and a restrictive Permissions-Policy."""
+    """A Content-Security-Policy with no inline scripts, and a restrictive Permissions-Policy.
+
+    No other site may frame a page (`frame-ancestors 'none'`, and X-Frame-Options DENY from
+    Django's clickjacking middleware) but the `embeddable` ones: partners' embedded lists."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,7 +48,10 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if self.policy:
-            response.headers.setdefault("Content-Security-Policy", self.policy)
+            policy = self.policy
+            if getattr(response, "embeddable", False):
+                policy = framing_policy(policy, settings.EMBED_FRAME_ANCESTORS)
+            response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
 

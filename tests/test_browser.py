@@ -311,3 +311,90 @@ def test_redoc_renders_the_api_docs_under_the_sites_csp(page, live_server):
     page.locator("h2", has_text="Search calls").first.wait_for(state="visible", timeout=30_000)
     assert page.locator("h2", has_text="Submit a call").count() >= 1
     assert refused == []
+
+
+def test_the_charts_text_is_at_least_12_px_on_a_390_px_phone(browser, live_server, startup_registry):
+    """The panorama's SVG charts scale to the screen: their labels and values, as drawn (the
+    computed font size times the drawing's scale), stay readable on a phone."""
+    context = browser.new_context(locale="fr-FR", **DEVICES["phone"])
+    page = context.new_page()
+    page.goto(live_server.url + "/panorama/")
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('svg.chart__svg text')].map(text => [text.textContent,"
+        " parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM().a])"
+    )
+    assert len(sizes) >= 10
+    small = [(label, round(size, 1)) for label, size in sizes if size < 12]
+    assert small == [], small
+    _no_horizontal_scroll(page)
+    context.close()
+
+
+@pytest.fixture
+def partner_site():
+    """A partner's page served from another origin (127.0.0.1, a port of its own): `pages` maps a
+    path to the HTML it answers."""
+    import http.server
+    import threading
+
+    pages = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path, "").encode()
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", pages
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_partners_page_frames_the_embedded_list_and_no_other_page(browser, live_server, startup_registry,
+                                                                     partner_site):
+    partner, pages = partner_site
+    query = "theme=bioproduction&status=open&status=upcoming"
+    # The snippet the search page offers, pasted as is in the partner's page.
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/?{query}")
+    page.get_by_text("Intégrer cette liste").click()
+    snippet = page.locator("#embed-snippet").input_value()
+    assert snippet.startswith(f'<iframe src="{live_server.url}/integrer/?')
+    pages["/"] = f"<!doctype html><html><body><h1>Un pôle partenaire</h1>{snippet}</body></html>"
+    pages["/search"] = f'<!doctype html><html><body><iframe src="{live_server.url}/?{query}"></iframe></body></html>'
+    page.close()
+
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(partner + "/")
+    frame = page.frame_locator("iframe")
+    titles = frame.locator(".embed__title")
+    titles.first.wait_for()
+    assert sorted(titles.all_inner_texts()) == ["Innov'up Île-de-France : amorçage des start-up de la bioproduction",
+                                                "i-Nov : innovation en biothérapies"]
+    link = frame.get_by_role("link", name="i-Nov : innovation en biothérapies")
+    assert link.evaluate("a => a.href") == f"{live_server.url}/appels/i-nov/"
+    assert (link.get_attribute("target"), link.get_attribute("rel")) == ("_blank", "noopener")
+    assert frame.locator(".site-header").count() == 0
+    assert context.cookies(live_server.url) == []  # the list set none
+    with context.expect_page() as opened:
+        link.click()
+    assert opened.value.url == f"{live_server.url}/appels/i-nov/"
+
+    # Any other page of the site refuses to be framed: its frame stays empty of our content.
+    page.goto(partner + "/search")  # waits for the page's load, which waits for its frame's
+    framed = next(f for f in page.frames if f is not page.main_frame)
+    assert not framed.url.startswith(live_server.url), framed.url  # Chromium's error page: refused
+    assert framed.locator(".site-header").count() == 0 and framed.locator(".call-card").count() == 0
+    context.close()

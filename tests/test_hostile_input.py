@@ -175,11 +175,13 @@ HANDFUL = [
 SURFACES = {
     # path: what it answers to a search it takes ("page": the form shows the error; "download":
     # a 400 when the search is refused; "feed": no entry then; "api": a 400 naming the filter;
-    # "fixed": no search, the query string is ignored)
+    # "fixed": no search, the query string is ignored; "embed": the embeddable list, which names the
+    # filter it left out)
     "/": "page", "/en/": "page", "/calendrier/": "page", "/export/appels.csv": "download",
     "/export/echeances.ics": "download", "/flux/nouveaux-appels.atom": "feed", "/appels/visible/": "fixed",
     "/financeurs/bpifrance/": "fixed", "/programmes/france-2030/": "fixed", "/panorama/": "fixed",
     "/api/v1/calls/": "api", "/api/v1/sync/?updated_since=2026-01-01T00:00:00Z": "api",
+    "/integrer/": "embed",
     "/api/v1/calls/visible/": "fixed", "/api/v1/exports/calls.json": "fixed", "/api/v1/exports/calls.csv": "fixed",
 }
 
@@ -215,7 +217,9 @@ def test_each_surface_answers_hostile_values_as_documented(client, linked_regist
         assert SCRIPT not in body, name
         if kind == "page" and what in ("wrong", "refused"):
             assert f'id="{name}-error"' in body, name
-        if kind in ("page", "feed", "api") and response.status_code == 200:  # the filter left out, or not
+        if kind == "embed":
+            assert ('class="embed__errors"' in body) == (what in ("wrong", "refused")), name
+        if kind in ("page", "feed", "api", "embed") and response.status_code == 200:  # the filter left out, or not
             assert ("Appel visible" in body) == (what in ("wrong", "ignored")), name
 
 
@@ -232,7 +236,8 @@ def test_any_page_number_shows_a_page_of_the_search(client):
 
 def test_stored_script_from_a_curator_is_rendered_escaped_everywhere(client):
     call = make(slug="evil", title=SCRIPT, summary=ATTRIBUTE, eligibility=SCRIPT)
-    for url in ("/", call.get_absolute_url(), "/en/", reverse("call-timeline"), reverse("call-feed")):
+    for url in ("/", call.get_absolute_url(), "/en/", reverse("call-timeline"), reverse("call-feed"),
+                reverse("call-embed")):
         body = client.get(url).content.decode()
         assert SCRIPT not in body and ATTRIBUTE not in body, url
         assert "&lt;script&gt;" in body, url

@@ -202,6 +202,60 @@ def test_funding_in_pictures_draws_svg_charts_whose_bars_lead_to_their_calls(cli
     assert "Gene therapy" in text(client.get("/en/panorama/"))
 
 
+def _listed_by(url):
+    """The calls the search behind a chart's bar lists: the one FilterSet, on the link's query."""
+    return CallFilterSet(QueryDict(urlparse(url).query)).qs
+
+
+def test_every_bar_of_every_chart_counts_and_sums_exactly_the_calls_its_link_lists(client):
+    europe = [FunderFactory(kind=FunderKind.EUROPEAN_UNION, slug=f"ue-{n}") for n in range(2)]
+    state = FunderFactory(kind=FunderKind.STATE)
+    # Two funders of one kind: once in that kind's bar, its budget once.
+    both_eu = make(title="Deux financeurs européens", slug="deux-ue", total_budget_eur=40_000_000,
+                   opens_on=datetime.date(2026, 1, 1), closes_on=datetime.date(2026, 3, 1))
+    # Two rounds closing in two years: in both years' bars, its budget whole in each.
+    rounds = make(title="Deux vagues", slug="deux-vagues", total_budget_eur=9_000_000,
+                  opens_on=datetime.date(2025, 1, 1), closes_on=None)
+    RoundFactory(call=rounds, name="Vague 1", opens_on=datetime.date(2025, 1, 1), closes_on=datetime.date(2025, 6, 1))
+    RoundFactory(call=rounds, name="Vague 2", opens_on=datetime.date(2025, 9, 1), closes_on=datetime.date(2026, 2, 1))
+    plain = make(title="Sans budget", slug="sans-budget", opens_on=datetime.date(2026, 1, 1),
+                 closes_on=datetime.date(2026, 5, 1))
+    regional = make(title="Régional", slug="regional", scope=Scope.REGIONAL, total_budget_eur=1_000_000,
+                    opens_on=datetime.date(2026, 1, 1), closes_on=datetime.date(2026, 7, 1))
+    regional.regions.add(Region.objects.get(code="53"))
+    theme, other_theme = ThemeFactory(slug="vecteurs"), ThemeFactory(slug="anticorps")
+    for funder in europe:
+        CallFunderFactory(call=both_eu, funder=funder)
+    CallFunderFactory(call=rounds, funder=europe[0])
+    CallFunderFactory(call=rounds, funder=state)
+    CallFunderFactory(call=plain, funder=state)
+    both_eu.themes.add(theme, other_theme)
+    rounds.themes.add(theme)
+    for call in (both_eu, rounds, plain, regional):
+        services.rows_written(call=call)
+
+    response = client.get("/panorama/")
+    figures = response.context["figures"]
+    kinds = {f.label: f for f in figures["by_kind"]}
+    assert (kinds["Union européenne"].calls, kinds["Union européenne"].budget) == (2, 49_000_000)
+    assert (kinds["État"].calls, kinds["État"].budget, kinds["État"].budget_calls) == (2, 9_000_000, 1)
+    years = {f.label: f for f in figures["by_year"]}
+    assert (years["2025"].calls, years["2025"].budget, years["2025"].also_in_other_years) == (1, 9_000_000, 1)
+    assert (years["2026"].calls, years["2026"].budget, years["2026"].also_in_other_years) == (4, 50_000_000, 1)
+    assert (figures["multi_year"].calls, figures["multi_year"].budget) == (1, 9_000_000)
+    bars = [*figures["by_kind"], *figures["by_year"], *figures["by_theme"], *figures["regions"]]
+    assert len(bars) >= 2 + 2 + 2 + 13
+    for figure in bars:
+        calls = _listed_by(figure.url)
+        stated = [call.total_budget_eur for call in calls if call.total_budget_eur is not None]
+        assert (figure.calls, figure.budget, figure.budget_calls) == (calls.count(), sum(stated), len(stated)), (
+            figure.label, figure.url)
+    # Each chart says that a call with deadlines in two years, and its budget, counts in both.
+    body = text(response)
+    assert "1 appel a des dates limites dans plusieurs années" in body
+    assert "un budget pluriannuel compte en entier dans chaque année" in body.lower()
+
+
 @pytest.mark.parametrize("count", [3, 20])
 def test_home_and_panorama_queries_stay_bounded(client, django_assert_max_num_queries, count):
     theme = ThemeFactory(slug="bioproduction")

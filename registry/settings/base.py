@@ -264,6 +264,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+# Who may frame the embeddable list (/integrer/, for partners' sites): CSP frame-ancestors sources,
+# space-separated ("https://partner.example https://other.example"); `*` is any site. Every other
+# page keeps frame-ancestors 'none' and X-Frame-Options DENY.
+EMBED_FRAME_ANCESTORS = env("EMBED_FRAME_ANCESTORS", "*")
 # Admin logins (django-axes): this many failures for one account from one address lock that
 # combination out for the window; the account still opens from elsewhere, and the address can
 # still sign in to other accounts, so nobody can lock every curator out. Counts live in the
