@@ -48,9 +48,11 @@ def pytest_runtest_teardown(item, nextitem):
     test database was created (`migrated_data`), so that whatever test a worker runs next finds
     it, in any order (pytest-xdist gives a worker's files in no set order)."""
     yield
-    if not _is_transactional(item):
-        return
+    if not _is_transactional(item) or nextitem is None:
+        return  # (after the last test, the test database itself is gone)
+    from django.apps import apps
     from django.core.management import call_command
+    from django.core.management.color import no_style
     from django.db import connections
     from pytest_django.plugin import blocking_manager_key
 
@@ -61,6 +63,11 @@ def pytest_runtest_teardown(item, nextitem):
                 call_command("flush", database=connection.alias, interactive=False, verbosity=0,
                              inhibit_post_migrate=True)
                 connection.creation.deserialize_db_from_string(contents)
+                # The rows came back with their ids: sequences continue after them (PostgreSQL).
+                statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True))
+                with connection.cursor() as cursor:
+                    for statement in statements:
+                        cursor.execute(statement)
 
 
 @pytest.fixture(scope="session", autouse=True)
