@@ -24,6 +24,8 @@ urlpatterns = [
     path("alertes/recherche/", alerts.ChangeSearchView.as_view(), name="alert-change-search"),
     path("alertes/desabonner/<str:token>/", alerts.UnsubscribeView.as_view(), name="alert-unsubscribe"),
     path("alertes/oublier/<str:token>/", alerts.ForgetAddressView.as_view(), name="alert-forget"),
+    path("financeurs/", views.FunderIndexView.as_view(), name="funder-index"),
+    path("programmes/", views.ProgrammeIndexView.as_view(), name="programme-index"),
     path("financeurs/<slug:slug>/", views.FunderDetailView.as_view(), name="funder-detail"),
     path("programmes/<slug:slug>/", views.ProgrammeDetailView.as_view(), name="programme-detail"),
 ]

@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from .api.throttling import ExportRateThrottle, PageRateThrottle, refund, throttle_view
@@ -19,7 +19,7 @@ from .filters import CallFilterSet
 from .models import Call, CallFunder, Funder, Laureate, Programme, Source
 from .overview import home_groups
 from .statistics import bars, funding_in_figures
-from .status_groups import calls_by_status, page_number
+from .status_groups import calls_by_status, page_number, with_call_counts
 
 # The filters the search form shows; others (updated_since, for API clients) report errors apart.
 SHOWN_FILTERS = (
@@ -264,6 +264,37 @@ class ProgrammeDetailView(DetailView):
         calls = Call.objects.listed_cards().with_facet_value("programme", [self.object.slug])
         context["groups"] = calls_by_status(calls, self.request.GET, search={"programme": self.object.slug})
         return context
+
+
+class _CallCountsIndex(ListView):
+    """An index of funders or programmes with published calls, each with its number of open,
+    upcoming and past calls (`calls.status_groups.with_call_counts`): two queries in all."""
+
+    facet = None
+
+    def get_queryset(self):
+        return with_call_counts(super().get_queryset(), self.facet)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["shows_dates_unknown"] = any(entity.call_counts[Status.DATES_UNKNOWN] for entity in self.object_list)
+        return context
+
+
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
+class FunderIndexView(_CallCountsIndex):
+    model = Funder
+    facet = "funder"
+    template_name = "calls/funder_index.html"
+    context_object_name = "funders"
+
+
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
+class ProgrammeIndexView(_CallCountsIndex):
+    facet = "programme"
+    queryset = Programme.objects.select_related("parent")
+    template_name = "calls/programme_index.html"
+    context_object_name = "programmes"
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")

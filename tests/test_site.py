@@ -17,6 +17,7 @@ from tests.factories import (
     DocumentFactory,
     FunderFactory,
     LaureateFactory,
+    ProgrammeFactory,
     RoundFactory,
     SourceFactory,
     ThemeFactory,
@@ -249,3 +250,68 @@ def test_what_browsers_and_crawlers_ask_for_at_the_root(client):
     assert '<link rel="alternate" hreflang="en" href="http://testserver/en/appels/appel-plan/">' in page
     assert '<link rel="alternate" hreflang="x-default" href="http://testserver/appels/appel-plan/">' in page
     assert 'og-image' in page and '.png"' in page.split("og:image")[1].split(">")[0]
+
+
+# --- What a visitor sees: indexes of funders and programmes -----------------------------------
+
+def index_row(page, url):
+    """The numbers in the row of the index `page` that links to `url` (open, upcoming[, dates not given], past)."""
+    row = re.search(r'<tr><th scope="row"><a href="' + re.escape(url) + r'">.*?</tr>', page)
+    assert row, url
+    return [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row.group(0))]
+
+
+def test_the_funders_index_counts_each_funders_published_calls_by_status(client):
+    bpi, region = FunderFactory(slug="bpi", name="Bpifrance"), FunderFactory(slug="region")
+    idle = FunderFactory(slug="sans-appel")
+    past = {"opens_on": today() - 90 * DAY, "closes_on": today() - 30 * DAY}
+    for call in (make(), make(opens_on=today() + 10 * DAY, closes_on=today() + 60 * DAY), make(**past), make(**past),
+                 make(publication_state=PublicationState.DRAFT)):
+        CallFunderFactory(call=call, funder=bpi)
+    CallFunderFactory(call=make(), funder=region)
+    page = text(client.get("/financeurs/"))
+    assert index_row(page, "/financeurs/bpi/") == [1, 1, 2]  # the draft is not counted
+    assert index_row(page, "/financeurs/region/") == [1, 0, 0]
+    assert "/financeurs/sans-appel/" not in page and idle.name not in page
+    assert "Ouverts maintenant" in page and "Passés" in page and "Dates non" not in page
+    english = text(client.get("/en/financeurs/"))
+    assert index_row(english, "/en/financeurs/bpi/") == [1, 1, 2] and "Open now" in english
+    # A call whose sources give no dates gets its own column, not counted as past.
+    CallFunderFactory(call=make(opens_on=None, closes_on=None), funder=region)
+    assert index_row(text(client.get("/financeurs/")), "/financeurs/region/") == [1, 0, 1, 0]
+
+
+def test_the_programmes_index_counts_the_calls_of_the_programmes_under_each(client):
+    plan = ProgrammeFactory(slug="plan", name="Plan bioproduction")
+    axis = ProgrammeFactory(slug="axe-1", name="Axe 1", parent=plan)
+    make(programme=axis)
+    make(programme=plan, opens_on=today() - 90 * DAY, closes_on=today() - 30 * DAY)
+    ProgrammeFactory(slug="vide")
+    page = text(client.get("/programmes/"))
+    assert index_row(page, "/programmes/plan/") == [1, 0, 1]
+    assert index_row(page, "/programmes/axe-1/") == [1, 0, 0]
+    assert "partie de Plan bioproduction" in page and "/programmes/vide/" not in page
+    assert index_row(text(client.get("/en/programmes/")), "/en/programmes/plan/") == [1, 0, 1]
+
+
+def test_the_indexes_are_linked_from_the_footer_and_the_search_page(client):
+    for url in ("/", "/?q=cellules", "/contact/"):
+        page = client.get(url).content.decode()
+        assert 'href="/financeurs/"' in page and 'href="/programmes/"' in page, url
+    english = client.get("/en/").content.decode()
+    assert 'href="/en/financeurs/"' in english and 'href="/en/programmes/"' in english
+    search = client.get("/?q=cellules").content.decode()
+    assert "Parcourir par financeur" in search.split("<footer")[0]
+    assert "<loc>http://testserver/financeurs/</loc>" in client.get("/sitemap.xml").content.decode()
+
+
+def test_the_indexes_read_a_bounded_number_of_queries(client, django_assert_max_num_queries):
+    for n in range(30):
+        funder = FunderFactory(slug=f"f-{n}")
+        CallFunderFactory(call=make(programme=ProgrammeFactory(slug=f"p-{n}")), funder=funder)
+    with django_assert_max_num_queries(3):
+        page = text(client.get("/financeurs/"))
+    assert page.count('<tr><th scope="row">') == 30
+    with django_assert_max_num_queries(3):
+        page = text(client.get("/programmes/"))
+    assert page.count('<tr><th scope="row">') == 30
