@@ -10,6 +10,7 @@ urlpatterns = [
     path("export/echeances.ics", views.export_ics, name="call-export-ics"),
     path("flux/nouveaux-appels.atom", feeds.NewCallsFeed(), name="call-feed"),
     path("appels/<slug:slug>/", views.CallDetailView.as_view(), name="call-detail"),
+    path("appels/<slug:slug>/agenda.ics", views.call_ics, name="call-ics"),
     path("appels/<slug:slug>/signaler/", public_reports.ReportErrorView.as_view(), name="call-report-error"),
     path("proposer-un-appel/", public_reports.SuggestCallView.as_view(), name="call-suggest"),
     path("merci/", public_reports.ThanksView.as_view(), name="public-report-thanks"),

@@ -187,6 +187,20 @@ def export_ics(request):
     return response
 
 
+@throttle_view(PageRateThrottle)
+def call_ics(request, slug):
+    """One published call's openings and deadlines (its rounds' too) as an iCalendar file, each
+    deadline with a reminder (`calls.calendar`): "add to my calendar" on the call's page."""
+    calls = Call.objects.listed().prefetch_related(None).filter(slug=slug)
+    title = calls.values_list("title", flat=True).first()
+    if title is None:
+        raise Http404
+    body = calendar_of_deadlines(calls, name=title, host=request.get_host(), build_url=request.build_absolute_uri)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}.ics"'
+    return response
+
+
 class CallDetailView(DetailView):
     template_name = "calls/call_detail.html"
     context_object_name = "call"

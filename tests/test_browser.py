@@ -311,3 +311,35 @@ def test_redoc_renders_the_api_docs_under_the_sites_csp(page, live_server):
     page.locator("h2", has_text="Search calls").first.wait_for(state="visible", timeout=30_000)
     assert page.locator("h2", has_text="Submit a call").count() >= 1
     assert refused == []
+
+
+# --- What a visitor sees ---------------------------------------------------------------------------
+
+VISIBLE_AXIS_LABELS = """(() => {
+  const ol = document.querySelector('.timeline__years'), axis = ol.getBoundingClientRect();
+  const shown = [...ol.querySelectorAll('.timeline__tick')].filter(s => getComputedStyle(s).visibility !== 'hidden');
+  const textBox = s => {
+    const range = document.createRange(); range.selectNodeContents(s); return range.getBoundingClientRect();
+  };
+  const cut = [];
+  shown.forEach((s, i) => {
+    const box = textBox(s), cell = s.parentElement.getBoundingClientRect();
+    const clipped = getComputedStyle(s.parentElement).overflowX === 'hidden' && box.right > cell.right + 0.5;
+    const next = shown[i + 1];
+    if (clipped || (next && box.right > textBox(next).left) || box.right > axis.right + 0.5) cut.push(s.textContent);
+  });
+  return [shown.map(s => s.textContent), cut];
+})()"""
+
+
+def test_the_timeline_month_names_are_whole_at_every_width(page, live_server):
+    CallFactory(title="Appel sur l'axe", slug="axe", opens_on=today(), closes_on=today() + datetime.timedelta(days=90))
+    for width in (1366, 800, 600, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(live_server.url + "/calendrier/")
+        shown, cut = page.evaluate(VISIBLE_AXIS_LABELS)
+        assert cut == [], f"at {width}px, cut or overlapping: {cut} (shown: {shown})"
+        assert len(shown) == (12 if width > 960 else 6), (width, shown)  # every other month on narrow screens
+        if width > 960:
+            assert "Juin" in shown and "Juil." in shown
+        _no_horizontal_scroll(page)

@@ -315,3 +315,67 @@ def test_the_indexes_read_a_bounded_number_of_queries(client, django_assert_max_
     with django_assert_max_num_queries(3):
         page = text(client.get("/programmes/"))
     assert page.count('<tr><th scope="row">') == 30
+
+
+# --- What a visitor sees: the calendar ----------------------------------------------------------
+
+def events(body):
+    """The calendar's events, each as a dict of its unfolded properties (its alarm's trigger too)."""
+    unfolded = body.replace("\r\n ", "")
+    found = []
+    for block in unfolded.split("BEGIN:VEVENT")[1:]:
+        event = {}
+        for line in block.split("END:VEVENT")[0].split("\r\n"):
+            name, _sep, value = line.partition(":")
+            event.setdefault(name.split(";")[0], value)
+        found.append(event)
+    return found
+
+
+def test_each_call_page_offers_its_own_calendar_with_its_rounds_and_a_reminder(client):
+    call = make(slug="appel-agenda", title="Appel à l'agenda", closes_on=today() + 60 * DAY)
+    RoundFactory(call=call, name="Vague 1", opens_on=today() - 10 * DAY, closes_on=today() + 20 * DAY)
+    RoundFactory(call=call, name="Vague 2", opens_on=today() + 30 * DAY, closes_on=today() + 60 * DAY)
+    make(slug="autre-appel", title="Un autre appel")
+    page = text(client.get("/appels/appel-agenda/"))
+    assert 'href="/appels/appel-agenda/agenda.ics"' in page and "Ajouter à mon agenda" in page
+    assert "Add to my calendar" in text(client.get("/en/appels/appel-agenda/"))
+    response = client.get("/appels/appel-agenda/agenda.ics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    assert 'filename="appel-agenda.ics"' in response["Content-Disposition"]
+    body = response.content.decode()
+    found = events(body)
+    deadlines = {e["DTSTART"]: e["SUMMARY"] for e in found if "TRIGGER" in e}
+    assert deadlines == {
+        f"{today() + 20 * DAY:%Y%m%d}": "Clôture (Vague 1) : Appel à l'agenda",
+        f"{today() + 60 * DAY:%Y%m%d}": "Clôture (Vague 2) : Appel à l'agenda",
+    }
+    assert f"{today() + 30 * DAY:%Y%m%d}" in {e["DTSTART"] for e in found if "TRIGGER" not in e}  # the 2nd opening
+    assert all(e["TRIGGER"] == "-P7D" for e in found if "TRIGGER" in e)
+    assert "Un autre appel" not in body and "autre-appel" not in body
+    assert "X-WR-CALNAME:Appel à l'agenda" in body
+
+
+def test_a_call_calendar_is_for_published_calls_and_past_calls_do_not_offer_one(client):
+    make(slug="brouillon", publication_state=PublicationState.DRAFT)
+    assert client.get("/appels/brouillon/agenda.ics").status_code == 404
+    assert client.get("/appels/inconnu/agenda.ics").status_code == 404
+    make(slug="passe", opens_on=today() - 90 * DAY, closes_on=today() - 30 * DAY)
+    assert "agenda.ics" not in text(client.get("/appels/passe/"))
+    make(slug="a-venir", opens_on=today() + 30 * DAY, closes_on=None)
+    assert 'href="/appels/a-venir/agenda.ics"' in text(client.get("/appels/a-venir/"))
+
+
+def axis_labels(page):
+    axis = re.search(r'<ol class="timeline__years">(.*?)</ol>', page).group(1)
+    return re.findall(r'<span class="timeline__tick">([^<]*)</span>', axis)
+
+
+def test_the_timeline_names_its_months_unambiguously(client):
+    make(slug="sur-l-axe")
+    french, english = axis_labels(text(client.get("/calendrier/"))), axis_labels(text(client.get("/en/calendrier/")))
+    assert len(french) == 12 and len(set(french)) == 12 and len(set(english)) == 12
+    assert "Juin" in french and "Juil." in french and "Jui" not in french
+    assert "June" in english and "July" in english
+    years = re.findall(r'<span class="timeline__tick-year">(\d{4})</span>', text(client.get("/calendrier/")))
+    assert str(today().year + 1) in years  # January names its year
