@@ -282,7 +282,8 @@ def test_the_start_ups_journey(browser, live_server, startup_registry, device):
     _no_horizontal_scroll(page)
     _shoot(page, device, "3-call")
     page.goto(live_server.url + "/appels/i-nov/")
-    assert page.locator(".table-scroll table").count() == 2
+    assert page.locator(".table-scroll table").count() == 1  # the rounds; the laureates' rows stack on a phone
+    assert page.locator("table.table--stacked").count() == 1
     _no_horizontal_scroll(page)
     _shoot(page, device, "4-call-laureates")
 
@@ -343,3 +344,60 @@ def test_the_timeline_month_names_are_whole_at_every_width(page, live_server):
         if width > 960:
             assert "Juin" in shown and "Juil." in shown
         _no_horizontal_scroll(page)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_skip_link_to_the_results_shows_when_focused(browser, live_server, width):
+    CallFactory(title="Appel à trouver", slug="a-trouver")
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/?q=")
+    link = page.locator(".jump-to-results a")
+    if width < 960:
+        page.locator(".filters-disclosure > summary").click()  # the filters wait behind their disclosure
+    else:  # unseen until a keyboard reaches it
+        assert page.locator(".jump-to-results").bounding_box()["width"] <= 1
+    link.focus()
+    assert page.locator(".jump-to-results").bounding_box()["width"] > 100
+    box = link.bounding_box()
+    assert box["width"] > 100 and box["height"] > 10 and 0 <= box["y"] < 800, box
+    assert link.inner_text() == "Passer les filtres : aller aux résultats"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**#results-heading")
+    assert page.locator("#results-heading").bounding_box()["y"] < 800
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_laureates_are_readable_on_a_phone(browser, live_server, width):
+    from tests.factories import LaureateFactory
+
+    call = CallFactory(title="Appel avec lauréats", slug="laureats")
+    for n in range(3):
+        LaureateFactory(call=call, organisation=f"Organisation lauréate au nom assez long numéro {n}",
+                        project="Procédé de bioproduction de vecteurs viraux à haut rendement " * 2,
+                        amount_eur=1_250_000, year=2025)
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/appels/laureats/")
+    _no_horizontal_scroll(page)
+    rows = page.locator("#laureates-heading ~ table tbody tr")
+    assert rows.count() == 3
+    first = rows.first
+    cells = first.locator("th, td")
+    boxes = [cells.nth(i).bounding_box() for i in range(cells.count())]
+    assert all(box["x"] >= 0 and box["x"] + box["width"] <= width for box in boxes), boxes
+    if width == 390:  # one cell under the other, each named by its column
+        pairs = zip(boxes, boxes[1:], strict=False)
+        assert all(later["y"] >= earlier["y"] + earlier["height"] - 1 for earlier, later in pairs)
+        names = first.locator("td").evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
+        assert names == ['"Projet\u202f: "', '"Région\u202f: "', '"Année\u202f: "', '"Montant\u202f: "'], names
+        assert not page.locator("#laureates-heading ~ table thead").is_visible() or \
+            page.locator("#laureates-heading ~ table thead").bounding_box()["height"] <= 1
+    else:  # a table row: the cells side by side
+        assert len({round(box["y"]) for box in boxes}) == 1
+    # One landmark named "Lauréats": the section, not a region inside it as well.
+    assert page.locator('[aria-labelledby="laureates-heading"]').count() == 1
+    context.close()

@@ -1,6 +1,7 @@
 """Issue 11 on the public site: say what we know and only that; the first screen; the sector in pictures."""
 import datetime
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -122,12 +123,13 @@ def test_the_call_page_shows_how_to_apply_its_documents_and_its_funders_site(cli
     assert 'href="https://bpifrance.fr" rel="external">Site de Bpi' in body
 
 
-def test_wide_tables_scroll_in_their_own_box(client):
+def test_wide_tables_scroll_in_their_own_box_or_stack(client):
     call = make(title="Appel à lauréats", slug="laureats")
     RoundFactory(call=call, opens_on=call.opens_on, closes_on=call.closes_on)
     LaureateFactory(call=call, organisation="Une organisation au nom très long " * 3, project="Projet " * 20)
     body = text(client.get("/appels/laureats/"))
-    assert body.count('<div class="table-scroll"') == 2
+    assert body.count('<div class="table-scroll"') == 1  # the rounds
+    assert body.count('<table class="table table--stacked">') == 1  # the laureates: rows stacked on a phone
 
 
 # --- Site-wide: 404, archived calls, footer, icon, Open Graph --------------------------------
@@ -186,7 +188,9 @@ def test_funding_in_pictures_draws_svg_charts_whose_bars_lead_to_their_calls(cli
     assert response.status_code == 200
     body = text(response)
     assert body.count("<svg class=\"chart__svg\"") >= 5 and "<script" not in body.split("</head>")[1]
-    assert "<desc id=" in body and "role=\"img\"" in body
+    # Each bar is a link, named by its label and value; no link inside an image (its content is not read).
+    assert 'role="img"' not in body and body.count('role="group" aria-labelledby="chart-') >= 5
+    assert 'aria-label="Agence de l&#x27;État — 2 appels"' in body
     figures = response.context["figures"]
     kinds = {f.label: f for f in figures["by_kind"]}
     assert kinds["Agence de l'État"].calls == 2 and kinds["Agence de l'État"].budget == 5_000_000
@@ -273,9 +277,9 @@ def test_the_funders_index_counts_each_funders_published_calls_by_status(client)
     assert index_row(page, "/financeurs/bpi/") == [1, 1, 2]  # the draft is not counted
     assert index_row(page, "/financeurs/region/") == [1, 0, 0]
     assert "/financeurs/sans-appel/" not in page and idle.name not in page
-    assert "Ouverts maintenant" in page and "Passés" in page and "Dates non" not in page
+    assert ">Ouverts</th>" in page and ">Passés</th>" in page and "Sans dates" not in page
     english = text(client.get("/en/financeurs/"))
-    assert index_row(english, "/en/financeurs/bpi/") == [1, 1, 2] and "Open now" in english
+    assert index_row(english, "/en/financeurs/bpi/") == [1, 1, 2] and ">Open</th>" in english
     # A call whose sources give no dates gets its own column, not counted as past.
     CallFunderFactory(call=make(opens_on=None, closes_on=None), funder=region)
     assert index_row(text(client.get("/financeurs/")), "/financeurs/region/") == [1, 0, 1, 0]
@@ -379,3 +383,39 @@ def test_the_timeline_names_its_months_unambiguously(client):
     assert "June" in english and "July" in english
     years = re.findall(r'<span class="timeline__tick-year">(\d{4})</span>', text(client.get("/calendrier/")))
     assert str(today().year + 1) in years  # January names its year
+
+
+# --- What a visitor sees: accessibility --------------------------------------------------------
+
+def test_facet_counts_read_aloud_agree_with_their_number(client):
+    alone, pair = FunderFactory(slug="seul", name="Seul"), FunderFactory(slug="paire", name="Paire")
+    CallFunderFactory(call=make(), funder=alone)
+    for _n in range(2):
+        CallFunderFactory(call=make(), funder=pair)
+
+    def count_of(page, name):
+        label = re.search(r'<label for="id_funder_\d+">' + name + r' (<span class="count">.*?</span></span>)', page)
+        return re.sub(r"<[^>]+>", "", label.group(1))
+    french = text(client.get("/?q="))
+    assert count_of(french, "Seul") == "(1 appel)" and count_of(french, "Paire") == "(2 appels)"
+    english = text(client.get("/en/?q="))
+    assert count_of(english, "Seul") == "(1 call)" and count_of(english, "Paire") == "(2 calls)"
+    chosen = text(client.get("/?funder=seul"))
+    assert re.search(r'Filtres <span class="count"><span class="visually-hidden">\(</span>1'
+                     r'<span class="visually-hidden"> choisi\)</span>', chosen)
+
+
+def test_the_skip_link_to_the_results_is_there_at_every_width(client):
+    page = text(client.get("/?q="))
+    assert '<p class="jump-to-results"><a href="#results-heading">' in page and 'id="results-heading"' in page
+    css = (Path(__file__).resolve().parent.parent / "static" / "css" / "site.css").read_text()
+    assert not re.search(r"\.jump-to-results\s*\{[^}]*display:\s*none", css)  # hidden until focused, never removed
+
+
+def test_the_laureates_are_one_landmark_and_stack_on_a_phone(client):
+    call = make(slug="avec-laureats")
+    LaureateFactory(call=call, organisation="Cellules SA", project="Vecteurs viraux", amount_eur=250_000)
+    page = text(client.get("/appels/avec-laureats/"))
+    assert page.count('aria-labelledby="laureates-heading"') == 1
+    assert '<table class="table table--stacked">' in page
+    assert '<td data-label="Projet">Vecteurs viraux</td>' in page
