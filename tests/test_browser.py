@@ -401,3 +401,28 @@ def test_the_laureates_are_readable_on_a_phone(browser, live_server, width):
     # One landmark named "Lauréats": the section, not a region inside it as well.
     assert page.locator('[aria-labelledby="laureates-heading"]').count() == 1
     context.close()
+
+
+CONTROL_STYLE = """(selector) => { const s = getComputedStyle(document.querySelector(selector));
+  return [s.borderTopWidth, s.borderTopStyle, s.borderTopColor, s.borderRadius, s.paddingLeft, s.fontSize,
+          s.fontFamily, s.backgroundColor]; }"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_alert_form_looks_like_the_other_forms(browser, live_server, width):
+    CallFactory(title="Appel à suivre", slug="a-suivre")
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/?q=")
+    page.locator(".alert-box > summary").click()
+    email = page.get_by_label("Adresse e-mail")
+    assert email.is_visible()
+    field = page.evaluate(CONTROL_STYLE, "#id_amount")  # a filter's field
+    assert page.evaluate(CONTROL_STYLE, "#alert-email") == field
+    assert page.evaluate(CONTROL_STYLE, "#alert-language")[:6] == field[:6]
+    box = email.bounding_box()
+    assert 0 <= box["x"] and box["x"] + box["width"] <= width and box["height"] >= 30
+    assert page.get_by_role("button", name="Créer l'alerte").is_visible()
+    _no_horizontal_scroll(page)
+    context.close()

@@ -419,3 +419,42 @@ def test_the_laureates_are_one_landmark_and_stack_on_a_phone(client):
     assert page.count('aria-labelledby="laureates-heading"') == 1
     assert '<table class="table table--stacked">' in page
     assert '<td data-label="Projet">Vecteurs viraux</td>' in page
+
+
+# --- What a visitor sees: alerts and contact ---------------------------------------------------
+
+def summary_items(page):
+    return re.findall(r"<li>([^<]*)</li>", page.split("Votre recherche")[1].split("</ul>")[0])
+
+
+def test_the_alert_summary_lists_only_what_the_visitor_chose(client):
+    assert summary_items(text(client.get("/alertes/", {"q": ""}))) == ["Tous les appels (aucun filtre)"]
+    chosen = summary_items(text(client.get("/alertes/", {"region": "11", "status": "open"})))
+    assert sorted(chosen) == ["Ma région : Île-de-France", "Statut : Ouvert"]  # not "schemes in France only"
+    # Chosen on purpose, the default is said.
+    on_purpose = summary_items(text(client.get("/alertes/", {"foreign": "exclude"})))
+    assert on_purpose == ["Dispositifs étrangers : Dispositifs en France seulement"]
+
+
+def test_the_alert_box_buttons_say_different_things(client):
+    page = text(client.get("/?q=vecteurs"))
+    box = page.split('<details class="alert-box')[1].split("</details>")[0]
+    summary = re.search(r'<summary class="button">([^<]*)</summary>', box).group(1)
+    button = re.search(r'<button type="submit"[^>]*>([^<]*)</button>', box).group(1)
+    assert summary == "Recevoir les nouveaux appels par e-mail" and button == "Créer l'alerte"
+    assert 'type="email" name="email" id="alert-email"' in box
+
+
+def test_the_contact_address_defaults_to_the_sites_host_and_can_be_left_out(client, settings):
+    from registry.settings.base import default_contact_email
+
+    assert default_contact_email("https://registre.example.org") == "contact@registre.example.org"
+    assert default_contact_email("https://www.example.org/") == "contact@example.org"
+    for local in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]/", "http://testserver", ""):
+        assert default_contact_email(local) == "", local
+    settings.CONTACT_EMAIL = default_contact_email("https://registre.example.org")
+    page = text(client.get("/contact/"))
+    assert 'href="mailto:contact@registre.example.org">contact@registre.example.org</a>' in page
+    settings.CONTACT_EMAIL = ""
+    page = text(client.get("/contact/"))
+    assert "mailto:" not in page and "Écrire aux curateurs" not in page
