@@ -273,16 +273,19 @@ def test_the_funders_index_counts_each_funders_published_calls_by_status(client)
                  make(publication_state=PublicationState.DRAFT)):
         CallFunderFactory(call=call, funder=bpi)
     CallFunderFactory(call=make(), funder=region)
+    cofunded = make(opens_on=today() + 5 * DAY, closes_on=today() + 50 * DAY)
+    CallFunderFactory(call=cofunded, funder=bpi)
+    CallFunderFactory(call=cofunded, funder=region)  # counted once for each
     page = text(client.get("/financeurs/"))
-    assert index_row(page, "/financeurs/bpi/") == [1, 1, 2]  # the draft is not counted
-    assert index_row(page, "/financeurs/region/") == [1, 0, 0]
+    assert index_row(page, "/financeurs/bpi/") == [1, 2, 2]  # the draft is not counted
+    assert index_row(page, "/financeurs/region/") == [1, 1, 0]
     assert "/financeurs/sans-appel/" not in page and idle.name not in page
     assert ">Ouverts</th>" in page and ">Passés</th>" in page and "Sans dates" not in page
     english = text(client.get("/en/financeurs/"))
-    assert index_row(english, "/en/financeurs/bpi/") == [1, 1, 2] and ">Open</th>" in english
+    assert index_row(english, "/en/financeurs/bpi/") == [1, 2, 2] and ">Open</th>" in english
     # A call whose sources give no dates gets its own column, not counted as past.
     CallFunderFactory(call=make(opens_on=None, closes_on=None), funder=region)
-    assert index_row(text(client.get("/financeurs/")), "/financeurs/region/") == [1, 0, 1, 0]
+    assert index_row(text(client.get("/financeurs/")), "/financeurs/region/") == [1, 1, 1, 0]
 
 
 def test_the_programmes_index_counts_the_calls_of_the_programmes_under_each(client):
