@@ -41,7 +41,10 @@ class PageSitemap(_Bilingual):
     changefreq = "daily"
 
     def items(self):
-        return ["call-search", "call-timeline", "funding-in-pictures", "about", "contact"]
+        return [
+            "call-search", "call-timeline", "funding-in-pictures", "funder-index", "programme-index",
+            "about", "contact",
+        ]
 
     def location(self, name):
         return reverse(name)

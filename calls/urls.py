@@ -11,6 +11,7 @@ urlpatterns = [
     path("flux/nouveaux-appels.atom", feeds.NewCallsFeed(), name="call-feed"),
     path("appels/<slug:slug>/", views.CallDetailView.as_view(), name="call-detail"),
     path("appels/<slug:slug>/apercu/", views.CallPreviewView.as_view(), name="call-preview"),
+    path("appels/<slug:slug>/agenda.ics", views.call_ics, name="call-ics"),
     path("appels/<slug:slug>/signaler/", public_reports.ReportErrorView.as_view(), name="call-report-error"),
     path("proposer-un-appel/", public_reports.SuggestCallView.as_view(), name="call-suggest"),
     path("merci/", public_reports.ThanksView.as_view(), name="public-report-thanks"),
@@ -26,6 +27,8 @@ urlpatterns = [
     path("alertes/recherche/", alerts.ChangeSearchView.as_view(), name="alert-change-search"),
     path("alertes/desabonner/<str:token>/", alerts.UnsubscribeView.as_view(), name="alert-unsubscribe"),
     path("alertes/oublier/<str:token>/", alerts.ForgetAddressView.as_view(), name="alert-forget"),
+    path("financeurs/", views.FunderIndexView.as_view(), name="funder-index"),
+    path("programmes/", views.ProgrammeIndexView.as_view(), name="programme-index"),
     path("financeurs/<slug:slug>/", views.FunderDetailView.as_view(), name="funder-detail"),
     path("programmes/<slug:slug>/", views.ProgrammeDetailView.as_view(), name="programme-detail"),
 ]

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from registry.middleware import embeddable
@@ -26,7 +26,7 @@ from .models import Call, CallFunder, Funder, Laureate, Programme, Source
 from .overview import home_groups
 from .revalidation import RevalidatedPageMixin
 from .statistics import bars, funding_in_figures, multi_year_notes
-from .status_groups import calls_by_status, page_number
+from .status_groups import calls_by_status, page_number, with_call_counts
 
 # The filters the search form shows; others (updated_since, for API clients) report errors apart.
 SHOWN_FILTERS = (
@@ -224,6 +224,20 @@ def export_ics(request):
     return response
 
 
+@throttle_view(PageRateThrottle)
+def call_ics(request, slug):
+    """One published call's openings and deadlines (its rounds' too) as an iCalendar file, each
+    deadline with a reminder (`calls.calendar`): "add to my calendar" on the call's page."""
+    calls = Call.objects.listed().prefetch_related(None).filter(slug=slug)
+    title = calls.values_list("title", flat=True).first()
+    if title is None:
+        raise Http404
+    body = calendar_of_deadlines(calls, name=title, host=request.get_host(), build_url=request.build_absolute_uri)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}.ics"'
+    return response
+
+
 class CallDetailView(RevalidatedPageMixin, DetailView):
     template_name = "calls/call_detail.html"
     context_object_name = "call"
@@ -322,6 +336,37 @@ class ProgrammeDetailView(RevalidatedPageMixin, DetailView):
         calls = Call.objects.listed_cards().with_facet_value("programme", [self.object.slug])
         context["groups"] = calls_by_status(calls, self.request.GET, search={"programme": self.object.slug})
         return context
+
+
+class _CallCountsIndex(ListView):
+    """An index of funders or programmes with published calls, each with its number of open,
+    upcoming and past calls (`calls.status_groups.with_call_counts`): two queries in all."""
+
+    facet = None
+
+    def get_queryset(self):
+        return with_call_counts(super().get_queryset(), self.facet)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["shows_dates_unknown"] = any(entity.call_counts[Status.DATES_UNKNOWN] for entity in self.object_list)
+        return context
+
+
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
+class FunderIndexView(_CallCountsIndex):
+    model = Funder
+    facet = "funder"
+    template_name = "calls/funder_index.html"
+    context_object_name = "funders"
+
+
+@method_decorator(throttle_view(PageRateThrottle), name="dispatch")
+class ProgrammeIndexView(_CallCountsIndex):
+    facet = "programme"
+    queryset = Programme.objects.select_related("parent")
+    template_name = "calls/programme_index.html"
+    context_object_name = "programmes"
 
 
 @method_decorator(throttle_view(PageRateThrottle), name="dispatch")

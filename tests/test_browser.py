@@ -282,7 +282,8 @@ def test_the_start_ups_journey(browser, live_server, startup_registry, device):
     _no_horizontal_scroll(page)
     _shoot(page, device, "3-call")
     page.goto(live_server.url + "/appels/i-nov/")
-    assert page.locator(".table-scroll table").count() == 2
+    assert page.locator(".table-scroll table").count() == 1  # the rounds; the laureates' rows stack on a phone
+    assert page.locator("table.table--stacked").count() == 1
     _no_horizontal_scroll(page)
     _shoot(page, device, "4-call-laureates")
 
@@ -397,4 +398,118 @@ def test_a_partners_page_frames_the_embedded_list_and_no_other_page(browser, liv
     framed = next(f for f in page.frames if f is not page.main_frame)
     assert not framed.url.startswith(live_server.url), framed.url  # Chromium's error page: refused
     assert framed.locator(".site-header").count() == 0 and framed.locator(".call-card").count() == 0
+    context.close()
+
+
+# --- What a visitor sees ---------------------------------------------------------------------------
+
+VISIBLE_AXIS_LABELS = """(() => {
+  const ol = document.querySelector('.timeline__years'), axis = ol.getBoundingClientRect();
+  const shown = [...ol.querySelectorAll('.timeline__tick')].filter(s => getComputedStyle(s).visibility !== 'hidden');
+  const textBox = s => {
+    const range = document.createRange(); range.selectNodeContents(s); return range.getBoundingClientRect();
+  };
+  const cut = [];
+  shown.forEach((s, i) => {
+    const box = textBox(s), cell = s.parentElement.getBoundingClientRect();
+    const clipped = getComputedStyle(s.parentElement).overflowX === 'hidden' && box.right > cell.right + 0.5;
+    const next = shown[i + 1];
+    if (clipped || (next && box.right > textBox(next).left) || box.right > axis.right + 0.5) cut.push(s.textContent);
+  });
+  return [shown.map(s => s.textContent), cut];
+})()"""
+
+
+def test_the_timeline_month_names_are_whole_at_every_width(page, live_server):
+    CallFactory(title="Appel sur l'axe", slug="axe", opens_on=today(), closes_on=today() + datetime.timedelta(days=90))
+    for width in (1366, 800, 600, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(live_server.url + "/calendrier/")
+        shown, cut = page.evaluate(VISIBLE_AXIS_LABELS)
+        assert cut == [], f"at {width}px, cut or overlapping: {cut} (shown: {shown})"
+        assert len(shown) == (12 if width > 960 else 6), (width, shown)  # every other month on narrow screens
+        if width > 960:
+            assert "Juin" in shown and "Juil." in shown
+        _no_horizontal_scroll(page)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_skip_link_to_the_results_shows_when_focused(browser, live_server, width):
+    CallFactory(title="Appel à trouver", slug="a-trouver")
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/?q=")
+    link = page.locator(".jump-to-results a")
+    if width < 960:
+        page.locator(".filters-disclosure > summary").click()  # the filters wait behind their disclosure
+    else:  # unseen until a keyboard reaches it
+        assert page.locator(".jump-to-results").bounding_box()["width"] <= 1
+    link.focus()
+    assert page.locator(".jump-to-results").bounding_box()["width"] > 100
+    box = link.bounding_box()
+    assert box["width"] > 100 and box["height"] > 10 and 0 <= box["y"] < 800, box
+    assert link.inner_text() == "Passer les filtres : aller aux résultats"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**#results-heading")
+    assert page.locator("#results-heading").bounding_box()["y"] < 800
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_laureates_are_readable_on_a_phone(browser, live_server, width):
+    from tests.factories import LaureateFactory
+
+    call = CallFactory(title="Appel avec lauréats", slug="laureats")
+    for n in range(3):
+        LaureateFactory(call=call, organisation=f"Organisation lauréate au nom assez long numéro {n}",
+                        project="Procédé de bioproduction de vecteurs viraux à haut rendement " * 2,
+                        amount_eur=1_250_000, year=2025)
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/appels/laureats/")
+    _no_horizontal_scroll(page)
+    rows = page.locator("#laureates-heading ~ table tbody tr")
+    assert rows.count() == 3
+    first = rows.first
+    cells = first.locator("th, td")
+    boxes = [cells.nth(i).bounding_box() for i in range(cells.count())]
+    assert all(box["x"] >= 0 and box["x"] + box["width"] <= width for box in boxes), boxes
+    if width == 390:  # one cell under the other, each named by its column
+        pairs = zip(boxes, boxes[1:], strict=False)
+        assert all(later["y"] >= earlier["y"] + earlier["height"] - 1 for earlier, later in pairs)
+        names = first.locator("td").evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
+        assert names == ['"Projet\u202f: "', '"Région\u202f: "', '"Année\u202f: "', '"Montant\u202f: "'], names
+        assert not page.locator("#laureates-heading ~ table thead").is_visible() or \
+            page.locator("#laureates-heading ~ table thead").bounding_box()["height"] <= 1
+    else:  # a table row: the cells side by side
+        assert len({round(box["y"]) for box in boxes}) == 1
+    # One landmark named "Lauréats": the section, not a region inside it as well.
+    assert page.locator('[aria-labelledby="laureates-heading"]').count() == 1
+    context.close()
+
+
+CONTROL_STYLE = """(selector) => { const s = getComputedStyle(document.querySelector(selector));
+  return [s.borderTopWidth, s.borderTopStyle, s.borderTopColor, s.borderRadius, s.paddingLeft, s.fontSize,
+          s.fontFamily, s.backgroundColor]; }"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_alert_form_looks_like_the_other_forms(browser, live_server, width):
+    CallFactory(title="Appel à suivre", slug="a-suivre")
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/?q=")
+    page.locator(".alert-box > summary").click()
+    email = page.get_by_label("Adresse e-mail")
+    assert email.is_visible()
+    field = page.evaluate(CONTROL_STYLE, "#id_amount")  # a filter's field
+    assert page.evaluate(CONTROL_STYLE, "#alert-email") == field
+    assert page.evaluate(CONTROL_STYLE, "#alert-language")[:6] == field[:6]
+    box = email.bounding_box()
+    assert 0 <= box["x"] and box["x"] + box["width"] <= width and box["height"] >= 30
+    assert page.get_by_role("button", name="Créer l'alerte").is_visible()
+    _no_horizontal_scroll(page)
     context.close()

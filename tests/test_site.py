@@ -1,6 +1,7 @@
 """Issue 11 on the public site: say what we know and only that; the first screen; the sector in pictures."""
 import datetime
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -17,6 +18,7 @@ from tests.factories import (
     DocumentFactory,
     FunderFactory,
     LaureateFactory,
+    ProgrammeFactory,
     RoundFactory,
     SourceFactory,
     ThemeFactory,
@@ -121,12 +123,13 @@ def test_the_call_page_shows_how_to_apply_its_documents_and_its_funders_site(cli
     assert 'href="https://bpifrance.fr" rel="external">Site de Bpi' in body
 
 
-def test_wide_tables_scroll_in_their_own_box(client):
+def test_wide_tables_scroll_in_their_own_box_or_stack(client):
     call = make(title="Appel à lauréats", slug="laureats")
     RoundFactory(call=call, opens_on=call.opens_on, closes_on=call.closes_on)
     LaureateFactory(call=call, organisation="Une organisation au nom très long " * 3, project="Projet " * 20)
     body = text(client.get("/appels/laureats/"))
-    assert body.count('<div class="table-scroll"') == 2
+    assert body.count('<div class="table-scroll"') == 1  # the rounds
+    assert body.count('<table class="table table--stacked">') == 1  # the laureates: rows stacked on a phone
 
 
 # --- Site-wide: 404, archived calls, footer, icon, Open Graph --------------------------------
@@ -185,7 +188,9 @@ def test_funding_in_pictures_draws_svg_charts_whose_bars_lead_to_their_calls(cli
     assert response.status_code == 200
     body = text(response)
     assert body.count("<svg class=\"chart__svg\"") >= 5 and "<script" not in body.split("</head>")[1]
-    assert "<desc id=" in body and "role=\"img\"" in body
+    # Each bar is a link, named by its label and value; no link inside an image (its content is not read).
+    assert 'role="img"' not in body and body.count('role="group" aria-labelledby="chart-') >= 5
+    assert 'aria-label="Agence de l&#x27;État — 2 appels"' in body
     figures = response.context["figures"]
     kinds = {f.label: f for f in figures["by_kind"]}
     assert kinds["Agence de l'État"].calls == 2 and kinds["Agence de l'État"].budget == 5_000_000
@@ -303,3 +308,210 @@ def test_what_browsers_and_crawlers_ask_for_at_the_root(client):
     assert '<link rel="alternate" hreflang="en" href="http://testserver/en/appels/appel-plan/">' in page
     assert '<link rel="alternate" hreflang="x-default" href="http://testserver/appels/appel-plan/">' in page
     assert 'og-image' in page and '.png"' in page.split("og:image")[1].split(">")[0]
+
+
+# --- What a visitor sees: indexes of funders and programmes -----------------------------------
+
+def index_row(page, url):
+    """The numbers in the row of the index `page` that links to `url` (open, upcoming[, dates not given], past)."""
+    row = re.search(r'<tr><th scope="row"><a href="' + re.escape(url) + r'">.*?</tr>', page)
+    assert row, url
+    return [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row.group(0))]
+
+
+def test_the_funders_index_counts_each_funders_published_calls_by_status(client):
+    bpi, region = FunderFactory(slug="bpi", name="Bpifrance"), FunderFactory(slug="region")
+    idle = FunderFactory(slug="sans-appel")
+    past = {"opens_on": today() - 90 * DAY, "closes_on": today() - 30 * DAY}
+    for call in (make(), make(opens_on=today() + 10 * DAY, closes_on=today() + 60 * DAY), make(**past), make(**past),
+                 make(publication_state=PublicationState.DRAFT)):
+        CallFunderFactory(call=call, funder=bpi)
+    CallFunderFactory(call=make(), funder=region)
+    cofunded = make(opens_on=today() + 5 * DAY, closes_on=today() + 50 * DAY)
+    CallFunderFactory(call=cofunded, funder=bpi)
+    CallFunderFactory(call=cofunded, funder=region)  # counted once for each
+    page = text(client.get("/financeurs/"))
+    assert index_row(page, "/financeurs/bpi/") == [1, 2, 2]  # the draft is not counted
+    assert index_row(page, "/financeurs/region/") == [1, 1, 0]
+    assert "/financeurs/sans-appel/" not in page and idle.name not in page
+    assert ">Ouverts</th>" in page and ">Passés</th>" in page and "Sans dates" not in page
+    english = text(client.get("/en/financeurs/"))
+    assert index_row(english, "/en/financeurs/bpi/") == [1, 2, 2] and ">Open</th>" in english
+    # A call whose sources give no dates gets its own column, not counted as past.
+    CallFunderFactory(call=make(opens_on=None, closes_on=None), funder=region)
+    assert index_row(text(client.get("/financeurs/")), "/financeurs/region/") == [1, 1, 1, 0]
+
+
+def test_the_programmes_index_counts_the_calls_of_the_programmes_under_each(client):
+    plan = ProgrammeFactory(slug="plan", name="Plan bioproduction")
+    axis = ProgrammeFactory(slug="axe-1", name="Axe 1", parent=plan)
+    make(programme=axis)
+    make(programme=plan, opens_on=today() - 90 * DAY, closes_on=today() - 30 * DAY)
+    ProgrammeFactory(slug="vide")
+    page = text(client.get("/programmes/"))
+    assert index_row(page, "/programmes/plan/") == [1, 0, 1]
+    assert index_row(page, "/programmes/axe-1/") == [1, 0, 0]
+    assert "partie de Plan bioproduction" in page and "/programmes/vide/" not in page
+    assert index_row(text(client.get("/en/programmes/")), "/en/programmes/plan/") == [1, 0, 1]
+
+
+def test_the_indexes_are_linked_from_the_footer_and_the_search_page(client):
+    for url in ("/", "/?q=cellules", "/contact/"):
+        page = client.get(url).content.decode()
+        assert 'href="/financeurs/"' in page and 'href="/programmes/"' in page, url
+    english = client.get("/en/").content.decode()
+    assert 'href="/en/financeurs/"' in english and 'href="/en/programmes/"' in english
+    search = client.get("/?q=cellules").content.decode()
+    assert "Parcourir par financeur" in search.split("<footer")[0]
+    assert "<loc>http://testserver/financeurs/</loc>" in client.get("/sitemap.xml").content.decode()
+
+
+def test_the_indexes_read_a_bounded_number_of_queries(client, django_assert_max_num_queries):
+    for n in range(30):
+        funder = FunderFactory(slug=f"f-{n}")
+        CallFunderFactory(call=make(programme=ProgrammeFactory(slug=f"p-{n}")), funder=funder)
+    with django_assert_max_num_queries(3):
+        page = text(client.get("/financeurs/"))
+    assert page.count('<tr><th scope="row">') == 30
+    with django_assert_max_num_queries(3):
+        page = text(client.get("/programmes/"))
+    assert page.count('<tr><th scope="row">') == 30
+
+
+# --- What a visitor sees: the calendar ----------------------------------------------------------
+
+def events(body):
+    """The calendar's events, each as a dict of its unfolded properties (its alarm's trigger too)."""
+    unfolded = body.replace("\r\n ", "")
+    found = []
+    for block in unfolded.split("BEGIN:VEVENT")[1:]:
+        event = {}
+        for line in block.split("END:VEVENT")[0].split("\r\n"):
+            name, _sep, value = line.partition(":")
+            event.setdefault(name.split(";")[0], value)
+        found.append(event)
+    return found
+
+
+def test_each_call_page_offers_its_own_calendar_with_its_rounds_and_a_reminder(client):
+    call = make(slug="appel-agenda", title="Appel à l'agenda", closes_on=today() + 60 * DAY)
+    RoundFactory(call=call, name="Vague 1", opens_on=today() - 10 * DAY, closes_on=today() + 20 * DAY)
+    RoundFactory(call=call, name="Vague 2", opens_on=today() + 30 * DAY, closes_on=today() + 60 * DAY)
+    make(slug="autre-appel", title="Un autre appel")
+    page = text(client.get("/appels/appel-agenda/"))
+    assert 'href="/appels/appel-agenda/agenda.ics"' in page and "Ajouter à mon agenda" in page
+    assert "Add to my calendar" in text(client.get("/en/appels/appel-agenda/"))
+    response = client.get("/appels/appel-agenda/agenda.ics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    assert 'filename="appel-agenda.ics"' in response["Content-Disposition"]
+    body = response.content.decode()
+    found = events(body)
+    deadlines = {e["DTSTART"]: e["SUMMARY"] for e in found if "TRIGGER" in e}
+    assert deadlines == {
+        f"{today() + 20 * DAY:%Y%m%d}": "Clôture (Vague 1) : Appel à l'agenda",
+        f"{today() + 60 * DAY:%Y%m%d}": "Clôture (Vague 2) : Appel à l'agenda",
+    }
+    assert f"{today() + 30 * DAY:%Y%m%d}" in {e["DTSTART"] for e in found if "TRIGGER" not in e}  # the 2nd opening
+    assert all(e["TRIGGER"] == "-P7D" for e in found if "TRIGGER" in e)
+    assert "Un autre appel" not in body and "autre-appel" not in body
+    assert "X-WR-CALNAME:Appel à l'agenda" in body
+
+
+def test_a_call_calendar_is_for_published_calls_and_past_calls_do_not_offer_one(client):
+    make(slug="brouillon", publication_state=PublicationState.DRAFT)
+    assert client.get("/appels/brouillon/agenda.ics").status_code == 404
+    assert client.get("/appels/inconnu/agenda.ics").status_code == 404
+    make(slug="passe", opens_on=today() - 90 * DAY, closes_on=today() - 30 * DAY)
+    assert "agenda.ics" not in text(client.get("/appels/passe/"))
+    make(slug="a-venir", opens_on=today() + 30 * DAY, closes_on=None)
+    assert 'href="/appels/a-venir/agenda.ics"' in text(client.get("/appels/a-venir/"))
+
+
+def axis_labels(page):
+    axis = re.search(r'<ol class="timeline__years">(.*?)</ol>', page).group(1)
+    return re.findall(r'<span class="timeline__tick">([^<]*)</span>', axis)
+
+
+def test_the_timeline_names_its_months_unambiguously(client):
+    make(slug="sur-l-axe")
+    french, english = axis_labels(text(client.get("/calendrier/"))), axis_labels(text(client.get("/en/calendrier/")))
+    assert len(french) == 12 and len(set(french)) == 12 and len(set(english)) == 12
+    assert "Juin" in french and "Juil." in french and "Jui" not in french
+    assert "June" in english and "July" in english
+    years = re.findall(r'<span class="timeline__tick-year">(\d{4})</span>', text(client.get("/calendrier/")))
+    assert str(today().year + 1) in years  # January names its year
+
+
+# --- What a visitor sees: accessibility --------------------------------------------------------
+
+def test_facet_counts_read_aloud_agree_with_their_number(client):
+    alone, pair = FunderFactory(slug="seul", name="Seul"), FunderFactory(slug="paire", name="Paire")
+    CallFunderFactory(call=make(), funder=alone)
+    for _n in range(2):
+        CallFunderFactory(call=make(), funder=pair)
+
+    def count_of(page, name):
+        label = re.search(r'<label for="id_funder_\d+">' + name + r' (<span class="count">.*?</span></span>)', page)
+        return re.sub(r"<[^>]+>", "", label.group(1))
+    french = text(client.get("/?q="))
+    assert count_of(french, "Seul") == "(1 appel)" and count_of(french, "Paire") == "(2 appels)"
+    english = text(client.get("/en/?q="))
+    assert count_of(english, "Seul") == "(1 call)" and count_of(english, "Paire") == "(2 calls)"
+    chosen = text(client.get("/?funder=seul"))
+    assert re.search(r'Filtres <span class="count"><span class="visually-hidden">\(</span>1'
+                     r'<span class="visually-hidden"> choisi\)</span>', chosen)
+
+
+def test_the_skip_link_to_the_results_is_there_at_every_width(client):
+    page = text(client.get("/?q="))
+    assert '<p class="jump-to-results"><a href="#results-heading">' in page and 'id="results-heading"' in page
+    css = (Path(__file__).resolve().parent.parent / "static" / "css" / "site.css").read_text()
+    assert not re.search(r"\.jump-to-results\s*\{[^}]*display:\s*none", css)  # hidden until focused, never removed
+
+
+def test_the_laureates_are_one_landmark_and_stack_on_a_phone(client):
+    call = make(slug="avec-laureats")
+    LaureateFactory(call=call, organisation="Cellules SA", project="Vecteurs viraux", amount_eur=250_000)
+    page = text(client.get("/appels/avec-laureats/"))
+    assert page.count('aria-labelledby="laureates-heading"') == 1
+    assert '<table class="table table--stacked">' in page
+    assert '<td data-label="Projet">Vecteurs viraux</td>' in page
+
+
+# --- What a visitor sees: alerts and contact ---------------------------------------------------
+
+def summary_items(page):
+    return re.findall(r"<li>([^<]*)</li>", page.split("Votre recherche")[1].split("</ul>")[0])
+
+
+def test_the_alert_summary_lists_only_what_the_visitor_chose(client):
+    assert summary_items(text(client.get("/alertes/", {"q": ""}))) == ["Tous les appels (aucun filtre)"]
+    chosen = summary_items(text(client.get("/alertes/", {"region": "11", "status": "open"})))
+    assert sorted(chosen) == ["Ma région : Île-de-France", "Statut : Ouvert"]  # not "schemes in France only"
+    # Chosen on purpose, the default is said.
+    on_purpose = summary_items(text(client.get("/alertes/", {"foreign": "exclude"})))
+    assert on_purpose == ["Dispositifs étrangers : Dispositifs en France seulement"]
+
+
+def test_the_alert_box_buttons_say_different_things(client):
+    page = text(client.get("/?q=vecteurs"))
+    box = page.split('<details class="alert-box')[1].split("</details>")[0]
+    summary = re.search(r'<summary class="button">([^<]*)</summary>', box).group(1)
+    button = re.search(r'<button type="submit"[^>]*>([^<]*)</button>', box).group(1)
+    assert summary == "Recevoir les nouveaux appels par e-mail" and button == "Créer l'alerte"
+    assert 'type="email" name="email" id="alert-email"' in box
+
+
+def test_the_contact_address_defaults_to_the_sites_host_and_can_be_left_out(client, settings):
+    from registry.settings.base import default_contact_email
+
+    assert default_contact_email("https://registre.example.org") == "contact@registre.example.org"
+    assert default_contact_email("https://www.example.org/") == "contact@example.org"
+    for local in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]/", "http://testserver", ""):
+        assert default_contact_email(local) == "", local
+    settings.CONTACT_EMAIL = default_contact_email("https://registre.example.org")
+    page = text(client.get("/contact/"))
+    assert 'href="mailto:contact@registre.example.org">contact@registre.example.org</a>' in page
+    settings.CONTACT_EMAIL = ""
+    page = text(client.get("/contact/"))
+    assert "mailto:" not in page and "Écrire aux curateurs" not in page

@@ -48,17 +48,21 @@ FREE_TEXT = {"q"}
 
 
 def describe_search(query: str, *, quote_text: bool = True) -> list[tuple[str, str]]:
-    """The saved search in words, as (filter label, chosen values) pairs, in the active language.
+    """The saved search in words, as (filter label, chosen values) pairs, in the active language:
+    only the filters the visitor chose (in `query`), not the defaults the search applies without
+    being asked (open and upcoming calls, schemes in France only).
 
     With `quote_text=False` (the confirmation, sent to an address that has not confirmed, which
     anyone may have typed), free-text filters are named by their label, never quoted: a stranger
     cannot make the registry mail their words to someone else.
     """
     form = _bound(query).form
+    chosen = {name for name, values in QueryDict(query or "").lists() if any(value.strip() for value in values)}
     described = []
     for name, field in form.fields.items():
         value = form.cleaned_data.get(name)
-        if name in NOT_SAVED or value in (None, "") or (hasattr(value, "__len__") and not len(value)):
+        if name in NOT_SAVED or name not in chosen or value in (None, "") or (
+                hasattr(value, "__len__") and not len(value)):
             continue
         if name in FREE_TEXT and not quote_text:
             described.append((str(field.label), str(WORDS_NOT_QUOTED)))

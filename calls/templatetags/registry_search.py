@@ -3,6 +3,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import npgettext
 
 from calls.choices import Scope
 from calls.templatetags.registry_format import money, range_text
@@ -41,12 +42,12 @@ def facet_options(bound_field, facets):
 # The choices are written in Python, not with a template loop: a search page lists hundreds of
 # them (every funder and programme), and template nodes (or format_html) per choice were most of
 # the page's time. Every value and label is escaped.
-def _checkbox(name, option, calls_word):
+def _checkbox(name, option, calls_words):
     chosen = option["checked"]
     count = option["count"]
     count_html = "" if count is None else (
         f' <span class="count"><span class="visually-hidden">(</span>{count}'
-        f'<span class="visually-hidden"> {calls_word})</span></span>'
+        f'<span class="visually-hidden"> {calls_words(count)})</span></span>'
     )
     return (
         f'<li class="choice{" choice--empty" if count == 0 and not chosen else ""}">\n'
@@ -60,9 +61,16 @@ def _checkbox(name, option, calls_word):
 def checkbox_choices(bound_field, facets):
     """The `<li>` of each choice of a filter shown as checkboxes, with its count (a choice that
     would give no call, and isn't chosen, is marked empty)."""
-    calls_word = escape(_("calls"))
     name = escape(bound_field.name)
-    return mark_safe("\n".join(_checkbox(name, option, calls_word) for option in facet_options(bound_field, facets)))
+    words = {}
+
+    def calls_words(count):
+        """"call" or "calls" as the count asks, in the page's language (read aloud: "(1 appel)")."""
+        if count not in words:
+            words[count] = escape(npgettext("facet count", "call", "calls", count))
+        return words[count]
+
+    return mark_safe("\n".join(_checkbox(name, option, calls_words) for option in facet_options(bound_field, facets)))
 
 
 def _option(option):

@@ -2,7 +2,7 @@
 import datetime
 
 from django import template
-from django.utils.dates import MONTHS_3
+from django.utils.dates import MONTHS_AP
 
 from calls.choices import Status
 from calls.querysets import today
@@ -26,6 +26,19 @@ MONTHS_AHEAD = 12
 def _add_months(day, months):
     index = day.month - 1 + months
     return datetime.date(day.year + index // 12, index % 12 + 1, 1)
+
+
+def _month_tick(month: datetime.date, n: int, x: float) -> dict:
+    """The `n`th month of the forward axis: its unambiguous abbreviation ("juin", "juil.": never
+    "Jui" for both), and its year on a line of its own on the axis' first month and in January
+    (not on a first December, right before the January that gives the next year). On narrow
+    screens every other month is named (not the "minor" ones, the last among them), each name
+    using its unnamed neighbour's room; the years stay."""
+    with_year = month.month == 1 or (n == 0 and month.month != 12)
+    return {
+        "label": MONTHS_AP[month.month].capitalize(), "year": month.year if with_year else "",
+        "x": f"{x:.1f}", "labelled": True, "minor": n % 2 == 1,
+    }
 
 
 @register.simple_tag
@@ -71,15 +84,12 @@ def timeline(calls, past=False):
     if past:
         step = max(1, -(-(last.year - first.year) // 12))  # at most about twelve labels
         ticks = [
-            {"label": year, "x": svg(x(datetime.date(year, 1, 1))), "labelled": (year - first.year) % step == 0}
+            {"label": year, "year": "", "x": svg(x(datetime.date(year, 1, 1))),
+             "labelled": (year - first.year) % step == 0, "minor": (year - first.year) % 2 == 1}
             for year in range(first.year, last.year)
         ]
     else:
-        ticks = []
-        for n in range(MONTHS_AHEAD):
-            month = _add_months(first, n)
-            label = MONTHS_3[month.month].capitalize() + (f" {month.year}" if n == 0 or month.month == 1 else "")
-            ticks.append({"label": label, "x": svg(x(month)), "labelled": True})
+        ticks = [_month_tick(_add_months(first, n), n, x(_add_months(first, n))) for n in range(MONTHS_AHEAD)]
     return {
         "years": ticks, "today_x": svg(x(now)), "width": WIDTH, "undated": undated,
         "first": first, "last": last - datetime.timedelta(days=1), "past": past,

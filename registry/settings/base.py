@@ -342,8 +342,29 @@ ALERTS_CONFIRMATIONS_PER_EMAIL_PER_DAY = int(env("ALERTS_CONFIRMATIONS_PER_EMAIL
 ALERTS_SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR = int(env("ALERTS_SUBSCRIPTIONS_PER_ADDRESS_PER_HOUR", "10"))
 ALERTS_MAX_PER_EMAIL = int(env("ALERTS_MAX_PER_EMAIL", "20"))
 
-# The public site's contact page shows this address when set (CONTACT_EMAIL).
-CONTACT_EMAIL = env("CONTACT_EMAIL", "")
+
+def default_contact_email(site_url: str) -> str:
+    """"contact@" and the site's host name when it has one a mailbox can be at (not localhost, not
+    an IP address); else "": the contact page then shows no address."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(site_url or "").hostname or "").strip(".").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    try:
+        ipaddress.ip_address(host)
+        return ""
+    except ValueError:
+        pass
+    if "." not in host or host.endswith((".localhost", ".local", ".internal")):
+        return ""
+    return f"contact@{host}"
+
+
+# The public site's contact page shows this address: CONTACT_EMAIL, else "contact@" and the site's
+# host (`default_contact_email`); set it empty to show none.
+CONTACT_EMAIL = env("CONTACT_EMAIL", default_contact_email(SITE_URL))
 
 # check_sources (calls/source_checks.py): whom the sites it visits may contact (default CONTACT_EMAIL,
 # else DEFAULT_FROM_EMAIL), and its whole User-Agent if it must be another (default: the registry's

@@ -24,6 +24,7 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "")  # noqa: F405
 # Links in alert messages: the public address, else the first allowed host over HTTPS.
 SITE_URL = env("SITE_URL") or (f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS else SITE_URL)  # noqa: F405
+CONTACT_EMAIL = env("CONTACT_EMAIL", default_contact_email(SITE_URL))  # noqa: F405 (the public address's host)
 STATIC_ROOT = env("STATIC_ROOT", str(BASE_DIR / "staticfiles"))  # noqa: F405
 LOGGING = {
     **LOGGING,  # noqa: F405 (the django.request filter: no traceback for a 403)
