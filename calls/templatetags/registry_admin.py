@@ -24,7 +24,7 @@ def waiting_for_curators(context):
          f"{calls}?origin=partner&publication_state__exact=draft"),
         (_("Imported drafts to review"), importers.imported_from_a_feed(drafts).count(),
          f"{calls}?origin=imported&publication_state__exact=draft"),
-        (_("Imported calls with a feed's value or a flag to settle"), importers.to_review(Call.objects).count(),
+        (_("Calls with a feed's value or a flag to settle"), importers.to_review(Call.objects).count(),
          f"{calls}?origin=review"),
         (_("Visitors' reports and proposed calls to handle"),
          PublicReport.objects.filter(handled_at__isnull=True).count(),
