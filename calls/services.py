@@ -312,6 +312,28 @@ def flag_likely_duplicates(*, call: Call, funders, origin: str) -> list[str]:
     return slugs
 
 
+@transaction.atomic
+def dismiss_duplicate_flags(*, call: Call) -> int:
+    """A curator checked a partner's submission or a visitor's proposal flagged as a likely duplicate
+    and found it is not one: its `duplicate` flags are dropped, and it leaves the *To review* list
+    (an importer's flags are the importer's: its next run says again what it finds). Says how many."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Provenance
+
+    dropped = 0
+    for provenance in Provenance.objects.filter(
+        origin__in=[SUBMISSIONS_ORIGIN, SUGGESTIONS_ORIGIN], content_type=ContentType.objects.get_for_model(Call),
+        object_id=call.pk,
+    ):
+        kept = [flag for flag in provenance.flags if flag.get("code") != "duplicate"]
+        dropped += len(provenance.flags) - len(kept)
+        if kept != provenance.flags:
+            provenance.flags = kept
+            provenance.save(update_fields=["flags"])
+    return dropped
+
+
 # --- Visitors' reports and proposals (no account) -----------------------------------------------------
 
 PUBLIC_SUGGESTIONS_USER = "public-suggestions"

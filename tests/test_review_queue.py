@@ -112,3 +112,15 @@ def test_a_visitors_distinct_proposal_is_not_flagged(published, curator_client, 
     assert response.status_code == 302
     assert duplicate_flags(PublicReport.objects.get().suggested_call) == []
     assert review_list(curator_client) == set()
+
+
+def test_a_curator_who_finds_it_is_no_duplicate_dismisses_the_flag(published, partner_client, curator_client):
+    draft = Call.objects.get(slug=partner_client.post(SUBMIT, submission(), format="json").json()["slug"])
+    assert review_list(curator_client) == {draft.slug}
+
+    response = curator_client.post("/en/admin/calls/call/", {"action": "not_duplicates",
+                                                             "_selected_action": [draft.pk]}, follow=True)
+
+    assert "1 likely-duplicate flag dismissed." in response.content.decode()
+    assert duplicate_flags(draft) == []
+    assert review_list(curator_client) == set()
