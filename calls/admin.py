@@ -258,6 +258,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     inlines = [CallFunderInline, RoundInline, CeilingInline, LaureateInline, SourceInline, ProvenanceInline]
     actions = [
         "publish", "archive", "mark_verified_today", "confirm_copied_figures", "new_edition", "keep_curators_values",
+        "not_duplicates",
     ]
     def view_on_site(self, obj):
         """The public page, or its preview while the call is not published."""
@@ -397,6 +398,14 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
         dropped = sum(importers.dismiss_pending(call=call) for call in queryset)
         self.message_user(request, ngettext(
             "%(count)d waiting value dismissed.", "%(count)d waiting values dismissed.", dropped
+        ) % {"count": dropped}, messages.SUCCESS)
+
+    @admin.action(description=_("Not duplicates: dismiss the likely-duplicate flags of submissions and proposals"),
+                  permissions=["change"])
+    def not_duplicates(self, request, queryset):
+        dropped = sum(services.dismiss_duplicate_flags(call=call) for call in queryset)
+        self.message_user(request, ngettext(
+            "%(count)d likely-duplicate flag dismissed.", "%(count)d likely-duplicate flags dismissed.", dropped
         ) % {"count": dropped}, messages.SUCCESS)
 
     @admin.action(description=_("Create a new edition (draft) of the selected call"), permissions=["add"])

@@ -278,6 +278,62 @@ def create_new_edition(*, call: Call, actor=None) -> Call:
     return edition
 
 
+# --- Likely duplicates of what arrives ---------------------------------------------------------------
+
+SUBMISSIONS_ORIGIN = "partner-submission"  # a partner's call handed in through the API
+SUGGESTIONS_ORIGIN = "public-suggestion"  # a visitor's proposed call
+
+
+@transaction.atomic
+def flag_likely_duplicates(*, call: Call, funders, origin: str) -> list[str]:
+    """Flag a call that has just arrived when it looks like an entry of the registry, as importers
+    flag their drafts: the rule is theirs (`importers.base.likely_duplicates`: a shared funder, the
+    same dates, a close title), and the flags go the same place, a `duplicate` flag naming each
+    entry on the call's provenance for `origin` (its id there: the call's), which the admin's
+    *To review* list and the index's count read. A call like nothing gets no provenance. Says the
+    slugs flagged."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .dumping import call_entry
+    from .importers.base import likely_duplicates
+    from .models import Provenance
+
+    slugs = [other.slug for other in likely_duplicates(call, list(funders))]
+    if not slugs:
+        return []
+    provenance, _created = Provenance.objects.get_or_create(
+        origin=origin, content_type=ContentType.objects.get_for_model(Call), external_id=str(call.pk),
+        defaults={"object_id": call.pk, "baseline": call_entry(call)},  # the call as it arrived
+    )
+    provenance.flags = [flag for flag in provenance.flags if flag.get("code") != "duplicate"] + [
+        {"code": "duplicate", "value": slug} for slug in slugs]
+    provenance.full_clean()
+    provenance.save(update_fields=["flags"])
+    return slugs
+
+
+@transaction.atomic
+def dismiss_duplicate_flags(*, call: Call) -> int:
+    """A curator checked a partner's submission or a visitor's proposal flagged as a likely duplicate
+    and found it is not one: its `duplicate` flags are dropped, and it leaves the *To review* list
+    (an importer's flags are the importer's: its next run says again what it finds). Says how many."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Provenance
+
+    dropped = 0
+    for provenance in Provenance.objects.filter(
+        origin__in=[SUBMISSIONS_ORIGIN, SUGGESTIONS_ORIGIN], content_type=ContentType.objects.get_for_model(Call),
+        object_id=call.pk,
+    ):
+        kept = [flag for flag in provenance.flags if flag.get("code") != "duplicate"]
+        dropped += len(provenance.flags) - len(kept)
+        if kept != provenance.flags:
+            provenance.flags = kept
+            provenance.save(update_fields=["flags"])
+    return dropped
+
+
 # --- Visitors' reports and proposals (no account) -----------------------------------------------------
 
 PUBLIC_SUGGESTIONS_USER = "public-suggestions"
@@ -307,6 +363,14 @@ def report_error(*, call: Call, message: str, contact_email: str = "") -> Public
     return report
 
 
+def _funders_named(name: str) -> list:
+    """The registry's funder a visitor names ("Name", "ACRONYM", "Name (ACRONYM)"), as importers find them."""
+    from .importers.base import FunderIndex
+
+    funder = FunderIndex().find(name) if name else None
+    return [funder] if funder else []
+
+
 @transaction.atomic
 def suggest_call(
     *, title: str, url: str, funder_name: str = "", closes_on: datetime.date | None = None, message: str = "",
@@ -329,6 +393,7 @@ def suggest_call(
     source.full_clean()
     source.save()
     rows_written(call=call)
+    flag_likely_duplicates(call=call, funders=_funders_named(funder_name), origin=SUGGESTIONS_ORIGIN)
     report = PublicReport(kind=PublicReport.Kind.SUGGESTION, suggested_call=call, message=message,
                           contact_email=contact_email)
     report.full_clean()

@@ -37,16 +37,22 @@ def _links(subscription, *, manage_token=None) -> dict:
     return links
 
 
-def _message(subscription, *, subject, template, context, headers=None) -> EmailMultiAlternatives:
-    context = {"subscription": subscription, **context}
+def _email(*, to: str, language: str, subject, template, context, headers=None) -> EmailMultiAlternatives:
+    """A message of the registry: text and HTML (`alerts/email/<template>.txt|.html`), to one address."""
+    context = {"language": language, **context}
     text = render_to_string(f"alerts/email/{template}.txt", context)
     html = render_to_string(f"alerts/email/{template}.html", context)
     message = EmailMultiAlternatives(
-        subject=one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[subscription.email],
-        headers={"Auto-Submitted": "auto-generated", "Content-Language": subscription.language, **(headers or {})},
+        subject=one_line(subject), body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to],
+        headers={"Auto-Submitted": "auto-generated", "Content-Language": language, **(headers or {})},
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def _message(subscription, *, subject, template, context, headers=None) -> EmailMultiAlternatives:
+    return _email(to=subscription.email, language=subscription.language, subject=subject, template=template,
+                  context={"subscription": subscription, **context}, headers=headers)
 
 
 def confirmation_message(subscription, *, confirm_token: str) -> EmailMultiAlternatives:
@@ -94,3 +100,19 @@ def digest_message(digest, *, manage_token: str) -> EmailMultiAlternatives:
             "List-Unsubscribe": f"<{links['unsubscribe']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         })
+
+
+def curator_digest_message(digest, *, lines) -> EmailMultiAlternatives:
+    """A curator's daily digest: for each list of what waits, how many items are new since the last
+    digest and how many wait in all, with a link to its admin list; in the curator's language.
+    `lines` are (`review_queue.WaitingList`, new, waiting) with something new."""
+    with translation.override(digest.language):
+        count = sum(new for _waiting, new, _total in lines)
+        sections = [{"label": str(waiting.label), "new": new, "waiting": total, "url": site_url(waiting.link())}
+                    for waiting, new, total in lines]
+        links = {"site": site_url(reverse("call-search")), "admin": site_url(reverse("admin:index")),
+                 "settings": site_url(reverse("admin:calls_curatordigest_changelist"))}
+        subject = ngettext("%(count)d new item waiting for curators", "%(count)d new items waiting for curators",
+                           count) % {"count": count}
+        return _email(to=digest.user.email, language=digest.language, subject=subject, template="curator_digest",
+                      context={"digest": digest, "sections": sections, "count": count, "links": links})

@@ -119,6 +119,8 @@ def submit_call(*, user, data: dict) -> Call:
     review; the names are also left on the returned call's `proposed_funders`. The call's window
     is widened to its rounds, as for every writer (`calls.rules`). Each rule of
     `CROSS_FIELD_RULES` is checked before anything is written (the transaction leaves nothing).
+    A draft that looks like an entry of the registry is flagged for review as a likely duplicate
+    (`services.flag_likely_duplicates`).
     """
     funders_named_once(data.get("funders") or [])
     note = data.get("note") or ""
@@ -157,4 +159,6 @@ def submit_call(*, user, data: dict) -> Call:
     call.regions.set(Region.objects.filter(code__in=data.get("regions") or []))
     call.themes.set(data.get("themes") or [])
     services.rows_written(call=call)
+    services.flag_likely_duplicates(call=call, funders=[row["funder"] for row in data.get("funders") or []
+                                                        if "funder" in row], origin=services.SUBMISSIONS_ORIGIN)
     return call

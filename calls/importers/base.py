@@ -454,11 +454,19 @@ class FunderIndex:
 
 
 def likely_duplicates(call, funders):
-    """Other calls sharing a funder with `call`, on the same dates, under a close title."""
+    """Other calls sharing a funder with `call`, on the same dates, under a close title.
+
+    The same dates: the same deadline, and the same opening date when `call` gives one (a visitor
+    proposing a call gives only its deadline). Imported drafts, partners' submissions and visitors'
+    proposals are all checked by this rule (`services.flag_likely_duplicates` for the last two).
+    """
     if not funders:
         return []
+    same_dates = {"closes_on": call.closes_on}
+    if call.opens_on is not None:
+        same_dates["opens_on"] = call.opens_on
     candidates = (
-        Call.objects.filter(funders__in=funders, opens_on=call.opens_on, closes_on=call.closes_on)
+        Call.objects.filter(funders__in=funders, **same_dates)
         .exclude(pk=call.pk).distinct().order_by("slug")
     )
     title = fold(call.title)
