@@ -353,7 +353,7 @@ def test_invalid_json_is_a_400(body):
 
 def test_unknown_themes_are_named():
     response = partner_client().post("/api/v1/calls/", {**SUBMISSION, "themes": ["nulle-part"]}, format="json")
-    assert response.status_code == 404 and "nulle-part" in response.json()["detail"]
+    assert response.status_code == 422 and "nulle-part" in response.json()["themes"][0]
     assert not Call.objects.exists()
 
 
@@ -372,8 +372,8 @@ def test_submitted_round_dates_outside_the_range_are_a_400_naming_the_row():
     response = partner_client().post("/api/v1/calls/", {**SUBMISSION, "rounds": rounds}, format="json")
     assert response.status_code == 400
     body = response.json()
-    # The second round's own date, named on its row (rows are counted from 0), before any rule joins fields.
-    assert "closes_on" in body["rounds"]["1"], body
+    # The second round's own date, named on its row (numbered from 1, as in a 422), before any rule joins fields.
+    assert [message.split(":")[0] for message in body["rounds"]] == ["#2 closes_on"], body
     assert not Call.objects.exists()
 
 
@@ -676,12 +676,12 @@ def test_an_empty_programme_in_a_submission_is_a_400_not_null():
     assert response.status_code == 400 and "programme" in response.json()
 
 
-def test_a_submission_naming_an_unknown_programme_or_theme_is_a_json_404_saying_which():
+def test_a_submission_naming_an_unknown_programme_or_theme_is_a_422_naming_the_fields():
     partner = partner_client()
     response = partner.post("/api/v1/calls/", {**SUBMISSION, "programme": "nulle-part", "themes": ["nope"]},
                             format="json")
-    assert response.status_code == 404, response.content
-    assert "programme" in response.json()["detail"] and "nope" in response.json()["detail"]
+    assert response.status_code == 422, response.content
+    assert "nulle-part" in response.json()["programme"][0] and "nope" in response.json()["themes"][0]
     assert not Call.objects.exists()
     # With another error too, it is a 400 naming every field.
     response = partner.post("/api/v1/calls/", {**SUBMISSION, "programme": "nulle-part", "trl_min": 12},

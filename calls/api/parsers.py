@@ -3,7 +3,7 @@
 - `MAX_BODY_BYTES` (256 KiB): a larger body is refused with 413 before it is parsed, whether it
   declares its length or not;
 - `MAX_DEPTH` (20 levels of objects and arrays; a submission needs 3: the call, a list such as
-  `rounds`, a row, and the schema lets clients add properties of their own, which are ignored):
+  `rounds`, a row; a property the schema does not define is a 400 naming it, in the serializers):
   deeper JSON is a 400, whatever its depth (a naive parser would recurse until
   Python's stack gives out, a 500);
 - `NaN`, `Infinity` and invalid UTF-8 are a 400, as in DRF's strict JSON.
