@@ -1047,8 +1047,20 @@ def test_the_api_root_links_its_endpoints_the_schema_and_the_docs(api):
     assert body["vocabularies"] == "http://testserver/api/v1/vocabularies/"
     assert body["schema"] == "http://testserver/api/schema/"
     assert body["docs"] == "http://testserver/api/docs/"
-    for url in body.values():
-        assert api.get(url.removeprefix("http://testserver")).status_code == 200, url
+    assert body["sync"] == "http://testserver/api/v1/sync/"
+    assert body["submissions"] == "http://testserver/api/v1/submissions/"
+    assert {"funders", "programmes", "themes", "export_json", "export_csv", "redoc"} <= set(body)
+    # Every route of /api/v1/ without a path parameter is linked.
+    from calls.api.urls import v1
+
+    linked = {url.removeprefix("http://testserver") for url in body.values()}
+    for pattern in v1[:-1]:
+        route = str(pattern.pattern)
+        if "<" not in route and "(?P" not in route and route:
+            assert f"/api/v1/{route}" in linked, route
+    answers = {"/api/v1/sync/": 400, "/api/v1/submissions/": 401}  # a required `updated_since`; a token
+    for url in linked:
+        assert api.get(url).status_code == answers.get(url, 200), url
 
 
 def test_accept_language_en_gives_english_errors_and_french_by_default(api):
@@ -1120,6 +1132,28 @@ def test_the_submission_answer_gives_the_drafts_api_address_that_answers_its_sub
     assert APIClient().get("/api/v1/submissions/aap-bioproduction-occitanie-2027/").status_code == 401
     other = token_client(UserFactory(username="other-partner"))
     assert other.get("/api/v1/submissions/aap-bioproduction-occitanie-2027/").status_code == 404
+
+
+def test_a_partner_lists_its_own_submissions_paginated_with_their_review_state(partner, submission_refs):
+    client = token_client(partner)
+    first = client.post(CALLS, SUBMISSION, format="json").json()["slug"]
+    second = client.post(CALLS, {**SUBMISSION, "title": "Second appel"}, format="json").json()["slug"]
+    services.set_publication_state(call=Call.objects.get(slug=first), state=PublicationState.PUBLISHED,
+                                   unsourced_acknowledged=True)
+    make(slug="someone-elses", submitted_by=UserFactory(username="other-partner"), publication_state="draft")
+    make(slug="curated")
+    body = client.get("/api/v1/submissions/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["count"] == 2
+    assert [(row["slug"], row["review_state"]) for row in body["results"]] == [
+        (second, "awaiting_review"), (first, "published"),
+    ]
+    assert body["results"][0]["submission_url"] == f"http://testserver/api/v1/submissions/{second}/"
+    paged = client.get("/api/v1/submissions/?page_size=1&page=2").json()
+    assert paged["count"] == 2 and [row["slug"] for row in paged["results"]] == [first]
+    assert paged["previous"] and not paged["next"]
+    assert client.get("/api/v1/submissions/?page=3").status_code == 404
+    assert APIClient().get("/api/v1/submissions/").status_code == 401
+    assert token_client(UserFactory(username="reader")).get("/api/v1/submissions/").json()["count"] == 0
 
 
 def test_a_submissions_rounds_widen_its_window(partner, submission_refs):

@@ -603,6 +603,7 @@ class SubmittedCallSerializer(CallSerializer):
     class Meta(CallSerializer.Meta):
         fields = ["submission_url", "review_state", "detail", *CallSerializer.Meta.fields]
         read_only_fields = fields
+        list_serializer_class = serializers.ListSerializer  # drafts in full: their submitter's own
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_url(self, call):
