@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 import tablib
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
 from calls import services
@@ -418,3 +419,54 @@ def test_csv_export_lists_rounds_and_ceilings_for_bulk_review():
     row = dict(zip(dataset.headers, dataset[0], strict=True))
     assert "Vague 1" in row["rounds"] and "2000000 EUR" in row["rounds"]
     assert row["ceilings"] == "500000 EUR (PME)"
+
+
+# -- Partner accounts and tokens from the admin ----------------------------------------------------
+
+USERS = "/admin/auth/user/"
+
+
+def staff_managing_partners(client, *, tokens=True):
+    """A staff member who may add and change users and, if `tokens`, add API tokens; logged in."""
+    user = UserFactory(username="gestionnaire", is_staff=True)
+    codenames = ["add_user", "change_user", "view_user", *(["add_tokenproxy"] if tokens else [])]
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return user
+
+
+def test_staff_with_the_permissions_create_a_partner_account_and_its_token_in_the_admin(client):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    staff_managing_partners(client)
+    # The account: a username, no password (partners use only the API).
+    added = client.post(f"{USERS}add/", {"username": "biocluster", "usable_password": "false",
+                                         "password1": "", "password2": "", "_save": "Save"})
+    assert added.status_code == 302, added.content.decode()[:3000]
+    partner = get_user_model().objects.get(username="biocluster")
+    assert not partner.has_usable_password() and not partner.is_staff
+    # The action: the partners group and a token, shown once made.
+    response = client.post(USERS, {"action": "make_partners", "_selected_action": [partner.pk]}, follow=True)
+    token = Token.objects.get(user=partner)
+    assert token.key in response.content.decode()
+    partner = get_user_model().objects.get(pk=partner.pk)
+    assert partner.has_perm("calls.submit_call")
+    # The token works; making it a partner again keeps it.
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api.get("/api/v1/submissions/").status_code == 200
+    client.post(USERS, {"action": "make_partners", "_selected_action": [partner.pk]})
+    assert Token.objects.get(user=partner).key == token.key
+
+
+def test_the_partner_action_needs_the_permission_to_add_tokens(client, curator):
+    staff_managing_partners(client, tokens=False)
+    other = UserFactory(username="pas-encore")
+    page = client.get(USERS).content.decode()
+    assert "make_partners" not in page
+    client.post(USERS, {"action": "make_partners", "_selected_action": [other.pk]})
+    assert not other.groups.exists()
+    # Curators manage nothing about users.
+    client.force_login(curator)
+    assert client.get(USERS).status_code == 403
