@@ -36,7 +36,7 @@ from .models import (
     Theme,
 )
 from .querysets import today
-from .resources import CallResource
+from .resources import CallResource, PendingImportGone
 from .rules import CallRows
 
 NOT_VERIFIED_DAYS = 180
@@ -243,6 +243,18 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = CallAdminForm
     object_history_template = "admin/calls/call/object_history.html"
     resource_classes = [CallResource]
+
+    def process_import(self, request, **kwargs):
+        """The import's confirmation; one whose pending file is gone (confirmed already, expired)
+        sends the curator back to the import page with a message."""
+        try:
+            return super().process_import(request, **kwargs)
+        except PendingImportGone:
+            self.message_user(request, _(
+                "This import is no longer pending (already confirmed, or kept too long): nothing was imported. "
+                "Choose the file again."
+            ), messages.ERROR)
+            return redirect(reverse("admin:calls_call_import"))
     list_display = [
         "title", "status_badge", "next_deadline_display", "funder_names", "publication_state", "last_verified_on",
         "submitted_by",

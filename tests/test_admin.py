@@ -470,3 +470,16 @@ def test_the_partner_action_needs_the_permission_to_add_tokens(client, curator):
     # Curators manage nothing about users.
     client.force_login(curator)
     assert client.get(USERS).status_code == 403
+
+
+def test_confirming_an_import_no_longer_pending_is_a_message_not_an_error(curator_client):
+    data = import_csv(curator_client, "slug,title,call_type,scope,publication_state\n"
+                      "aap-deux-fois,Appel importé,call_for_projects,national,draft\n")
+    assert curator_client.post(f"{ADMIN}process_import/", data).status_code == 302
+    # Confirmed twice (a double click), or a name the server drew but no longer keeps.
+    for name in (data["import_file_name"], "0" * 32):
+        response = curator_client.post(f"{ADMIN}process_import/", {**data, "import_file_name": name}, follow=True)
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0] == f"{ADMIN}import/"
+        assert "no longer pending" in response.content.decode()
+    assert Call.objects.filter(slug="aap-deux-fois").count() == 1
