@@ -483,3 +483,22 @@ def test_confirming_an_import_no_longer_pending_is_a_message_not_an_error(curato
         assert response.redirect_chain[-1][0] == f"{ADMIN}import/"
         assert "no longer pending" in response.content.decode()
     assert Call.objects.filter(slug="aap-deux-fois").count() == 1
+
+
+@pytest.mark.parametrize("path", [
+    f"{ADMIN}?publication_state__exact=%00",
+    f"{ADMIN}?slug=%00",
+    f"{ADMIN}?q=appel%00",
+    f"{ADMIN}?status%00=open",
+    "/admin/calls/funder/?q=a%00b",
+    "/en/admin/calls/funder/?q=a%00b",
+    "/admin/autocomplete/?term=%00&app_label=calls&model_name=callfunder&field_name=funder",
+])
+def test_a_nul_character_in_an_admin_filter_or_the_autocomplete_is_a_400(curator_client, path):
+    """On SQLite and PostgreSQL (which refuses NUL in a text: a 500 before)."""
+    CallFactory()
+    curator_client.raise_request_exception = False
+    response = curator_client.get(path)
+    assert response.status_code == 400, response.status_code
+    assert "NUL" in response.content.decode()
+    assert curator_client.get(path.replace("%00", "")).status_code in (200, 302)
