@@ -502,3 +502,51 @@ def test_a_nul_character_in_an_admin_filter_or_the_autocomplete_is_a_400(curator
     assert response.status_code == 400, response.status_code
     assert "NUL" in response.content.decode()
     assert curator_client.get(path.replace("%00", "")).status_code in (200, 302)
+
+
+# -- create_curator, with or without a terminal --------------------------------------------------
+
+def _create_curator(monkeypatch, *, environment=None, terminal=False, typed=()):
+    import sys
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from calls.management.commands import create_curator
+
+    if environment is None:
+        monkeypatch.delenv("CURATOR_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("CURATOR_PASSWORD", environment)
+    monkeypatch.setattr(sys, "stdin", StringIO("piped password\n"))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: terminal)
+    answers = iter(typed)
+    prompts = []
+    monkeypatch.setattr(create_curator, "getpass", lambda prompt: prompts.append(prompt) or next(answers))
+    call_command("create_curator", "dominique", "dominique@example.org", stdout=StringIO())
+    return prompts
+
+
+def test_create_curator_takes_its_password_from_the_environment_without_a_terminal(db, monkeypatch):
+    from django.core.management.base import CommandError
+
+    assert _create_curator(monkeypatch, environment="une phrase de passe solide") == []
+    curator = get_user_model().objects.get(username="dominique")
+    assert curator.is_staff and curator.check_password("une phrase de passe solide")
+    assert curator.groups.filter(name="curators").exists()
+    # Neither variable nor terminal: a clear error, nothing read from the pipe, nobody created.
+    curator.delete()
+    with pytest.raises(CommandError, match="CURATOR_PASSWORD"):
+        _create_curator(monkeypatch)
+    assert not get_user_model().objects.filter(username="dominique").exists()
+
+
+def test_create_curator_asks_the_password_twice_on_a_terminal(db, monkeypatch):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="differ"):
+        _create_curator(monkeypatch, terminal=True, typed=["une phrase de passe solide", "une autre phrase"])
+    assert not get_user_model().objects.filter(username="dominique").exists()
+    prompts = _create_curator(monkeypatch, terminal=True, typed=["une phrase de passe solide"] * 2)
+    assert len(prompts) == 2
+    assert get_user_model().objects.get(username="dominique").check_password("une phrase de passe solide")
