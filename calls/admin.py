@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
@@ -45,6 +45,28 @@ admin.site.site_header = _("Bioproduction funding-call registry")
 admin.site.site_title = _("Funding-call registry")
 admin.site.index_title = _("Curation")
 admin.site.index_template = "admin/registry_index.html"  # what waits for curators first (registry_admin tags)
+
+
+class NoRevertMixin:
+    """simple-history's revert (its form at `…/history/<version>/`) is not offered: it would save
+    the old version past the services (no validation of the rows, no read model refreshed). The
+    history is shown, every version kept; to go back, a curator changes the fields in the form.
+    The revert's address sends back to the history with a message, whatever the method."""
+
+    object_history_list_template = "admin/calls/history_list_no_revert.html"
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        self.message_user(request, _(
+            "Going back to an old version is not offered: change the fields in the form (the history keeps "
+            "every version)."
+        ), messages.WARNING)
+        opts = self.model._meta
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[object_id]))
 
 
 class NoDeleteMixin:
@@ -239,7 +261,7 @@ class ProvenanceInline(GenericTabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
+class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = CallAdminForm
     object_history_template = "admin/calls/call/object_history.html"
     resource_classes = [CallResource]
@@ -424,7 +446,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
         return redirect("admin:calls_call_change", edition.pk)
 
 
-class ReferenceAdminMixin(NoDeleteMixin):
+class ReferenceAdminMixin(NoRevertMixin, NoDeleteMixin):
     """Funders, programmes, themes and documents are embedded in calls: saving one goes through
     the services, which refresh the read model of the calls that show it."""
 

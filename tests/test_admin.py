@@ -550,3 +550,32 @@ def test_create_curator_asks_the_password_twice_on_a_terminal(db, monkeypatch):
     prompts = _create_curator(monkeypatch, terminal=True, typed=["une phrase de passe solide"] * 2)
     assert len(prompts) == 2
     assert get_user_model().objects.get(username="dominique").check_password("une phrase de passe solide")
+
+
+# -- simple-history's revert is not offered (it would write past the services) --------------------
+
+def test_the_revert_of_an_old_version_is_not_offered_and_writes_nothing(curator_client):
+    call = CallFactory(title="Version une", publication_state="draft")
+    call.title = "Version deux"
+    services.save_call(call=call)
+    old = call.history.order_by("history_date").first()
+    revert = f"{ADMIN}{call.pk}/history/{old.history_id}/"
+    history = curator_client.get(f"{ADMIN}{call.pk}/history/").content.decode()
+    assert f"/history/{old.history_id}/" not in history
+    for method in ("get", "post"):
+        response = getattr(curator_client, method)(revert, {"title": "Version une"}, follow=True)
+        assert response.redirect_chain == [(f"{ADMIN}{call.pk}/history/", 302)]
+        assert "not offered" in response.content.decode()
+    call.refresh_from_db()
+    assert call.title == "Version deux" and call.history.count() == 2
+    # The registry's references too: their history lists versions without a revert link.
+    funder = FunderFactory(name="Bpifrance")
+    funder.name = "Bpifrance Financement"
+    services.save_reference(instance=funder)
+    version = funder.history.order_by("history_date").first()
+    page = curator_client.get(f"/en/admin/calls/funder/{funder.pk}/history/").content.decode()
+    assert "Bpifrance" in page and f"/history/{version.history_id}/" not in page
+    assert curator_client.post(f"/en/admin/calls/funder/{funder.pk}/history/{version.history_id}/",
+                               {"name": "Bpifrance"}).status_code == 302
+    funder.refresh_from_db()
+    assert funder.name == "Bpifrance Financement"
