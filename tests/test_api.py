@@ -972,6 +972,17 @@ def test_submission_errors_follow_accept_language(partner, submission_refs):
     assert "Name each funder once" in english[2].json()["funders"][0]
     assert "Nommez chaque financeur une fois" in french[2].json()["funders"][0]
     assert english[0]["Content-Language"] == "en" and french[0]["Content-Language"] == "fr"
+    # The `detail` of a refusal too: the permission, a body that is not JSON.
+    reader = token_client(UserFactory(username="reader"))
+    assert "permission to submit" in reader.post(CALLS, SUBMISSION, format="json",
+                                                  HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert "permission de soumettre" in reader.post(CALLS, SUBMISSION, format="json",
+                                                     HTTP_ACCEPT_LANGUAGE="fr").json()["detail"]
+    broken = '{"title": "x", "rounds": ' + "[" * 30 + "]" * 30 + "}"
+    assert "nested" in client.post(CALLS, broken, content_type="application/json",
+                                   HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert "imbriqué" in client.post(CALLS, broken, content_type="application/json",
+                                     HTTP_ACCEPT_LANGUAGE="fr").json()["detail"]
 
 
 def test_submitting_needs_a_token_and_the_permission(api, submission_refs):

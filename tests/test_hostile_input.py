@@ -312,7 +312,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed():
     from calls.api.parsers import MAX_BODY_BYTES
 
     payload = {**SUBMISSION, "description": "x" * (MAX_BODY_BYTES + 1)}
-    response = partner_client().post("/api/v1/calls/", payload, format="json")
+    response = partner_client().post("/api/v1/calls/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 413, response.content
     assert "KiB" in response.json()["detail"]
     assert not Call.objects.exists()
@@ -339,7 +339,8 @@ def test_a_list_over_the_documented_number_of_rows_is_a_400_naming_it(field, row
 @pytest.mark.parametrize("depth", [21, 50, 100_000])
 def test_nested_json_of_any_depth_is_a_400(depth):
     body = '{"title": "Profond", "call_type": "prize", "rounds": ' + "[" * depth + "]" * depth + "}"
-    response = partner_client().post("/api/v1/calls/", body, content_type="application/json")
+    response = partner_client().post("/api/v1/calls/", body, content_type="application/json",
+                                     HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
     assert "nested" in response.json()["detail"]
     assert not Call.objects.exists()
