@@ -1,8 +1,10 @@
 """The curators' admin: calls with their rounds, ceilings, sources and laureates; history; CSV."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
@@ -34,7 +36,7 @@ from .models import (
     Theme,
 )
 from .querysets import today
-from .resources import CallResource
+from .resources import CallResource, PendingImportGone
 from .rules import CallRows
 
 NOT_VERIFIED_DAYS = 180
@@ -43,6 +45,28 @@ admin.site.site_header = _("Bioproduction funding-call registry")
 admin.site.site_title = _("Funding-call registry")
 admin.site.index_title = _("Curation")
 admin.site.index_template = "admin/registry_index.html"  # what waits for curators first (registry_admin tags)
+
+
+class NoRevertMixin:
+    """simple-history's revert (its form at `…/history/<version>/`) is not offered: it would save
+    the old version past the services (no validation of the rows, no read model refreshed). The
+    history is shown, every version kept; to go back, a curator changes the fields in the form.
+    The revert's address sends back to the history with a message, whatever the method."""
+
+    object_history_list_template = "admin/calls/history_list_no_revert.html"
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        self.message_user(request, _(
+            "Going back to an old version is not offered: change the fields in the form (the history keeps "
+            "every version)."
+        ), messages.WARNING)
+        opts = self.model._meta
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[object_id]))
 
 
 class NoDeleteMixin:
@@ -237,10 +261,22 @@ class ProvenanceInline(GenericTabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
+class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = CallAdminForm
     object_history_template = "admin/calls/call/object_history.html"
     resource_classes = [CallResource]
+
+    def process_import(self, request, **kwargs):
+        """The import's confirmation; one whose pending file is gone (confirmed already, expired)
+        sends the curator back to the import page with a message."""
+        try:
+            return super().process_import(request, **kwargs)
+        except PendingImportGone:
+            self.message_user(request, _(
+                "This import is no longer pending (already confirmed, or kept too long): nothing was imported. "
+                "Choose the file again."
+            ), messages.ERROR)
+            return redirect(reverse("admin:calls_call_import"))
     list_display = [
         "title", "status_badge", "next_deadline_display", "funder_names", "publication_state", "last_verified_on",
         "submitted_by",
@@ -425,7 +461,7 @@ class CallAdmin(NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
         return redirect("admin:calls_call_change", edition.pk)
 
 
-class ReferenceAdminMixin(NoDeleteMixin):
+class ReferenceAdminMixin(NoRevertMixin, NoDeleteMixin):
     """Funders, programmes, themes and documents are embedded in calls: saving one goes through
     the services, which refresh the read model of the calls that show it."""
 
@@ -615,6 +651,38 @@ class PublicReportAdmin(admin.ModelAdmin):
         self.message_user(request, ngettext(
             "%(count)d report marked handled.", "%(count)d reports marked handled.", done
         ) % {"count": done}, messages.SUCCESS)
+
+
+# -- Partner accounts ----------------------------------------------------------------------------
+
+User = get_user_model()
+
+
+class RegistryUserAdmin(UserAdmin):
+    """Django's users admin, with an action making the chosen accounts partners (the `partners`
+    group and an API token each), for staff who may change users and add tokens."""
+
+    actions = ["make_partners"]
+
+    @admin.action(description=_("Make them partners (the partners group and an API token each)"),
+                  permissions=["make_partners"])
+    def make_partners(self, request, queryset):
+        lines = []
+        for user in queryset.order_by("username"):
+            token, created = services.make_partner(user=user)
+            lines.append((user.get_username(), token.key, _("new token") if created else _("token kept")))
+        self.message_user(request, format_html(
+            "{} <ul>{}</ul>", _("Partners: send each its token, as the header Authorization: Token <key>."),
+            format_html_join("", "<li>{}: <code>{}</code> ({})</li>", lines),
+        ), messages.SUCCESS)
+
+    def has_make_partners_permission(self, request):
+        """Both permissions (an action's permissions are alternatives: one method asks for both)."""
+        return self.has_change_permission(request) and request.user.has_perm("authtoken.add_tokenproxy")
+
+
+admin.site.unregister(User)
+admin.site.register(User, RegistryUserAdmin)
 
 
 from .alerts import admin as alerts_admin  # noqa: E402,F401  (email alerts: their own module)

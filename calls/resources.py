@@ -20,11 +20,17 @@ ALWAYS_PREVIEWED = {"slug", "title"}
 CURATORS_ONLY = ["curator_note"]
 
 
+class PendingImportGone(Exception):
+    """The pending import a confirmation names is not (or no longer) kept: confirmed already,
+    expired, or never previewed."""
+
+
 class PendingImportStorage(CacheStorage):
     """A file between an import's preview and its confirmation, kept in the shared cache.
 
     Its name is drawn by the server (128 random bits) and only such a name is ever read back:
     the confirmation form cannot make the server open a file it names, nor read another key.
+    A well-formed name the cache does not hold is `PendingImportGone` (the admin says so).
     """
 
     NAME = re.compile(r"^[0-9a-f]{32}$")
@@ -37,6 +43,12 @@ class PendingImportStorage(CacheStorage):
     def save(self, data):
         self.name = uuid4().hex
         super().save(data)
+
+    def read(self):
+        data = super().read()
+        if data is None:
+            raise PendingImportGone(self.name)
+        return data
 
 
 class StrictManyToManyWidget(ManyToManyWidget):

@@ -7,6 +7,7 @@ gets its `published_at`, and the change is recorded in history with who made it 
 import datetime
 import re
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
@@ -17,6 +18,18 @@ from .choices import PublicationState
 from .models import Call, PublicReport, Source, SourceCheck
 from .querysets import today
 from .rules import CallRows
+
+PARTNERS_GROUP = "partners"  # may submit calls through the API, as drafts (migration 0007)
+
+
+@transaction.atomic
+def make_partner(*, user):
+    """`user` becomes a partner: a member of the `partners` group, with an API token (a token it
+    already has is kept). Returns `(token, created)`."""
+    from rest_framework.authtoken.models import Token
+
+    user.groups.add(Group.objects.get(name=PARTNERS_GROUP))
+    return Token.objects.get_or_create(user=user)
 
 
 def _record_as(instance, *, actor, reason):

@@ -4,8 +4,9 @@ import logging
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,28 @@ class SecurityHeadersMiddleware:
             response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class AdminQueryNulMiddleware:
+    """A NUL character in the admin's query string (a changelist filter or search, the
+    autocomplete's term) is a 400: the admin hands these values to the database as they come, and
+    PostgreSQL refuses NUL in a text (a 500 otherwise). The public pages' forms refuse it themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """The admin in every language (`/admin/`, `/en/admin/`): its URLs' namespace says so."""
+        if "admin" in request.resolver_match.namespaces and any(
+            "\x00" in name or any("\x00" in value for value in values) for name, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest(
+                _("No NUL character is allowed in a filter or a search."), content_type="text/plain; charset=utf-8"
+            )
+        return None
 
 
 class DatabaseUnavailableMiddleware:

@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 import tablib
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
 from calls import services
@@ -438,3 +439,163 @@ def test_a_curator_previews_a_drafts_public_page_which_the_public_cannot_see(cur
     assert '<meta name="robots" content="noindex">' in body and "no-cache" in preview["Cache-Control"]
     change = curator_client.get(f"{ADMIN}{draft.pk}/change/").content.decode()
     assert '/appels/brouillon-a-relire/apercu/"' in change  # the admin's "view on site" (in its language)
+
+
+# -- Partner accounts and tokens from the admin ----------------------------------------------------
+
+USERS = "/admin/auth/user/"
+
+
+def staff_managing_partners(client, *, tokens=True):
+    """A staff member who may add and change users and, if `tokens`, add API tokens; logged in."""
+    user = UserFactory(username="gestionnaire", is_staff=True)
+    codenames = ["add_user", "change_user", "view_user", *(["add_tokenproxy"] if tokens else [])]
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return user
+
+
+def test_staff_with_the_permissions_create_a_partner_account_and_its_token_in_the_admin(client):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    staff_managing_partners(client)
+    # The account: a username, no password (partners use only the API).
+    added = client.post(f"{USERS}add/", {"username": "biocluster", "usable_password": "false",
+                                         "password1": "", "password2": "", "_save": "Save"})
+    assert added.status_code == 302, added.content.decode()[:3000]
+    partner = get_user_model().objects.get(username="biocluster")
+    assert not partner.has_usable_password() and not partner.is_staff
+    # The action: the partners group and a token, shown once made.
+    response = client.post(USERS, {"action": "make_partners", "_selected_action": [partner.pk]}, follow=True)
+    token = Token.objects.get(user=partner)
+    assert token.key in response.content.decode()
+    partner = get_user_model().objects.get(pk=partner.pk)
+    assert partner.has_perm("calls.submit_call")
+    # The token works; making it a partner again keeps it.
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api.get("/api/v1/submissions/").status_code == 200
+    client.post(USERS, {"action": "make_partners", "_selected_action": [partner.pk]})
+    assert Token.objects.get(user=partner).key == token.key
+
+
+def test_the_partner_action_needs_the_permission_to_add_tokens(client, curator):
+    staff_managing_partners(client, tokens=False)
+    other = UserFactory(username="pas-encore")
+    page = client.get(USERS).content.decode()
+    assert "make_partners" not in page
+    client.post(USERS, {"action": "make_partners", "_selected_action": [other.pk]})
+    assert not other.groups.exists()
+    # Curators manage nothing about users.
+    client.force_login(curator)
+    assert client.get(USERS).status_code == 403
+
+
+def test_confirming_an_import_no_longer_pending_is_a_message_not_an_error(curator_client):
+    data = import_csv(curator_client, "slug,title,call_type,scope,publication_state\n"
+                      "aap-deux-fois,Appel importé,call_for_projects,national,draft\n")
+    assert curator_client.post(f"{ADMIN}process_import/", data).status_code == 302
+    # Confirmed twice (a double click), or a name the server drew but no longer keeps.
+    for name in (data["import_file_name"], "0" * 32):
+        response = curator_client.post(f"{ADMIN}process_import/", {**data, "import_file_name": name}, follow=True)
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0] == f"{ADMIN}import/"
+        assert "no longer pending" in response.content.decode()
+    assert Call.objects.filter(slug="aap-deux-fois").count() == 1
+
+
+@pytest.mark.parametrize("path", [
+    f"{ADMIN}?publication_state__exact=%00",
+    f"{ADMIN}?slug=%00",
+    f"{ADMIN}?q=appel%00",
+    f"{ADMIN}?status%00=open",
+    "/admin/calls/funder/?q=a%00b",
+    "/en/admin/calls/funder/?q=a%00b",
+    "/admin/autocomplete/?term=%00&app_label=calls&model_name=callfunder&field_name=funder",
+])
+def test_a_nul_character_in_an_admin_filter_or_the_autocomplete_is_a_400(curator_client, path):
+    """On SQLite and PostgreSQL (which refuses NUL in a text: a 500 before)."""
+    CallFactory()
+    curator_client.raise_request_exception = False
+    response = curator_client.get(path)
+    assert response.status_code == 400, response.status_code
+    assert "NUL" in response.content.decode()
+    assert curator_client.get(path.replace("%00", "")).status_code in (200, 302)
+
+
+# -- create_curator, with or without a terminal --------------------------------------------------
+
+def _create_curator(monkeypatch, *, environment=None, terminal=False, typed=()):
+    import sys
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from calls.management.commands import create_curator
+
+    if environment is None:
+        monkeypatch.delenv("CURATOR_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("CURATOR_PASSWORD", environment)
+    monkeypatch.setattr(sys, "stdin", StringIO("piped password\n"))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: terminal)
+    answers = iter(typed)
+    prompts = []
+    monkeypatch.setattr(create_curator, "getpass", lambda prompt: prompts.append(prompt) or next(answers))
+    call_command("create_curator", "dominique", "dominique@example.org", stdout=StringIO())
+    return prompts
+
+
+def test_create_curator_takes_its_password_from_the_environment_without_a_terminal(db, monkeypatch):
+    from django.core.management.base import CommandError
+
+    assert _create_curator(monkeypatch, environment="une phrase de passe solide") == []
+    curator = get_user_model().objects.get(username="dominique")
+    assert curator.is_staff and curator.check_password("une phrase de passe solide")
+    assert curator.groups.filter(name="curators").exists()
+    # Neither variable nor terminal: a clear error, nothing read from the pipe, nobody created.
+    curator.delete()
+    with pytest.raises(CommandError, match="CURATOR_PASSWORD"):
+        _create_curator(monkeypatch)
+    assert not get_user_model().objects.filter(username="dominique").exists()
+
+
+def test_create_curator_asks_the_password_twice_on_a_terminal(db, monkeypatch):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="differ"):
+        _create_curator(monkeypatch, terminal=True, typed=["une phrase de passe solide", "une autre phrase"])
+    assert not get_user_model().objects.filter(username="dominique").exists()
+    prompts = _create_curator(monkeypatch, terminal=True, typed=["une phrase de passe solide"] * 2)
+    assert len(prompts) == 2
+    assert get_user_model().objects.get(username="dominique").check_password("une phrase de passe solide")
+
+
+# -- simple-history's revert is not offered (it would write past the services) --------------------
+
+def test_the_revert_of_an_old_version_is_not_offered_and_writes_nothing(curator_client):
+    call = CallFactory(title="Version une", publication_state="draft")
+    call.title = "Version deux"
+    services.save_call(call=call)
+    old = call.history.order_by("history_date").first()
+    revert = f"{ADMIN}{call.pk}/history/{old.history_id}/"
+    history = curator_client.get(f"{ADMIN}{call.pk}/history/").content.decode()
+    assert f"/history/{old.history_id}/" not in history
+    for method in ("get", "post"):
+        response = getattr(curator_client, method)(revert, {"title": "Version une"}, follow=True)
+        assert response.redirect_chain == [(f"{ADMIN}{call.pk}/history/", 302)]
+        assert "not offered" in response.content.decode()
+    call.refresh_from_db()
+    assert call.title == "Version deux" and call.history.count() == 2
+    # The registry's references too: their history lists versions without a revert link.
+    funder = FunderFactory(name="Bpifrance")
+    funder.name = "Bpifrance Financement"
+    services.save_reference(instance=funder)
+    version = funder.history.order_by("history_date").first()
+    page = curator_client.get(f"/en/admin/calls/funder/{funder.pk}/history/").content.decode()
+    assert "Bpifrance" in page and f"/history/{version.history_id}/" not in page
+    assert curator_client.post(f"/en/admin/calls/funder/{funder.pk}/history/{version.history_id}/",
+                               {"name": "Bpifrance"}).status_code == 302
+    funder.refresh_from_db()
+    assert funder.name == "Bpifrance Financement"

@@ -775,7 +775,6 @@ SUBMISSION = {
     "rounds": [{"name": "Vague 1", "opens_on": "2027-01-10", "closes_on": "2027-02-15", "budget_eur": 2_000_000}],
     "ceilings": [{"amount_eur": 500_000, "condition": "PME"}],
     "sources": [{"title": "Communiqué de la Région", "url": "https://example.org/aap", "locator": "§2"}],
-    "publication_state": "published",
     "note": "Annoncé lors du comité du pôle.",
 }
 
@@ -894,11 +893,96 @@ def test_a_submission_with_a_taken_slug_is_a_409_naming_the_slug(partner, submis
     assert Call.objects.count() == 1
 
 
-def test_a_funder_slug_that_names_nothing_is_a_404_saying_so(partner, submission_refs):
-    response = token_client(partner).post(CALLS, {**SUBMISSION, "funders": [{"funder": "nobody"}]}, format="json")
-    assert response.status_code == 404
-    assert "funders.#1.funder" in response.json()["detail"] and "nobody" in response.json()["detail"]
+def test_a_funder_slug_that_names_nothing_is_a_422_naming_the_field_and_how_to_propose_one(
+    partner, submission_refs,
+):
+    """Well-formed as the schema states it, refused by the registry: the field and its row named,
+    and how to propose a funder the registry lacks."""
+    response = token_client(partner).post(
+        CALLS, {**SUBMISSION, "funders": [{"funder": "region-occitanie"}, {"funder": "nobody"}]}, format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 422, response.content
+    [message] = response.json()["funders"]
+    assert message.startswith("#2 funder: ") and "nobody" in message and "give its `name` instead" in message
     assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"colour": "blue"}, "colour"),
+    ({"publication_state": "published"}, "publication_state"),
+    ({"rounds": [{"name": "V1", "colour": "blue"}]}, "rounds"),
+    ({"funders": [{"funder": "region-occitanie", "colour": "blue"}]}, "funders"),
+])
+def test_a_field_the_submission_does_not_define_is_a_400_naming_it(partner, submission_refs, changes, field):
+    response = token_client(partner).post(CALLS, {**SUBMISSION, **changes}, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    if field in ("rounds", "funders"):
+        assert response.json()[field] == [response.json()[field][0]] and response.json()[field][0].startswith(
+            "#1 colour: "
+        )
+    assert not Call.objects.exists()
+
+
+def test_the_400s_row_errors_are_numbered_from_1_like_the_422s(partner, submission_refs):
+    client = token_client(partner)
+    rounds = [{"name": "V1"}, {"name": "V2", "closes_on": "31/01/2027"}]
+    bad = client.post(CALLS, {**SUBMISSION, "rounds": rounds}, format="json")
+    assert bad.status_code == 400
+    [message] = bad.json()["rounds"]
+    assert message.startswith("#2 closes_on: "), message
+    rounds = [{"name": "V1"}, {"name": "V2", "opens_on": "2027-03-01", "closes_on": "2027-02-01"}]
+    unprocessable = client.post(CALLS, {**SUBMISSION, "rounds": rounds}, format="json")
+    assert unprocessable.status_code == 422
+    assert all(m.startswith("#2 ") for m in unprocessable.json()["rounds"]), unprocessable.json()
+    listed = client.post(CALLS, {**SUBMISSION, "aid_forms": ["grant", "lottery"]}, format="json")
+    assert listed.status_code == 400 and listed.json()["aid_forms"][0].startswith("#2: ")
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"slug": "appel\u0000"}, "slug"),
+    ({"programme": "nulle\u0000part"}, "programme"),
+    ({"funders": [{"funder": "region\u0000occitanie"}]}, "funders"),
+    ({"themes": ["bio\u0000production"]}, "themes"),
+    ({"rounds": [{"name": "V1", "note\u0000": "x"}]}, "rounds"),
+    ({"sources": [{"title": "ok", "locator": "\u0000"}]}, "sources"),
+])
+def test_a_nul_character_anywhere_in_a_submission_is_a_400_naming_the_field(partner, submission_refs, changes, field):
+    """On SQLite and on PostgreSQL (which refuses NUL in a text: a slug holding one must never
+    reach a query)."""
+    body = json.dumps({**SUBMISSION, **changes})
+    assert "\\u0000" in body  # JSON's escape of the NUL character
+    response = token_client(partner).post(CALLS, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    assert not Call.objects.exists()
+
+
+def test_submission_errors_follow_accept_language(partner, submission_refs):
+    client = token_client(partner)
+    bodies = [{**SUBMISSION, "colour": "blue"}, {**SUBMISSION, "funders": [{"funder": "nobody"}]},
+              {**SUBMISSION, "funders": [{"funder": "region-occitanie"}] * 2}]
+    english = [client.post(CALLS, body, format="json", HTTP_ACCEPT_LANGUAGE="en") for body in bodies]
+    french = [client.post(CALLS, body, format="json", HTTP_ACCEPT_LANGUAGE="fr") for body in bodies]
+    assert "Unknown field" in english[0].json()["colour"][0]
+    assert "Champ inconnu" in french[0].json()["colour"][0]
+    assert "give its `name` instead" in english[1].json()["funders"][0]
+    assert "donnez plutôt son `name`" in french[1].json()["funders"][0]
+    assert "Name each funder once" in english[2].json()["funders"][0]
+    assert "Nommez chaque financeur une fois" in french[2].json()["funders"][0]
+    assert english[0]["Content-Language"] == "en" and french[0]["Content-Language"] == "fr"
+    # The `detail` of a refusal too: the permission, a body that is not JSON.
+    reader = token_client(UserFactory(username="reader"))
+    assert "permission to submit" in reader.post(CALLS, SUBMISSION, format="json",
+                                                  HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert "permission de soumettre" in reader.post(CALLS, SUBMISSION, format="json",
+                                                     HTTP_ACCEPT_LANGUAGE="fr").json()["detail"]
+    broken = '{"title": "x", "rounds": ' + "[" * 30 + "]" * 30 + "}"
+    assert "nested" in client.post(CALLS, broken, content_type="application/json",
+                                   HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert "imbriqué" in client.post(CALLS, broken, content_type="application/json",
+                                     HTTP_ACCEPT_LANGUAGE="fr").json()["detail"]
 
 
 def test_submitting_needs_a_token_and_the_permission(api, submission_refs):
@@ -974,8 +1058,20 @@ def test_the_api_root_links_its_endpoints_the_schema_and_the_docs(api):
     assert body["vocabularies"] == "http://testserver/api/v1/vocabularies/"
     assert body["schema"] == "http://testserver/api/schema/"
     assert body["docs"] == "http://testserver/api/docs/"
-    for url in body.values():
-        assert api.get(url.removeprefix("http://testserver")).status_code == 200, url
+    assert body["sync"] == "http://testserver/api/v1/sync/"
+    assert body["submissions"] == "http://testserver/api/v1/submissions/"
+    assert {"funders", "programmes", "themes", "export_json", "export_csv", "redoc"} <= set(body)
+    # Every route of /api/v1/ without a path parameter is linked.
+    from calls.api.urls import v1
+
+    linked = {url.removeprefix("http://testserver") for url in body.values()}
+    for pattern in v1[:-1]:
+        route = str(pattern.pattern)
+        if "<" not in route and "(?P" not in route and route:
+            assert f"/api/v1/{route}" in linked, route
+    answers = {"/api/v1/sync/": 400, "/api/v1/submissions/": 401}  # a required `updated_since`; a token
+    for url in linked:
+        assert api.get(url).status_code == answers.get(url, 200), url
 
 
 def test_accept_language_en_gives_english_errors_and_french_by_default(api):
@@ -1049,6 +1145,28 @@ def test_the_submission_answer_gives_the_drafts_api_address_that_answers_its_sub
     assert other.get("/api/v1/submissions/aap-bioproduction-occitanie-2027/").status_code == 404
 
 
+def test_a_partner_lists_its_own_submissions_paginated_with_their_review_state(partner, submission_refs):
+    client = token_client(partner)
+    first = client.post(CALLS, SUBMISSION, format="json").json()["slug"]
+    second = client.post(CALLS, {**SUBMISSION, "title": "Second appel"}, format="json").json()["slug"]
+    services.set_publication_state(call=Call.objects.get(slug=first), state=PublicationState.PUBLISHED,
+                                   unsourced_acknowledged=True)
+    make(slug="someone-elses", submitted_by=UserFactory(username="other-partner"), publication_state="draft")
+    make(slug="curated")
+    body = client.get("/api/v1/submissions/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["count"] == 2
+    assert [(row["slug"], row["review_state"]) for row in body["results"]] == [
+        (second, "awaiting_review"), (first, "published"),
+    ]
+    assert body["results"][0]["submission_url"] == f"http://testserver/api/v1/submissions/{second}/"
+    paged = client.get("/api/v1/submissions/?page_size=1&page=2").json()
+    assert paged["count"] == 2 and [row["slug"] for row in paged["results"]] == [first]
+    assert paged["previous"] and not paged["next"]
+    assert client.get("/api/v1/submissions/?page=3").status_code == 404
+    assert APIClient().get("/api/v1/submissions/").status_code == 401
+    assert token_client(UserFactory(username="reader")).get("/api/v1/submissions/").json()["count"] == 0
+
+
 def test_a_submissions_rounds_widen_its_window(partner, submission_refs):
     late = {**SUBMISSION, "rounds": [{"name": "Étape 2", "closes_on": "2027-06-30"}]}
     body = token_client(partner).post(CALLS, late, format="json").json()
@@ -1064,7 +1182,7 @@ def test_a_funder_row_needs_a_slug_or_a_name(partner, submission_refs):
     unknown = client.post(
         CALLS, {**SUBMISSION, "funders": [{"funder": "nobody"}]}, format="json", HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert "give its `name` instead" in json.dumps(unknown.json())
+    assert unknown.status_code == 422 and "give its `name` instead" in json.dumps(unknown.json())
 
 
 def test_missing_strings_are_null_like_missing_numbers(api):

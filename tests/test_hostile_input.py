@@ -317,7 +317,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed():
     from calls.api.parsers import MAX_BODY_BYTES
 
     payload = {**SUBMISSION, "description": "x" * (MAX_BODY_BYTES + 1)}
-    response = partner_client().post("/api/v1/calls/", payload, format="json")
+    response = partner_client().post("/api/v1/calls/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 413, response.content
     assert "KiB" in response.json()["detail"]
     assert not Call.objects.exists()
@@ -344,7 +344,8 @@ def test_a_list_over_the_documented_number_of_rows_is_a_400_naming_it(field, row
 @pytest.mark.parametrize("depth", [21, 50, 100_000])
 def test_nested_json_of_any_depth_is_a_400(depth):
     body = '{"title": "Profond", "call_type": "prize", "rounds": ' + "[" * depth + "]" * depth + "}"
-    response = partner_client().post("/api/v1/calls/", body, content_type="application/json")
+    response = partner_client().post("/api/v1/calls/", body, content_type="application/json",
+                                     HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
     assert "nested" in response.json()["detail"]
     assert not Call.objects.exists()
@@ -358,7 +359,7 @@ def test_invalid_json_is_a_400(body):
 
 def test_unknown_themes_are_named():
     response = partner_client().post("/api/v1/calls/", {**SUBMISSION, "themes": ["nulle-part"]}, format="json")
-    assert response.status_code == 404 and "nulle-part" in response.json()["detail"]
+    assert response.status_code == 422 and "nulle-part" in response.json()["themes"][0]
     assert not Call.objects.exists()
 
 
@@ -377,8 +378,8 @@ def test_submitted_round_dates_outside_the_range_are_a_400_naming_the_row():
     response = partner_client().post("/api/v1/calls/", {**SUBMISSION, "rounds": rounds}, format="json")
     assert response.status_code == 400
     body = response.json()
-    # The second round's own date, named on its row (rows are counted from 0), before any rule joins fields.
-    assert "closes_on" in body["rounds"]["1"], body
+    # The second round's own date, named on its row (numbered from 1, as in a 422), before any rule joins fields.
+    assert [message.split(":")[0] for message in body["rounds"]] == ["#2 closes_on"], body
     assert not Call.objects.exists()
 
 
@@ -681,12 +682,12 @@ def test_an_empty_programme_in_a_submission_is_a_400_not_null():
     assert response.status_code == 400 and "programme" in response.json()
 
 
-def test_a_submission_naming_an_unknown_programme_or_theme_is_a_json_404_saying_which():
+def test_a_submission_naming_an_unknown_programme_or_theme_is_a_422_naming_the_fields():
     partner = partner_client()
     response = partner.post("/api/v1/calls/", {**SUBMISSION, "programme": "nulle-part", "themes": ["nope"]},
                             format="json")
-    assert response.status_code == 404, response.content
-    assert "programme" in response.json()["detail"] and "nope" in response.json()["detail"]
+    assert response.status_code == 422, response.content
+    assert "nulle-part" in response.json()["programme"][0] and "nope" in response.json()["themes"][0]
     assert not Call.objects.exists()
     # With another error too, it is a 400 naming every field.
     response = partner.post("/api/v1/calls/", {**SUBMISSION, "programme": "nulle-part", "trl_min": 12},

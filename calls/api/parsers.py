@@ -3,7 +3,7 @@
 - `MAX_BODY_BYTES` (256 KiB): a larger body is refused with 413 before it is parsed, whether it
   declares its length or not;
 - `MAX_DEPTH` (20 levels of objects and arrays; a submission needs 3: the call, a list such as
-  `rounds`, a row, and the schema lets clients add properties of their own, which are ignored):
+  `rounds`, a row; a property the schema does not define is a 400 naming it, in the serializers):
   deeper JSON is a 400, whatever its depth (a naive parser would recurse until
   Python's stack gives out, a 500);
 - `NaN`, `Infinity` and invalid UTF-8 are a 400, as in DRF's strict JSON.
@@ -12,6 +12,8 @@ import json
 import re
 
 from django.conf import settings
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
@@ -24,7 +26,7 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 
 class BodyTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"The body is larger than {MAX_BODY_BYTES // 1024} KiB."
+    default_detail = lazy(lambda: _("The body is larger than %(size)d KiB.") % {"size": MAX_BODY_BYTES // 1024}, str)()
     default_code = "body_too_large"
 
 
@@ -59,10 +61,10 @@ class SubmissionJSONParser(JSONParser):
         try:
             text = body.decode(encoding)
         except (UnicodeDecodeError, LookupError) as error:
-            raise ParseError("The body is not valid UTF-8 JSON.") from error
+            raise ParseError(_("The body is not valid UTF-8 JSON.")) from error
         if nesting_depth(text) > MAX_DEPTH:
-            raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.")
+            raise ParseError(_("JSON nested deeper than %(depth)d levels.") % {"depth": MAX_DEPTH})
         try:
             return json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as error:
-            raise ParseError(f"JSON parse error: {error}") from error
+            raise ParseError(_("JSON parse error: %(error)s") % {"error": error}) from error

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 SUBMIT_PERMISSION = "calls.submit_call"
@@ -6,7 +7,7 @@ SUBMIT_PERMISSION = "calls.submit_call"
 class ReadOnlyOrSubmitter(BasePermission):
     """Anyone may read; only an authenticated user with `calls.submit_call` may POST a call."""
 
-    message = "Submitting a call needs the permission to submit calls (ask the registry's curators)."
+    message = _("Submitting a call needs the permission to submit calls (ask the registry's curators).")
 
     def has_permission(self, request, view):
         if request.method in SAFE_METHODS:

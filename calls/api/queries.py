@@ -44,6 +44,11 @@ def calls_for_api(queryset=None):
     )
 
 
+def submissions_of(user):
+    """The calls `user` submitted through the API (whatever their review state), newest first."""
+    return calls_for_api(Call.objects.filter(submitted_by=user)).order_by("-created_at", "-pk")
+
+
 def published_calls():
     return calls_for_api(Call.objects.published())
 

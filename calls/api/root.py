@@ -1,4 +1,5 @@
-"""`/api/v1/`: the API's root, linking its endpoints, its schema and its docs."""
+"""`/api/v1/`: the API's root, linking every endpoint (the sync and a partner's submissions too),
+its schema and its docs."""
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -7,6 +8,8 @@ from rest_framework.views import APIView
 
 ENDPOINTS = {
     "calls": "api-call-list",
+    "sync": "api-sync",
+    "submissions": "api-submission-list",
     "funders": "api-funder-list",
     "programmes": "api-programme-list",
     "themes": "api-theme-list",

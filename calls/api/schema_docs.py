@@ -40,12 +40,14 @@ CALL_LIST_PARAMETERS = {
 
 # The submission's errors (`calls.api.submissions` says which status means what).
 SUBMISSION_UNPROCESSABLE = (
-    "Each field is valid, but together they break a rule the schema cannot state; the body maps the field to its "
-    "messages (a row's as `#2 closes_on: …`). Nothing is stored. The rules:\n\n"
+    "Each field is valid as the schema states it, but the registry refuses it (a slug naming nothing in the "
+    "registry), or together they break a rule the schema cannot state; the body maps the field to its "
+    "messages (a row's as `#2 closes_on: …`, rows numbered from 1). Nothing is stored. The rules:\n\n"
     + "\n".join(f"- {rule}" for rule in CROSS_FIELD_RULES)
 )
 SUBMISSION_ERRORS = (
-    "A field that breaks this schema is a 400 naming it; a well-formed slug naming nothing in the registry a 404; "
+    "A field that breaks this schema (or that it does not define) is a 400 naming it; a well-formed slug naming "
+    "nothing in the registry a 422 naming the field (a funder not in the registry is named by its `name`); "
     "a `slug` already taken a 409; fields each valid that break a rule together (a closing before the opening, "
     "a ceiling below the floor, a funder named twice…) a 422 naming the field."
 )

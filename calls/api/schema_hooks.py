@@ -38,6 +38,8 @@ def document_filter_limits(result, generator, request, public):
             prop.setdefault("maxItems", MAX_ROWS)
     for name in SUBMISSION_COMPONENTS:
         document_texts(components.get(name, {}))
+        if name in components:
+            components[name]["additionalProperties"] = False  # another property is a 400 naming it
     return result
 
 

@@ -381,19 +381,58 @@ NON_BLANK_TEXT = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
 SLUG = r"^[-a-zA-Z0-9_]+$"
 
 
+def holds_nul(value) -> bool:
+    """Whether a NUL character hides in parsed JSON (in a key or a string, however deep)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
+class ClosedSerializer(serializers.Serializer):
+    """A submission's object (the call, a row). A property it does not define is a 400 naming it
+    (a misspelt field would otherwise be dropped without a word); so is a NUL character anywhere in
+    a field, checked before anything else (PostgreSQL refuses NUL in a text: a slug holding one
+    must never reach a query)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)
+        nul = [name for name, value in data.items() if holds_nul(name) or holds_nul(value)]
+        if nul:
+            message = _("No NUL character (\\u0000) is allowed, in any text.")
+            raise serializers.ValidationError({name.replace("\x00", "\\u0000"): [message] for name in nul})
+        errors = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            errors = dict(error.detail)
+        for name in sorted(set(data) - set(self.fields)):
+            errors[name] = [self.unknown_field_message(name)]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def unknown_field_message(self, name):
+        return _("Unknown field: a submission's fields are listed in the schema (/api/schema/).")
+
+
 def _submitted_funders_schema():
     """`funders` items hold exactly one of `funder` and `name`: the schema says so with `oneOf`."""
     role = {"type": "string", "enum": list(FunderRole.values), "default": FunderRole.FUNDER}
     by_slug = {
         "type": "object", "title": "A funder of the registry", "required": ["funder"],
-        "not": {"required": ["name"]},
+        "not": {"required": ["name"]}, "additionalProperties": False,
         "properties": {"funder": {"type": "string", "minLength": 1, "pattern": SLUG,
                                   "description": "Slug of a funder of the registry."},
                        "role": role},
     }
     by_name = {
         "type": "object", "title": "A funder not in the registry yet", "required": ["name"],
-        "not": {"required": ["funder"]},
+        "not": {"required": ["funder"]}, "additionalProperties": False,
         "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NON_BLANK_TEXT},
             "kind": {"type": "string", "enum": list(FunderKind.values)},
@@ -409,7 +448,7 @@ class SubmittedFunderListSerializer(serializers.ListSerializer):
     """The submitted call's funders, documented item by item as one funder or the other."""
 
 
-class SubmittedFunderSerializer(serializers.Serializer):
+class SubmittedFunderSerializer(ClosedSerializer):
     """A funder of the submitted call: one of the registry's, by `funder` (its slug), or one not in
     the registry yet, by `name` (with `kind` and `website` if known). A funder named so is proposed
     to the curators with the draft (in its curator note); they add it to the registry on review."""
@@ -443,19 +482,19 @@ class SubmittedFunderSerializer(serializers.Serializer):
         return attrs
 
 
-class SubmittedRoundSerializer(serializers.Serializer):
+class SubmittedRoundSerializer(ClosedSerializer):
     name = serializers.CharField(max_length=200)
     opens_on = RegistryDateField(required=False, allow_null=True)
     closes_on = RegistryDateField(required=False, allow_null=True)
     budget_eur = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=10**15)
 
 
-class SubmittedCeilingSerializer(serializers.Serializer):
+class SubmittedCeilingSerializer(ClosedSerializer):
     amount_eur = serializers.IntegerField(min_value=1, max_value=10**15)
     condition = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class SubmittedSourceSerializer(serializers.Serializer):
+class SubmittedSourceSerializer(ClosedSerializer):
     title = serializers.CharField(max_length=500)
     url = OptionalWebAddressField(max_length=500, required=False, allow_blank=True, default="")
     locator = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -467,11 +506,11 @@ class SlugOrNullField(serializers.SlugRelatedField):
 
     def run_validation(self, data=serializers.empty):
         if data == "":  # DRF's related fields take "" for null
-            raise serializers.ValidationError("Give a programme's slug, or null.")
+            raise serializers.ValidationError(_("Give a programme's slug, or null."))
         return super().run_validation(data)
 
 
-class CallSubmissionSerializer(serializers.Serializer):
+class CallSubmissionSerializer(ClosedSerializer):
     """A call handed in by a partner. It is stored as a draft for the curators to review.
 
     `publication_state` cannot be chosen: a submission is always a draft. `slug` is made from
@@ -530,8 +569,16 @@ class CallSubmissionSerializer(serializers.Serializer):
         themes = {theme.slug: theme for theme in Theme.objects.filter(slug__in=value)}
         unknown = sorted(set(value) - set(themes))
         if unknown:
-            raise serializers.ValidationError(f"Unknown theme: {', '.join(unknown)}.", code="does_not_exist")
+            raise serializers.ValidationError(
+                _("No theme has the slug: %(slugs)s (see /api/v1/themes/).") % {"slugs": ", ".join(unknown)},
+                code="does_not_exist",
+            )
         return [themes[slug] for slug in dict.fromkeys(value)]
+
+    def unknown_field_message(self, name):
+        if name == "publication_state":
+            return _("A submission is always stored as a draft for the curators: leave `publication_state` out.")
+        return super().unknown_field_message(name)
 
 
 REVIEW_STATES = {
@@ -556,6 +603,7 @@ class SubmittedCallSerializer(CallSerializer):
     class Meta(CallSerializer.Meta):
         fields = ["submission_url", "review_state", "detail", *CallSerializer.Meta.fields]
         read_only_fields = fields
+        list_serializer_class = serializers.ListSerializer  # drafts in full: their submitter's own
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_url(self, call):

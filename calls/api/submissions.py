@@ -7,17 +7,24 @@ Submissions of the same title at the same moment each get their own slug.
 How a submission is refused, field by field (the body maps each field to its messages):
 
 - **400**: a field breaks what the OpenAPI schema states of it (a type, a choice, a length, a
-  pattern, a range); `CallSubmissionSerializer` checks all of it;
-- **404**: a well-formed slug (programme, funder, theme) that names nothing in the registry;
+  pattern, a range, a property the schema does not define, a NUL character anywhere);
+  `CallSubmissionSerializer` checks all of it;
 - **409**: the `slug` the partner chose is another call's;
-- **422**: each field is valid, but together they break one of `CROSS_FIELD_RULES`, which no
-  OpenAPI schema can state. `submit_call` raises them (the model's rules, `Call.clean`, the rows'
-  `clean`, `calls.rules`, and `funders_named_once`) before anything is written.
+- **422**: each field is valid as the schema states it, but the registry refuses it: a well-formed
+  slug (programme, funder, theme) that names nothing in the registry, or fields that together
+  break one of `CROSS_FIELD_RULES`, which no OpenAPI schema can state. `submit_call` raises the
+  latter (the model's rules, `Call.clean`, the rows' `clean`, `calls.rules`, and
+  `funders_named_once`) before anything is written.
+
+Whatever the status, the body maps each field to its messages, and a row's messages say which row,
+numbered from 1 (`row_message`: `{"rounds": ["#2 closes_on: …"]}`).
 """
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from rest_framework.settings import api_settings
 
 from calls import fields as call_fields
 from calls import services
@@ -34,6 +41,8 @@ SLUG_ATTEMPTS = 50
 # The rules a submission's fields must keep together (a 422 naming the field when broken): the
 # schema documents this list in the submission's 422 response (`schema_docs`).
 CROSS_FIELD_RULES = [
+    "`programme`, `funders[].funder`, `themes`: a slug of the registry (a funder not in it yet is named by its "
+    "`name` instead, and proposed to the curators).",
     "`funders`: each funder once (a registry funder by its slug, a proposed one by its name, whatever the case).",
     "`closes_on` not before `opens_on`, for the call and for each of its `rounds`; the call's window is widened "
     "to its rounds, so a round may not close before the call opens either.",
@@ -47,7 +56,7 @@ def funders_named_once(rows) -> None:
     for a proposed one; `ValidationError` on `funders` otherwise."""
     keys = [("slug", row["funder"].slug) if "funder" in row else ("name", row["name"].casefold()) for row in rows]
     if len(keys) != len(set(keys)):
-        raise ValidationError({"funders": ["Name each funder once (with its role)."]})
+        raise ValidationError({"funders": [_("Name each funder once (with its role).")]})
 
 
 def _free_slug(base: str) -> str:
@@ -80,7 +89,32 @@ def _save_under_a_free_slug(call: Call, *, user, slug_given: bool, rows: CallRow
                 raise
             if slug_given:
                 raise ValidationError({"slug": [call.unique_error_message(Call, ("slug",))]}) from None
-    raise ValidationError({"slug": ["No free slug for this title: give one."]})
+    raise ValidationError({"slug": [_("No free slug for this title: give one.")]})
+
+
+def row_message(position: int, field: str | None, message) -> str:
+    """A row's error, in the one format of every answer (400 and 422): `#2 closes_on: …`, rows
+    numbered from 1 (`#2: …` for the row as a whole)."""
+    whole_row = not field or field in (NON_FIELD_ERRORS, api_settings.NON_FIELD_ERRORS_KEY)
+    return f"#{position}: {message}" if whole_row else f"#{position} {field}: {message}"
+
+
+def numbered_row_errors(errors: dict) -> dict:
+    """A serializer's errors with each list's row errors flattened into `row_message`s: DRF gives
+    the errors of a list as `{index: …}`, counted from 0 (a row's as a dict of its fields, a
+    value's as its messages)."""
+    flat = {}
+    for name, value in errors.items():
+        if isinstance(value, dict) and all(isinstance(index, int) for index in value):
+            flat[name] = [
+                row_message(index + 1, field, message)
+                for index, row in sorted(value.items())
+                for field, messages in (row.items() if isinstance(row, dict) else [(None, row)])
+                for message in messages
+            ]
+        else:
+            flat[name] = value
+    return flat
 
 
 def _clean_children(name, instances, exclude):
@@ -91,7 +125,7 @@ def _clean_children(name, instances, exclude):
             instance.full_clean(exclude=exclude)
         except ValidationError as error:
             for field, field_messages in error.message_dict.items():
-                messages += [f"#{position} {field}: {message}" for message in field_messages]
+                messages += [row_message(position, field, message) for message in field_messages]
     if messages:
         raise ValidationError({name: messages})
 

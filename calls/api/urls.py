@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 from . import views
 from .root import APIRootView
 from .schema_docs import EnglishSchemaView
-from .submitted import SLUG_PATTERN, SubmissionDetailView
+from .submitted import SLUG_PATTERN, SubmissionDetailView, SubmissionListView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -17,6 +17,7 @@ router.register("themes", views.ThemeViewSet, basename="api-theme")
 
 v1 = [
     path("", APIRootView.as_view(), name="api-root"),
+    path("submissions/", SubmissionListView.as_view(), name="api-submission-list"),
     re_path(rf"^submissions/(?P<slug>{SLUG_PATTERN})/$", SubmissionDetailView.as_view(), name="api-submission-detail"),
     path("sync/", views.CallSyncViewSet.as_view({"get": "list"}), name="api-sync"),
     path("vocabularies/", views.VocabulariesView.as_view(), name="api-vocabularies"),

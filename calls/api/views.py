@@ -55,7 +55,7 @@ from .serializers import (
     VocabulariesSerializer,
     vocabularies,
 )
-from .submissions import submit_call
+from .submissions import numbered_row_errors, submit_call
 from .throttling import ExportRateThrottle
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
@@ -318,13 +318,12 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
                 "Stored as a draft awaiting review: `submission_url` (also the `Location` header) is its address "
                 "in the API, readable with the same token; `url` stays null until curators publish it."
             )),
-            400: OpenApiResponse(FieldErrorsSerializer, description="Invalid submission: messages per field."),
+            400: OpenApiResponse(FieldErrorsSerializer, description=(
+                "Invalid submission: messages per field (a row's as `#2 closes_on: …`, rows numbered from 1); a "
+                "property the schema does not define, or a NUL character, is named too."
+            )),
             401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED,
             413: OpenApiResponse(ErrorSerializer, description=f"The body is over {MAX_BODY_BYTES // 1024} KiB."),
-            404: OpenApiResponse(ErrorSerializer, description=(
-                "A `programme`, `funders[].funder` or `themes` slug that names nothing in the registry (the detail "
-                "says which)."
-            )),
             409: OpenApiResponse(FieldErrorsSerializer, description=(
                 "The `slug` you chose is taken by another call: choose another, or leave it out to get a free one."
             )),
@@ -381,11 +380,12 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
     def create(self, request, *args, **kwargs):
         submission = CallSubmissionSerializer(data=request.data, context=self.get_serializer_context())
         if not submission.is_valid():
-            unknown = unknown_references(submission.errors)
-            if unknown:
-                # Well-formed slugs that name nothing (the schema can't list slugs): a 404 saying which.
-                raise NotFound("; ".join(unknown))
-            raise DRFValidationError(submission.errors)
+            errors = numbered_row_errors(submission.errors)
+            if unknown_references(submission.errors):
+                # Well-formed slugs that name nothing (the schema can't list slugs): valid as the
+                # schema states them, refused by the registry, like the cross-field rules.
+                return Response(errors, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+            raise DRFValidationError(errors)
         try:
             call = submit_call(user=request.user, data=submission.validated_data)
         except DjangoValidationError as error:

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "calls.api.language.APILanguageMiddleware",  # /api/: the language of Accept-Language
+    "registry.middleware.AdminQueryNulMiddleware",  # /admin/: a NUL in a filter is a 400
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,4 +1,5 @@
 import os
+import sys
 from getpass import getpass
 
 from django.contrib.auth import get_user_model
@@ -7,12 +8,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+PASSWORD_VARIABLE = "CURATOR_PASSWORD"
+
 
 class Command(BaseCommand):
     help = (
         "Create a curator: a staff account in the 'curators' group, who can edit calls, funders, "
-        "programmes and themes but nothing about users. The password is asked for, or read from "
-        "the CURATOR_PASSWORD environment variable."
+        "programmes and themes but nothing about users. The password is read from the "
+        f"{PASSWORD_VARIABLE} environment variable when it is set (scripts, containers: no terminal "
+        "needed); otherwise it is asked for twice on the terminal."
     )
 
     def add_arguments(self, parser):
@@ -23,7 +27,7 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(username=username).exists():
             raise CommandError(f"A user named {username!r} already exists.")
-        password = os.environ.get("CURATOR_PASSWORD") or getpass("Password: ")
+        password = self.password()
         user = User(username=username, email=email, is_staff=True)
         try:
             validate_password(password, user)
@@ -33,3 +37,19 @@ class Command(BaseCommand):
         user.save()
         user.groups.add(Group.objects.get(name="curators"))
         self.stdout.write(self.style.SUCCESS(f"Curator {username} created: log in at /admin/."))
+
+    def password(self) -> str:
+        """From the environment, else asked twice on a terminal; never read from a pipe."""
+        password = os.environ.get(PASSWORD_VARIABLE)
+        if password:
+            return password
+        if not sys.stdin.isatty():
+            raise CommandError(
+                f"No terminal to ask for the password: set the {PASSWORD_VARIABLE} environment variable."
+            )
+        password = getpass("Password: ")
+        if not password:
+            raise CommandError("An empty password is not a password.")
+        if getpass("Password (again): ") != password:
+            raise CommandError("The two passwords differ: nothing was created.")
+        return password
