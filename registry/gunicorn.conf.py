@@ -21,6 +21,7 @@ Each setting can be changed from the environment (GUNICORN_WORKERS, GUNICORN_THR
 Database connections: up to workers × threads (32 by default), persistent per thread
 (`conn_max_age`): keep PostgreSQL's `max_connections` above that for every app server.
 """
+import hashlib
 import ipaddress
 import os
 import re
@@ -71,7 +72,15 @@ def control_socket_for(binds) -> str:
         return os.environ["GUNICORN_CONTROL_SOCKET"]
     directory = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     name = re.sub(r"[^A-Za-z0-9.]+", "-", "_".join(binds)).strip("-") or "default"
-    return os.path.join(directory, f"registry-gunicorn-{os.getuid()}-{name[:80]}.ctl")
+    path = os.path.join(directory, f"registry-gunicorn-{os.getuid()}-{name[:80]}.ctl")
+    if len(path.encode()) > UNIX_SOCKET_PATH_MAX:  # a deep directory: a short name that is still one per address
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        path = os.path.join(directory, f"rg-{os.getuid()}-{digest}.ctl")
+    return path
+
+
+# A unix socket's path is at most 107 bytes on Linux (sun_path): gunicorn cannot bind a longer one.
+UNIX_SOCKET_PATH_MAX = 107
 
 
 def on_starting(server):

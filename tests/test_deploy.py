@@ -12,10 +12,12 @@ import http.client
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -186,8 +188,8 @@ def gunicorn_conf():
 
 
 def test_two_gunicorn_instances_on_one_host_each_have_their_own_control_socket(tmp_path):
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
+    # A short directory (a unix socket's path is at most 107 bytes; pytest-xdist's tmp_path is deep).
+    runtime = Path(tempfile.mkdtemp(prefix="rt-", dir="/tmp"))
     ports = [free_port(), free_port()]
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "GUNICORN_"))},
@@ -214,6 +216,7 @@ def test_two_gunicorn_instances_on_one_host_each_have_their_own_control_socket(t
             assert "Failed to start control socket" not in (tmp_path / name).read_text()
             assert "other hosts can reach" not in (tmp_path / name).read_text()  # loopback: no warning
     assert not (tmp_path / ".gunicorn").exists()  # not the shared default of every instance
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 def test_gunicorn_says_nginx_must_be_in_front_when_it_listens_where_other_hosts_reach_it():
@@ -240,3 +243,13 @@ def test_gunicorn_says_nginx_must_be_in_front_when_it_listens_where_other_hosts_
     conf["on_starting"](Server)
     assert len(warnings) == 1 and "Put nginx in front" in warnings[0] and "0.0.0.0:8000" in warnings[0]
     assert Server.cfg.settings["control_socket"].endswith("-0.0.0.0-8000.ctl")
+
+
+def test_a_control_socket_in_a_deep_directory_keeps_a_path_a_unix_socket_takes(monkeypatch):
+    conf = gunicorn_conf()
+    deep = "/tmp/" + "d" * 70  # the usual name would pass 107 bytes here
+    monkeypatch.setenv("XDG_RUNTIME_DIR", deep)
+    monkeypatch.delenv("GUNICORN_CONTROL_SOCKET", raising=False)
+    first, second = conf["control_socket_for"](["127.0.0.1:8001"]), conf["control_socket_for"](["127.0.0.1:8002"])
+    assert first != second and first.startswith(deep)
+    assert len(first.encode()) <= 107 and len(second.encode()) <= 107
