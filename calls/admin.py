@@ -501,7 +501,7 @@ class DocumentAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CallToReverify)
-class CallToReverifyAdmin(admin.ModelAdmin):
+class CallToReverifyAdmin(NoDeleteMixin, admin.ModelAdmin):
     """Published calls whose pages are gone, moved or changed since they were verified, calls not
     verified for six months, closed editions of a series with no next one (`calls.source_checks`).
 
@@ -532,14 +532,6 @@ class CallToReverifyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description=_("call"), ordering="title")
     def entry(self, obj):
@@ -599,7 +591,7 @@ class HandledFilter(admin.SimpleListFilter):
 
 
 @admin.register(PublicReport)
-class PublicReportAdmin(admin.ModelAdmin):
+class PublicReportAdmin(NoDeleteMixin, admin.ModelAdmin):
     """Visitors' reports of errors and proposed calls (`calls.public_reports`): read them, correct the
     call or review the draft, then mark them handled. The permissions are the calls' own."""
 
@@ -625,14 +617,6 @@ class PublicReportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description=_("call"))
     def entry(self, obj):

@@ -33,7 +33,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from ..choices import REGIONS, AidForm, Beneficiary, CallType, Scope
-from .base import FeedError, Importer, Record, RecordError, Relevance, checked_text, fold
+from .base import FeedError, Importer, Record, RecordError, Relevance, checked_text, fold, read_saved_results
 from .http import JsonFeed, follow_pages
 
 ORIGIN = "aides-territoires"
@@ -399,18 +399,4 @@ CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 
 def read_file(path) -> list:
     """The aids of a saved answer of the API: one page (`{"results": […]}`), a list of pages, or a list of aids."""
-    import json
-
-    with open(path, encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except (ValueError, RecursionError) as error:
-            raise FeedError(f"{path}: not a JSON document ({error.__class__.__name__})") from error
-    if isinstance(data, dict) and isinstance(data.get("results"), list):
-        return data["results"]
-    if isinstance(data, list) and data and all(isinstance(p, dict) and isinstance(p.get("results"), list)
-                                               for p in data):
-        return [aid for page in data for aid in page["results"]]
-    if isinstance(data, list):
-        return data
-    raise FeedError(f"{path}: neither a page of aids (with results) nor a list of aids")
+    return read_saved_results(path, what="aids")

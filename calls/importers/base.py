@@ -78,6 +78,24 @@ class FeedError(RuntimeError):
     """The feed itself could not be read: nothing is imported."""
 
 
+def read_saved_results(path, *, what: str = "results") -> list:
+    """The results of a feed's saved answer (`--file`): one page (`{"results": […]}`), a list of
+    such pages, or a list of results; anything else is a `FeedError` naming the file."""
+    with open(path, encoding="utf-8") as handle:
+        try:
+            data = json.load(handle)
+        except (ValueError, RecursionError) as error:
+            raise FeedError(f"{path}: not a JSON document ({error.__class__.__name__})") from error
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        return data["results"]
+    if isinstance(data, list) and data and all(isinstance(p, dict) and isinstance(p.get("results"), list)
+                                               for p in data):
+        return [item for page in data for item in page["results"]]
+    if isinstance(data, list):
+        return data
+    raise FeedError(f"{path}: neither a page of {what} (with results) nor a list of {what}")
+
+
 def fold(text) -> str:
     """Text for matching: no accents, no case, words separated by single spaces."""
     text = unicodedata.normalize("NFKD", str(text or ""))

@@ -47,6 +47,7 @@ from .base import (
     _calls_type,
     checked_text,
     fold,
+    read_saved_results,
     url_variants,
 )
 from .http import JsonFeed, multipart_form
@@ -473,16 +474,4 @@ def read_api(*, url=SEARCH_URL, feed=None, page_size=PAGE_SIZE, max_pages=MAX_PA
 def read_file(path) -> list:
     """The results of a saved answer of the search API: one page (`{"results": […]}`), a list of
     pages, or a list of results."""
-    with open(path, encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except (ValueError, RecursionError) as error:
-            raise FeedError(f"{path}: not a JSON document ({error.__class__.__name__})") from error
-    if isinstance(data, dict) and isinstance(data.get("results"), list):
-        return data["results"]
-    if isinstance(data, list) and data and all(isinstance(p, dict) and isinstance(p.get("results"), list)
-                                               for p in data):
-        return [topic for page in data for topic in page["results"]]
-    if isinstance(data, list):
-        return data
-    raise FeedError(f"{path}: neither a page of results nor a list of results")
+    return read_saved_results(path, what="topics")
