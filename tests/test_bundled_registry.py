@@ -257,3 +257,22 @@ def test_an_update_of_unchanged_data_finds_nothing_to_change():
     report = load_registry(data=read_data(), update=True)
     assert (report.updated, report.skipped, report.created, report.gone) == ([], [], [], [])
     assert report.unchanged == sum(len(read_data()[kind.name]) for kind in KINDS)
+
+
+def test_at_least_fifteen_series_show_their_next_edition_on_the_day_the_data_was_checked():
+    """Announced (a published next edition still open or to come) or expected (an estimate with its
+    basis: past editions' dates, or a source stating the rhythm), on 2026-12-06."""
+    import datetime
+
+    import time_machine
+
+    from calls.choices import Status
+    from calls.editions import expected_editions
+
+    with time_machine.travel(datetime.datetime(2026, 12, 6, 12, tzinfo=datetime.UTC), tick=False):
+        expected = set(expected_editions())
+        announced = {
+            call.pk for call in Call.objects.published().exclude(previous_edition=None).with_status()
+            if call.current_status in (Status.OPEN, Status.UPCOMING)
+        }
+    assert len(expected | announced) >= 15, (len(expected), len(announced))
