@@ -53,21 +53,23 @@ class PageHandler(BaseHTTPRequestHandler):
         try:
             if server.pause:
                 time.sleep(server.pause)
-            if self.path == "/slow":
-                server.released.wait(5)  # never answers within the test's timeout
-                return
-            if self.path == "/gone":
-                return self.answer(404, "<p>Introuvable</p>")
-            if self.path == "/old":
-                self.send_response(301)
-                self.send_header("Location", "/new")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return None
-            return self.answer(200, server.text)
         finally:
+            # Counted while the request waits, not while its answer is written: a client that has
+            # read the answer may send its next request before this thread would get here.
             if server.counter is not None:
                 server.counter.leave()
+        if self.path == "/slow":
+            server.released.wait(5)  # never answers within the test's timeout
+            return
+        if self.path == "/gone":
+            return self.answer(404, "<p>Introuvable</p>")
+        if self.path == "/old":
+            self.send_response(301)
+            self.send_header("Location", "/new")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        return self.answer(200, server.text)
 
     def answer(self, status, text):
         data = text.encode()
