@@ -39,13 +39,13 @@ class ExpectedEdition:
     month: datetime.date  # the first day of the expected month (of the year, when `precision` is a year)
     basis: tuple[datetime.date, ...]  # the openings of the past editions, oldest first
     precision: str = DatePrecision.MONTH
-    yearly_per_source: bool = False  # the basis is a source saying how often the series comes back
+    rhythm_per_source: bool = False  # the basis is a source saying how often the series comes back
     editions_per_year: int = 1
 
     @property
     def basis_text(self) -> str:
         """"past editions opened in March in 2022, 2023 and 2024", in the active language."""
-        if self.yearly_per_source:
+        if self.rhythm_per_source:
             last = self.basis[-1]
             when = f"{MONTHS[last.month]} {last.year}" if self.precision == DatePrecision.MONTH else last.year
             if self.editions_per_year == 1:
@@ -85,16 +85,16 @@ def expected_next_edition(series: list[Edition], on: datetime.date | None = None
     """
     on = on or today()
     if len(series) < 2:
-        return _yearly_per_source(series, on)
+        return _rhythm_per_source(series, on)
     openings = []
     for edition in series:
         if edition.opens_on is None or edition.opens_on_precision == DatePrecision.YEAR or edition.opens_on > on:
-            return _yearly_per_source(series, on)
+            return _rhythm_per_source(series, on)
         openings.append(edition.opens_on)
     months = {day.month for day in openings}
     years = [day.year for day in openings]
     if len(months) != 1 or any(later - earlier != 1 for earlier, later in zip(years, years[1:], strict=False)):
-        return _yearly_per_source(series, on)
+        return _rhythm_per_source(series, on)
     expected = datetime.date(years[-1] + 1, openings[-1].month, 1)
     month_end = datetime.date(expected.year + expected.month // 12, expected.month % 12 + 1, 1)
     if month_end <= on:
@@ -106,7 +106,7 @@ def expected_next_edition(series: list[Edition], on: datetime.date | None = None
 YEARLY_LOOKAHEAD_YEARS = 3
 
 
-def _yearly_per_source(series: list[Edition], on: datetime.date) -> ExpectedEdition | None:
+def _rhythm_per_source(series: list[Edition], on: datetime.date) -> ExpectedEdition | None:
     """The estimate when the past dates tell no rhythm but a source says the series is yearly
     (the latest edition that says how often it comes back says once a year): the next time the
     month it last opened comes round and has not ended yet, or that year alone when only the year
@@ -126,14 +126,14 @@ def _yearly_per_source(series: list[Edition], on: datetime.date) -> ExpectedEdit
         while _month_end(index // 12, index % 12 + 1) <= on:
             index += step
         return ExpectedEdition(month=datetime.date(index // 12, index % 12 + 1, 1), basis=(last.opens_on,),
-                               yearly_per_source=True, editions_per_year=stated)
+                               rhythm_per_source=True, editions_per_year=stated)
     if stated != 1:
         return None  # several a year, and the month unknown: no estimate
     year = last.opens_on.year if last.opens_on is not None else last.edition_year
     if year is None or on.year - year > YEARLY_LOOKAHEAD_YEARS:
         return None
     return ExpectedEdition(month=datetime.date(max(year + 1, on.year), 1, 1), basis=(datetime.date(year, 1, 1),),
-                           precision=DatePrecision.YEAR, yearly_per_source=True)
+                           precision=DatePrecision.YEAR, rhythm_per_source=True)
 
 
 def _month_end(year: int, month: int) -> datetime.date:

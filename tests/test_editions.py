@@ -53,7 +53,7 @@ def test_a_source_saying_the_series_is_yearly_is_a_basis_too():
     """One edition, or an irregular series, whose latest edition a source calls yearly."""
     single = [Edition(pk=1, opens_on=datetime.date(2026, 2, 10), editions_per_year=1)]
     estimate = expected_next_edition(single, ON)
-    assert estimate.month == datetime.date(2027, 2, 1) and estimate.yearly_per_source
+    assert estimate.month == datetime.date(2027, 2, 1) and estimate.rhythm_per_source
     with translation.override("en"):
         assert estimate.basis_text == (
             "its sources say it comes back every year; the last edition in the registry opened in February 2026")
