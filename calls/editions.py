@@ -107,11 +107,12 @@ YEARLY_LOOKAHEAD_YEARS = 3
 
 
 def _rhythm_per_source(series: list[Edition], on: datetime.date) -> ExpectedEdition | None:
-    """The estimate when the past dates tell no rhythm but a source says the series is yearly
-    (the latest edition that says how often it comes back says once a year): the next time the
-    month it last opened comes round and has not ended yet, or that year alone when only the year
-    is known (its opening year, else its edition year). Not for an edition still to open, nor for
-    a series whose latest edition is more than `YEARLY_LOOKAHEAD_YEARS` old: it may have stopped."""
+    """The estimate when the past dates tell no rhythm but a source says how often the series comes
+    back (`editions_per_year` of its latest edition that says it): from the month the latest
+    edition opened, every 12 / n months, the first such month not ended yet; or, for a yearly
+    series known only by its year (its opening year, else its edition year), the next year still
+    running. Not for an edition still to open, nor for a series whose latest edition is more than
+    `YEARLY_LOOKAHEAD_YEARS` old: it may have stopped."""
     if not series:
         return None
     stated = next((e.editions_per_year for e in reversed(series) if e.editions_per_year is not None), None)
