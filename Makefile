@@ -13,7 +13,18 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# axe-core, the accessibility engine the browser tests run on the main pages (from the npm
+# registry, pinned; nothing the site serves): skipped where npm is missing, and then those tests say so.
+AXE_VERSION := 4.14.1
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): | $(VENV)/.installed
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION) \
+			|| echo "axe-core could not be installed: the accessibility tests will say so"; \
+	else echo "npm not found: the accessibility tests will say so"; fi
+
+setup: $(VENV)/.installed $(AXE)
 
 load: setup
 	$(PY) manage.py migrate --noinput

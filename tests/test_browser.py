@@ -513,3 +513,36 @@ def test_the_alert_form_looks_like_the_other_forms(browser, live_server, width):
     assert page.get_by_role("button", name="Créer l'alerte").is_visible()
     _no_horizontal_scroll(page)
     context.close()
+
+
+# --- Accessibility: axe-core on the main pages, at both widths -------------------------------------
+
+AXE = Path(__file__).resolve().parent.parent / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PAGES = ["/", "/?beneficiary=startup&region=11", "/appels/innovup/", "/appels/i-nov/", "/panorama/",
+             "/financeurs/", "/calendrier/", "/en/", "/en/appels/innovup/"]
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_main_pages_have_no_accessibility_violation(browser, live_server, startup_registry, device):
+    """axe-core (installed by `make setup` from the npm registry, run from this site's page) finds no
+    violation on the main pages, on a desktop and on a phone."""
+    if not AXE.exists():
+        reason = f"{AXE} is missing (make setup installs it)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # (the test's own script is let past the site's Content-Security-Policy; the site's are not changed)
+    context = browser.new_context(locale="fr-FR", bypass_csp=True, **DEVICES[device])
+    page = context.new_page()
+    found = {}
+    for path in AXE_PAGES:
+        page.goto(live_server.url + path)
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        passes, violations = page.evaluate(
+            "async () => { const r = await axe.run(document); return [r.passes.length,"
+            " r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target.join(' ')])]; }")
+        assert passes > 10, path  # axe ran its rules on the page
+        if violations:
+            found[path] = violations
+    context.close()
+    assert found == {}
