@@ -471,17 +471,17 @@ class ReferenceAdminMixin(NoRevertMixin, NoDeleteMixin):
 
 @admin.register(Funder)
 class FunderAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
-    list_display = ["name", "acronym", "kind", "region", "country"]
+    list_display = ["name", "name_en", "acronym", "kind", "region", "country"]
     list_filter = ["kind", "region", "country"]
-    search_fields = ["name", "acronym", "slug"]
+    search_fields = ["name", "name_en", "acronym", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Programme)
 class ProgrammeAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
-    list_display = ["name", "parent", "budget_eur", "starts_on", "ends_on"]
+    list_display = ["name", "name_en", "parent", "budget_eur", "starts_on", "ends_on"]
     list_filter = ["funders"]
-    search_fields = ["name", "slug"]
+    search_fields = ["name", "name_en", "slug"]
     autocomplete_fields = ["parent", "funders"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ProgrammeSourceInline]

@@ -52,7 +52,8 @@ def theme_entry(theme):
 
 def funder_entry(funder):
     return {
-        "slug": funder.slug, "name": funder.name, "acronym": funder.acronym or None, "kind": funder.kind,
+        "slug": funder.slug, "name": funder.name, "name_en": funder.name_en or None,
+        "acronym": funder.acronym or None, "kind": funder.kind,
         "region": funder.region_id, "country": funder.country, "website": funder.website or None,
         "description": funder.description,
     }
@@ -60,7 +61,7 @@ def funder_entry(funder):
 
 def programme_entry(programme):
     return {
-        "slug": programme.slug, "name": programme.name,
+        "slug": programme.slug, "name": programme.name, "name_en": programme.name_en or None,
         "parent": programme.parent.slug if programme.parent_id else None,
         "funders": sorted(f.slug for f in programme.funders.all()), "budget_eur": programme.budget_eur,
         "starts_on": partial_date(programme.starts_on, programme.starts_on_precision),

@@ -155,7 +155,8 @@ def normalise_theme(entry):
 
 def normalise_funder(entry):
     return {
-        "slug": entry["slug"], "name": entry["name"], "acronym": entry.get("acronym") or None,
+        "slug": entry["slug"], "name": entry["name"], "name_en": entry.get("name_en") or None,
+        "acronym": entry.get("acronym") or None,
         "kind": entry["kind"], "region": entry.get("region") or None, "country": entry.get("country") or "FR",
         "website": entry.get("website") or None, "description": _text(entry.get("description")),
     }
@@ -163,7 +164,8 @@ def normalise_funder(entry):
 
 def normalise_programme(entry):
     return {
-        "slug": entry["slug"], "name": entry["name"], "parent": entry.get("parent") or None,
+        "slug": entry["slug"], "name": entry["name"], "name_en": entry.get("name_en") or None,
+        "parent": entry.get("parent") or None,
         "funders": sorted(entry.get("funders") or []), "budget_eur": entry.get("budget_eur"),
         "starts_on": _date(entry.get("starts_on"), end=False), "ends_on": _date(entry.get("ends_on"), end=True),
         "description": _text(entry.get("description")), "curator_note": _text(entry.get("curator_note")),
@@ -325,6 +327,7 @@ def write_theme(entry, *, actor=None, reason=ORIGIN_REASON):
 def write_funder(entry, *, actor=None, reason=ORIGIN_REASON):
     return _upsert(Funder, {"slug": entry["slug"]}, {
         "name": entry["name"],
+        "name_en": entry.get("name_en") or "",
         "acronym": entry.get("acronym") or "",
         "kind": entry["kind"],
         "region": Region.objects.get(code=entry["region"]) if entry.get("region") else None,
@@ -337,6 +340,7 @@ def write_funder(entry, *, actor=None, reason=ORIGIN_REASON):
 def write_programme(entry, *, actor=None, reason=ORIGIN_REASON):
     programme, _changed = _upsert(Programme, {"slug": entry["slug"]}, {
         "name": entry["name"],
+        "name_en": entry.get("name_en") or "",
         "parent": Programme.objects.get(slug=entry["parent"]) if entry.get("parent") else None,
         "budget_eur": entry.get("budget_eur"),
         **_dates(entry, "starts_on", end=False),

@@ -1194,3 +1194,18 @@ def test_missing_strings_are_null_like_missing_numbers(api):
     schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]
     assert schema["Call"]["properties"]["apply_url"]["nullable"] is True
     assert schema["Funder"]["properties"]["website"]["nullable"] is True
+
+
+def test_funders_and_programmes_give_their_english_gloss_or_null(api):
+    FunderFactory(slug="anr", name="Agence nationale de la recherche", name_en="French National Research Agency")
+    FunderFactory(slug="bpi", name="Bpifrance")
+    ProgrammeFactory(slug="pis", name="Plan innovation santé", name_en="Health innovation plan")
+    ProgrammeFactory(slug="bare", name="France 2030")
+    anr = api.get("/api/v1/funders/anr/").json()
+    assert (anr["name"], anr["name_en"]) == ("Agence nationale de la recherche", "French National Research Agency")
+    assert api.get("/api/v1/funders/bpi/").json()["name_en"] is None
+    assert api.get("/api/v1/programmes/pis/").json()["name_en"] == "Health innovation plan"
+    assert api.get("/api/v1/programmes/bare/").json()["name_en"] is None
+    schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert schema["Funder"]["properties"]["name_en"]["nullable"] is True
+    assert schema["Programme"]["properties"]["name_en"]["nullable"] is True

@@ -12,6 +12,8 @@ from calls.models import (
     AidFormType,
     BeneficiaryType,
     Call,
+    Funder,
+    Programme,
     Region,
 )
 from tests.factories import (
@@ -34,7 +36,7 @@ pytestmark = pytest.mark.django_db
 def generated_registry(size=12):
     parent = ProgrammeFactory(slug="france-2030", budget_eur=54_000_000_000,
                               starts_on=datetime.date(2021, 1, 1), starts_on_precision="year")
-    child = ProgrammeFactory(slug="sabb", parent=parent)
+    child = ProgrammeFactory(slug="sabb", parent=parent, name_en="Biotherapies acceleration strategy")
     SourceFactory(call=None, programme=parent, covers="budget_eur, starts_on")
     document = DocumentFactory(key="these", url="https://example.org/these")
     themes = [ThemeFactory(slug=f"theme-{n}") for n in range(3)]
@@ -57,7 +59,7 @@ def generated_registry(size=12):
         if call.scope == "regional":
             call.regions.set(Region.objects.filter(code__in=["11", "84"]))
             services.rows_written(call=call)
-        CallFunderFactory(call=call, role="operator")
+        CallFunderFactory(call=call, role="operator", funder__name_en="Glossed funder" if n == 0 else "")
         # Within the call's window (a call's window covers its rounds: calls.rules), its opening unknown.
         RoundFactory(call=call, name="Vague 1", opens_on=None, closes_on=datetime.date(2022, 3, 1))
         CeilingFactory(call=call, amount_eur=600_000, condition="plateformes labellisées")
@@ -80,6 +82,9 @@ def test_a_dump_restored_into_an_empty_registry_gives_the_same_registry(tmp_path
     call_command("load_registry", str(path), verbosity=0)
 
     assert dump_registry() == dump
+    assert Programme.objects.get(slug="sabb").name_en == "Biotherapies acceleration strategy"
+    assert Funder.objects.filter(name_en="Glossed funder").count() == 1
+    assert {f["name_en"] for f in dump["funders"]} == {"Glossed funder", None}  # null when there is no gloss
     assert Call.objects.get(slug="generated-005").previous_edition.slug == "generated-004"
     assert Call.objects.get(slug="generated-001").submitted_by.username == "cluster-partner"
 

@@ -655,3 +655,35 @@ def test_an_english_page_shows_the_registrys_english_title_and_marks_french_text
     search = client.get("/en/").content.decode()
     assert ">Bilingual call</a>" in search
     assert ' lang="fr">Appel seulement en français</a>' in search
+
+
+def test_funder_and_programme_names_keep_their_official_form_with_an_english_gloss_on_english_pages(client):
+    funder = FunderFactory(name="Agence nationale de la recherche", slug="anr",
+                           name_en="French National Research Agency")
+    programme = ProgrammeFactory(name="Plan innovation santé", slug="pis", name_en="Health innovation plan")
+    call = make(title="Appel glosé", slug="glose", programme=programme)
+    CallFunderFactory(call=call, funder=funder)
+    funder_glossed = "Agence nationale de la recherche (French National Research Agency)"
+    programme_glossed = "Plan innovation santé (Health innovation plan)"
+    pages = ["/financeurs/anr/", "/programmes/pis/", "/appels/glose/", "/financeurs/", "/programmes/"]
+    for path in pages:
+        english = client.get("/en" + path).content.decode()
+        french = client.get(path).content.decode()
+        expected = {"/financeurs/anr/": [funder_glossed], "/programmes/pis/": [programme_glossed],
+                    "/appels/glose/": [funder_glossed, programme_glossed], "/financeurs/": [funder_glossed],
+                    "/programmes/": [programme_glossed]}[path]
+        for name in expected:
+            assert name in english, (path, name)
+            official = name.split(" (")[0]
+            assert official in french and name not in french, (path, name)
+            assert "French National Research Agency" not in french and "Health innovation plan" not in french
+    title = re.search(r"<title>(.*?)</title>", client.get("/en/financeurs/anr/").content.decode(), re.S).group(1)
+    assert funder_glossed in title
+    title = re.search(r"<title>(.*?)</title>", client.get("/en/programmes/pis/").content.decode(), re.S).group(1)
+    assert programme_glossed in title
+
+
+def test_a_name_without_gloss_reads_the_same_in_both_languages(client):
+    FunderFactory(name="Bpifrance", slug="bpifrance")
+    english = client.get("/en/financeurs/bpifrance/").content.decode()
+    assert "<h1>Bpifrance" in english and "Bpifrance (" not in english

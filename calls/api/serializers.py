@@ -274,10 +274,13 @@ class FunderSerializer(serializers.ModelSerializer):
         source="region_id", choices=REGION_CHOICES, allow_null=True, help_text="INSEE code, for regional funders."
     )
     website = OptionalTextField(help_text="The funder's website (a URL), or null when unknown.")
+    name_en = OptionalTextField(
+        help_text="The registry's English gloss of the official name (our words), or null when none is written."
+    )
 
     class Meta:
         model = Funder
-        fields = ["slug", "url", "name", "acronym", "kind", "region", "country", "website", "description"]
+        fields = ["slug", "url", "name", "name_en", "acronym", "kind", "region", "country", "website", "description"]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, funder):
@@ -290,11 +293,14 @@ class ProgrammeSerializer(serializers.ModelSerializer):
         slug_field="slug", read_only=True, allow_null=True, help_text="Parent programme's slug."
     )
     funders = CodeListField(attribute="slug", child=serializers.SlugField(), help_text="Funder slugs.")
+    name_en = OptionalTextField(
+        help_text="The registry's English gloss of the official name (our words), or null when none is written."
+    )
 
     class Meta:
         model = Programme
         fields = [
-            "slug", "url", "name", "parent", "funders", "budget_eur", "starts_on", "starts_on_precision",
+            "slug", "url", "name", "name_en", "parent", "funders", "budget_eur", "starts_on", "starts_on_precision",
             "ends_on", "ends_on_precision", "description",
         ]
 

@@ -55,6 +55,14 @@ class AidFormType(CodedTerm):
         verbose_name_plural = _("aid forms")
 
 
+def glossed_name(name, gloss):
+    """A funder's or programme's official name as shown to a visitor: kept as it is, with the
+    English gloss in brackets on English pages when a gloss exists and says something else."""
+    if gloss and gloss != name and (get_language() or "fr").startswith("en"):
+        return f"{name} ({gloss})"
+    return name
+
+
 class Theme(models.Model):
     """A curated theme (bioproduction, cell therapy…) with a French and an English name."""
 
@@ -95,6 +103,10 @@ class Document(models.Model):
 
 class Funder(models.Model):
     name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(
+        _("English gloss"), max_length=200, blank=True,
+        help_text=_("English gloss of the name, our words; official name kept"),
+    )
     acronym = models.CharField(_("acronym"), max_length=40, blank=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=40, choices=FunderKind.choices)
@@ -118,6 +130,12 @@ class Funder(models.Model):
     def get_absolute_url(self):
         return reverse("funder-detail", args=[self.slug])
 
+    @property
+    def display_name(self):
+        """The name a visitor reads: the official name, followed on English pages by our English
+        gloss in brackets where there is one (French pages show the official name alone)."""
+        return glossed_name(self.name, self.name_en)
+
     def clean(self):
         if self.kind == FunderKind.REGIONAL_AUTHORITY and not self.region_id:
             raise ValidationError({"region": _("A regional authority needs its region.")})
@@ -127,6 +145,10 @@ class Programme(models.Model):
     """An umbrella plan or strategy (France 2030, a CPER and its axes…)."""
 
     name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(
+        _("English gloss"), max_length=300, blank=True,
+        help_text=_("English gloss of the name, our words; official name kept"),
+    )
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     parent = models.ForeignKey(
         "self", verbose_name=_("parent programme"), null=True, blank=True,
@@ -160,6 +182,12 @@ class Programme(models.Model):
 
     def get_absolute_url(self):
         return reverse("programme-detail", args=[self.slug])
+
+    @property
+    def display_name(self):
+        """The name a visitor reads: the official name, followed on English pages by our English
+        gloss in brackets where there is one (French pages show the official name alone)."""
+        return glossed_name(self.name, self.name_en)
 
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
