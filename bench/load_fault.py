@@ -378,16 +378,7 @@ def slow_clients_test(server, expected, *, slow=10, exports=4, cap_seconds=900, 
     started = time.monotonic()
     for thread in exporters:
         thread.start()
-    latencies, statuses = [], {}
-    while any(t.is_alive() for t in exporters) and time.monotonic() - started < cap_seconds:
-        t0 = time.monotonic()
-        try:
-            status = hb.get(server.base + "/healthz", timeout=30)[0]
-        except OSError:
-            status = "error"
-        latencies.append((time.monotonic() - t0) * 1000)
-        statuses[str(status)] = statuses.get(str(status), 0) + 1
-        time.sleep(0.25)
+    latencies, statuses = probe_healthz_while(server, exporters, until=started + cap_seconds)
     for client in clients:
         client.stop.set()
     for thread in exporters:
@@ -489,16 +480,7 @@ def export_crowd_test(server, *, crowd=64, log=print):
             thread.start()
         start.wait()
         started = time.monotonic()
-        latencies, statuses = [], {}
-        while any(t.is_alive() for t in threads) and time.monotonic() - started < 900:
-            t0 = time.monotonic()
-            try:
-                status = hb.get(server.base + "/healthz", timeout=30)[0]
-            except OSError:
-                status = "error"
-            latencies.append((time.monotonic() - t0) * 1000)
-            statuses[str(status)] = statuses.get(str(status), 0) + 1
-            time.sleep(0.25)
+        latencies, statuses = probe_healthz_while(server, threads, until=started + 900)
         for thread in threads:
             thread.join(timeout=5)
         done = [a for a in answers if a is not None]
@@ -617,6 +599,22 @@ def run_all(load_seconds=60, log=print, only=PARTS):
         log(f"  away: {json.dumps({k: v['status'] for k, v in r['away'].items()})}; recovery {r['recovery']}; "
             f"met {r['met']}")
     return results
+
+
+def probe_healthz_while(server, threads, *, until):
+    """/healthz asked every 0.25 s while any of `threads` runs (and not past the instant `until`):
+    (latencies in ms, {status: count})."""
+    latencies, statuses = [], {}
+    while any(t.is_alive() for t in threads) and time.monotonic() < until:
+        t0 = time.monotonic()
+        try:
+            status = hb.get(server.base + "/healthz", timeout=30)[0]
+        except OSError:
+            status = "error"
+        latencies.append((time.monotonic() - t0) * 1000)
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+        time.sleep(0.25)
+    return latencies, statuses
 
 
 def main():
