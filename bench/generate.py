@@ -677,7 +677,7 @@ def grow(target, log=print, processes=2):
         )
         cursor.execute("SELECT setval(pg_get_serial_sequence('calls_call', 'id'), (SELECT max(id) FROM calls_call))")
     # The read model of the new calls (and of the last calls before them, whose next edition may
-    # be new), built from `calls.read_model.entry_of` as the write path builds it.
+    # be new), built from `calls.reading.read_model.entry_of` as the write path builds it.
     index = build_read_model(max(0, current - 7), log, processes=processes)
     t1 = time.perf_counter()
     with connections["default"].cursor() as cursor:
@@ -695,7 +695,7 @@ INDEX_CHUNK = 1000
 
 
 def _read_model_module():
-    from calls import read_model
+    from calls.reading import read_model
 
     return read_model
 
@@ -705,7 +705,7 @@ _ANCESTRY_MEMO = {}
 
 @contextlib.contextmanager
 def _memoised_read_model():
-    """`calls.read_model`, with two of `entry_of`'s costs shared between calls, in a worker only.
+    """`calls.reading.read_model`, with two of `entry_of`'s costs shared between calls, in a worker only.
 
     - The programme ancestry: `entry_of` reads each call's programme parents with one query per
       level; the generated programmes don't change while the bench builds the read model, so the
@@ -719,7 +719,7 @@ def _memoised_read_model():
     Same rules, same rows: `check_against_write_path` compares a few calls with what the write
     path, unpatched, stores for them, and the report shows any difference.
     """
-    from calls import read_model
+    from calls.reading import read_model
 
     saved = []
     original = getattr(read_model, "_programme_ancestry", None)
@@ -839,7 +839,7 @@ def _index_chunk(ids):
 
 def build_read_model(after_id=0, log=print, processes=2):
     """The read model (CallIndex, CallPeriod) of every call with an id above `after_id`, then a
-    new registry version. `calls.read_model.rebuild()` does the same one call at a time (a few
+    new registry version. `calls.reading.read_model.rebuild()` does the same one call at a time (a few
     queries each): minutes at 100 000 calls."""
     import multiprocessing
 

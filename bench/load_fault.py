@@ -11,7 +11,7 @@
    the JSON and the CSV export of the whole registry, one after the other, complete and valid
    (the JSON parses and holds every published call, the CSV has a row of every column for each,
    the body is as long as its Content-Length). Exports are built once per registry version
-   (calls/exports.py): each is downloaded twice from an empty export directory, the first
+   (calls/reading/exports.py): each is downloaded twice from an empty export directory, the first
    download timing the build, the second the file served as built.
 5. Slow clients and exports: 10 slow clients hold connections (5 drip their request headers a
    few bytes at a time, 5 read a large answer a few bytes at a time) while 4 full exports run
@@ -21,7 +21,7 @@
 6. A crowd during a build: 64 concurrent export requests (JSON, CSV and search CSVs each with a
    new query string) at once, first from an empty export directory, then after a write moved the
    registry version (a previous file of each full export exists); /healthz is asked every 0.25 s
-   meanwhile: each answer under 1 s. No request waits for the build (calls/exports.py): one of
+   meanwhile: each answer under 1 s. No request waits for the build (calls/reading/exports.py): one of
    them builds, the others get the previous file (200, `X-Export-Stale`) or a 503 with
    `Retry-After`; every answer is one of those, and the search CSVs start no other build.
 
@@ -252,7 +252,7 @@ def download(url, *, timeout=900):
 
 def download_when_built(url, *, cap_seconds=900):
     """`download()`, asked again after `Retry-After` while the server answers 503 (an export being
-    built, calls/exports.py), as a client would, within `cap_seconds`."""
+    built, calls/reading/exports.py), as a client would, within `cap_seconds`."""
     started = time.monotonic()
     while True:
         status, headers, file, size, seconds = download(url)
@@ -266,7 +266,7 @@ def validate_export(kind, file, expected):
     """Whether an export file is complete: every published call, well-formed."""
     import io
 
-    from calls.exports import CSV_COLUMNS
+    from calls.reading.exports import CSV_COLUMNS
 
     if kind == "json":
         try:
@@ -417,7 +417,7 @@ def move_registry_version():
     django.setup()
     from django.db import connection, transaction
 
-    from calls import read_model
+    from calls.reading import read_model
 
     with transaction.atomic():
         version = read_model.bump_version(using="default")

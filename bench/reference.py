@@ -44,8 +44,8 @@ class FlatStatusCallList(FlatCallList):
     def get_queryset(self):
         # Imported here: the bench's URLs load even while the registry's filters are mid-change.
         from calls.choices import Status
-        from calls.filters import CallOrderingFilter
         from calls.querysets import status_condition
+        from calls.reading.filters import CallOrderingFilter
 
         return (
             Call.objects.published().with_status()

@@ -104,7 +104,7 @@ def markdown(report) -> str:
                      ", ".join(f"{k.split('.')[-1]} {v}" for k, v in (g.get("rows") or {}).items())))
     out.append(table(["calls", "generation (s)", "read model (s)", "VACUUM ANALYZE (s)", "rows added"], rows))
     out += ["", "The read model (`CallIndex`, `CallPeriod`) is built by `bench.generate.build_read_model`: "
-            "`calls.read_model.entry_of` for each call (the write path's rules), bulk inserts, and the write "
+            "`calls.reading.read_model.entry_of` for each call (the write path's rules), bulk inserts, and the write "
             "path's search vector expression compiled once, in two worker processes.", ""]
     contexts = [(size, data["context"]) for size, data in report["sizes"].items() if data.get("context")]
     if contexts:

@@ -162,7 +162,7 @@ def routed(path) -> bool:
 
 def _templates(size):
     """{name: stored figures} of the kept registries of this size (any fingerprint)."""
-    from . import generate
+    from bench import generate
 
     with generate.pg_admin_connect(None) as admin:
         rows = admin.execute(
@@ -185,7 +185,7 @@ def registry_from_template(size):
     from django.core.management import call_command
     from django.db import connections
 
-    from . import generate
+    from bench import generate
 
     exact = generate.template_name(size)
     kept = _templates(size)
@@ -234,7 +234,7 @@ def keep_template(size, generation):
     end of the run: `drop_other_templates`)."""
     from django.db import connections
 
-    from . import generate
+    from bench import generate
 
     name, bench = generate.template_name(size), generate._bench_name()
     connections.close_all()
@@ -251,7 +251,7 @@ def keep_template(size, generation):
 
 def drop_other_templates(sizes):
     """Once every size has its template for this fingerprint, the older ones go."""
-    from . import generate
+    from bench import generate
 
     current = {generate.template_name(size) for size in sizes}
     with generate.pg_admin_connect(None) as admin:
@@ -384,7 +384,7 @@ def measure_in_process(size, budget_s, min_reps, max_reps, context=None, previou
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from .httpbench import RssSampler
+    from bench.httpbench import RssSampler
 
     client = Client(HTTP_HOST="localhost")
     context = context or request_context()
@@ -487,9 +487,8 @@ def build_datasette_db(path):
     """The published calls, denormalised (JSON arrays for the many-to-many), with FTS5 via sqlite-utils."""
     import sqlite3
 
+    from bench.httpbench import DATASETTE_BIN
     from calls.models import Call
-
-    from .httpbench import DATASETTE_BIN
 
     t0 = time.perf_counter()
     path.unlink(missing_ok=True)
@@ -554,7 +553,7 @@ def datasette_paths():
 
 
 def http_section(args, report_sizes=None):
-    from . import httpbench as hb
+    from bench import httpbench as hb
 
     out = {"runs": [], "notes": []}
     d = args.wrk_seconds
@@ -595,7 +594,7 @@ def http_section(args, report_sizes=None):
 
 def peer_section(args, size, with_sqlite):
     """Datasette on the same published calls (SQLite, FTS5) beside our search on SQLite and PostgreSQL."""
-    from . import httpbench as hb
+    from bench import httpbench as hb
 
     d = args.wrk_seconds
     search_3 = "/" + qs({"q": TEXT, **THREE_FILTERS})
@@ -637,7 +636,7 @@ def peer_section(args, size, with_sqlite):
             peer["runs"].append(result)
             log(f"  c1 {label:45s} {result['rps']:8.1f} req/s  p50 {result['latency_ms']['p50']:8.1f} ms  "
                 f"p95 {result['latency_ms']['p95']:8.1f} ms  errors {result['non_2xx_3xx']}+{result['socket_errors']}")
-    from calls.filters import CallFilterSet
+    from calls.reading.filters import CallFilterSet
 
     ours = CallFilterSet({"q": TEXT, **THREE_FILTERS})
     ours.is_valid()
@@ -647,7 +646,7 @@ def peer_section(args, size, with_sqlite):
 
 def memory_section():
     """Peak RSS of the gunicorn worker that streams the full CSV export (the other worker idles)."""
-    from . import httpbench as hb
+    from bench import httpbench as hb
 
     results = {}
     candidates = (("api_export_csv_full", "/api/v1/exports/calls.csv"),
@@ -821,7 +820,7 @@ def evaluate(report):
                                     f"{in_process['bytes'] / 2**20:.0f} MiB; of which the captured SQL text: "
                                     f"{in_process['captured_sql_mib']} MiB)",
                         "met": growth * 1.048576 < 50, "explain": []})
-    from .load_fault import targets as load_fault_targets
+    from bench.load_fault import targets as load_fault_targets
 
     targets += load_fault_targets(report.get("load_fault", {}))
     for target in targets:
@@ -836,7 +835,7 @@ def evaluate(report):
 def write_report(report):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
-    from .report import markdown
+    from bench.report import markdown
 
     analysis = RESULTS / "analysis.md"  # the profile of missed targets, written by a person after a run
     if analysis.exists():
@@ -877,7 +876,7 @@ def main(argv=None):
     from django.core.management import call_command
     from django.db import connection
 
-    from . import generate
+    from bench import generate
 
     report = {
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -933,7 +932,7 @@ def main(argv=None):
         report["http"] = http_section(args, largest)
         report["timings"]["http_s"] = round(time.perf_counter() - started, 1)
     if not args.skip_fault:
-        from . import load_fault
+        from bench import load_fault
 
         log("== load and fault tests")
         report["load_fault"] = load_fault.run_all(load_seconds=args.fault_seconds, log=log)

@@ -1,9 +1,8 @@
 """The bench's URLs: the registry's own, the reference views, and /healthz if not routed yet."""
 from django.urls import path
 
+from bench import reference
 from registry import health
-
-from . import reference
 
 try:
     from registry import urls as registry_urls
@@ -14,7 +13,7 @@ except Exception as error:  # noqa: BLE001 - the API may be mid-build: serve the
     from django.urls import include
 
     print(f"bench.urls: registry.urls failed to import ({error!r}); serving without the API", file=sys.stderr)
-    registry_patterns = i18n_patterns(path("", include("calls.urls")), prefix_default_language=False)
+    registry_patterns = i18n_patterns(path("", include("calls.site.urls")), prefix_default_language=False)
 else:
     registry_patterns = registry_urls.urlpatterns
     handler404 = getattr(registry_urls, "handler404", "django.views.defaults.page_not_found")

@@ -15,12 +15,14 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import rules, services, source_checks
-from .choices import PublicationState, Status
-from .concurrency import OptimisticLockForm
-from .history import call_history_rows
-from .importers import base as importers
-from .models import (
+from calls import fields as call_fields
+from calls import rules, services
+from calls.choices import PublicationState, Status
+from calls.concurrency import OptimisticLockForm
+from calls.history import call_history_rows
+from calls.importing import base as importers
+from calls.importing import source_checks
+from calls.models import (
     Call,
     CallFunder,
     CallToReverify,
@@ -35,9 +37,9 @@ from .models import (
     Source,
     Theme,
 )
-from .querysets import today
-from .resources import CallResource, PendingImportGone
-from .rules import CallRows
+from calls.querysets import today
+from calls.resources import CallResource, PendingImportGone
+from calls.rules import CallRows
 
 NOT_VERIFIED_DAYS = 180
 
@@ -140,6 +142,10 @@ def pending_rows(formset) -> list:
     ]
 
 
+# The call's vocabularies, which its admin form edits and `services.save_call` writes.
+CODE_FIELDS = call_fields.names(kind="codes")
+
+
 class CallRowsFormSet(BaseInlineFormSet):
     """Rows of a call being edited: each formset leaves its pending rows on the call (the form's
     instance, shared by every inline), so that the last one, the sources, checks the whole call
@@ -171,6 +177,7 @@ def rows_formset(name, *, checks_the_call=False):
 
 class CallFunderInline(admin.TabularInline):
     model = CallFunder
+    formset = rows_formset("funders")
     extra = 1
     autocomplete_fields = ["funder"]
 
@@ -366,20 +373,25 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
         """Saved in `save_related`, with the rows the inlines are about to write (see there)."""
 
     def save_related(self, request, form, formsets, change):
-        """Save the call through the services with the rows its inlines will have, then the rows.
+        """Save the call, its rows (its inlines') and its vocabularies (the form's) through the
+        services, as one write.
 
         The inlines' formsets have already checked these rows (`CallRowsFormSet`); the services
         check them again and widen the call's window to its rounds, which the curator is told.
         """
         call = form.instance
         rows = getattr(call, "_pending_rows", None) or CallRows.of(call)
+        rows.codes = {name: list(form.cleaned_data[name]) for name in CODE_FIELDS if name in form.cleaned_data}
         widened = getattr(call, "_widened", None) or rules.derive_window(call, rows.rounds)
         services.save_call(
             call=call, actor=request.user, reason="admin", rows=rows,
             unsourced_acknowledged=getattr(call, "_unsourced_acknowledged", False),
         )
-        super().save_related(request, form, formsets, change)
-        services.rows_written(call=call)
+        for formset in formsets:
+            if isinstance(formset, CallRowsFormSet):
+                formset.save(commit=False)  # written above: this only tells the admin's log what changed
+            else:
+                self.save_formset(request, form, formset, change=change)
         if widened:
             self.message_user(request, _(
                 "The call's dates were widened to cover its rounds: %(opens)s – %(closes)s."
@@ -503,7 +515,7 @@ class DocumentAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
 @admin.register(CallToReverify)
 class CallToReverifyAdmin(NoDeleteMixin, admin.ModelAdmin):
     """Published calls whose pages are gone, moved or changed since they were verified, calls not
-    verified for six months, closed editions of a series with no next one (`calls.source_checks`).
+    verified for six months, closed editions of a series with no next one (`calls.importing.source_checks`).
 
     Each row links to the call (to check and correct it) and to the page at fault; the action marks
     the selected calls verified today (`services.mark_verified`: the curator and the day go into
@@ -592,7 +604,7 @@ class HandledFilter(admin.SimpleListFilter):
 
 @admin.register(PublicReport)
 class PublicReportAdmin(NoDeleteMixin, admin.ModelAdmin):
-    """Visitors' reports of errors and proposed calls (`calls.public_reports`): read them, correct the
+    """Visitors' reports of errors and proposed calls (`calls.site.public_reports`): read them, correct the
     call or review the draft, then mark them handled. The permissions are the calls' own."""
 
     list_display = ["created_at", "kind", "entry", "excerpt", "contact_email", "handled_at", "handled_by"]
@@ -669,4 +681,4 @@ admin.site.unregister(User)
 admin.site.register(User, RegistryUserAdmin)
 
 
-from .alerts import admin as alerts_admin  # noqa: E402,F401  (email alerts: their own module)
+from calls.alerts import admin as alerts_admin  # noqa: E402,F401  (email alerts: their own module)

@@ -3,12 +3,12 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from calls.reading.search import strip_accents
+
 
 def register_sqlite_functions(sender, connection, **kwargs):
     """SQLite has no unaccent(): give it one, so its search is accent-insensitive too."""
     if connection.vendor == "sqlite":
-        from .search import strip_accents
-
         connection.connection.create_function(
             "unaccent", 1, lambda text: strip_accents(text) if text else text, deterministic=True
         )

@@ -35,11 +35,11 @@ import dataclasses
 import datetime
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from .choices import PublicationState, Recurrence, Status
+from calls.choices import PublicationState, Recurrence, Status
+from calls.models.read_model import CallPeriod
 
 # Stored in place of "no first day" and "no last day", so that SQL compares plain dates. The
 # registry's own dates are 1990-2100 (`calls.dates`): these can't be mistaken for one.
@@ -174,8 +174,7 @@ def _next_edition_opened_by(call) -> datetime.date | None:
 
 def periods_of_outer_call():
     """The outer call's periods (a call and its `CallIndex` row share their primary key)."""
-    # Looked up by name: the models import this module, not the other way round.
-    return apps.get_model("calls", "CallPeriod").objects.filter(call_index=OuterRef("pk"))
+    return CallPeriod.objects.filter(call_index=OuterRef("pk"))
 
 
 def open_condition(on: datetime.date, prefix: str = "index__") -> Q:

@@ -7,7 +7,7 @@ from django.utils import formats
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
-from .choices import DatePrecision
+from calls.choices import DatePrecision
 
 # The years a date of the registry may fall in, whatever path writes it (admin, API, import,
 # loader): the sector's public funding starts in the 1990s, and no call is planned past 2100.

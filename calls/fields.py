@@ -12,8 +12,8 @@ Flags:
 - `importable`: an importer (aides-territoires, a partner's feed) may give it; the rest of a call is the curators';
 - `recurs`: copied from one edition to the next ("new edition"); dates, rounds, laureates and
   verification belong to one edition;
-- `dump`: a key of a call in the bundled data's format, which `calls.dumping` writes and
-  `calls.loading` reads (derived fields, the bookkeeping dates and the precisions, which the
+- `dump`: a key of a call in the bundled data's format, which `calls.importing.dumping` writes and
+  `calls.importing.loading` reads (derived fields, the bookkeeping dates and the precisions, which the
   partial dates hold, are not).
 
 `kind` says what a field is: a column of the call, rows of its own, codes of a vocabulary, or

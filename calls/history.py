@@ -14,7 +14,7 @@ from django.utils import formats
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from .models import Call, CallFunder, Ceiling, Laureate, Round, Source
+from calls.models import Call, CallFunder, Ceiling, Laureate, Round, Source
 
 EMPTY = "—"
 # Kept by the registry itself, not facts a curator changes.

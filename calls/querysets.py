@@ -3,18 +3,20 @@ import datetime
 import functools
 import operator
 
-from django.apps import apps
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.fields.json import KeyTransform
 
-from . import date_facts
-from .choices import PublicationState, Status
-from .clock import today
+from calls import date_facts
+from calls.choices import PublicationState, Status
+from calls.clock import today
+from calls.models.read_model import CallFacet
+from calls.reading.cards import DOCUMENT_KEYS
+from calls.reading.search import search_calls
 
 
 def _facet_rows():
-    # Looked up by name: the models import this module, not the other way round.
-    return apps.get_model("calls", "CallFacet").objects
+    return CallFacet.objects
 
 
 def status_conditions(on: datetime.date | None = None) -> dict[str, Q]:
@@ -157,7 +159,7 @@ class CallQuerySet(models.QuerySet):
             bounds["opens_on__gte"] = first
         if last:
             bounds["opens_on__lte"] = last
-        rounds = apps.get_model("calls", "Round").objects.filter(call=OuterRef("pk"), **bounds)
+        rounds = self.model._meta.get_field("rounds").related_model.objects.filter(call=OuterRef("pk"), **bounds)
         return self.filter(Q(**bounds) | Exists(rounds))
 
     def not_verified_since(self, days: int, on=None):
@@ -184,13 +186,9 @@ class CallQuerySet(models.QuerySet):
         )
 
     def for_cards(self):
-        """What a list of call cards reads (`calls.cards`): the listing annotations and, from the
+        """What a list of call cards reads (`calls.reading.cards`): the listing annotations and, from the
         read model's stored document, the call's funders, beneficiaries, themes and regions; no
         related rows, so a page of cards is one query."""
-        from django.db.models.fields.json import KeyTransform
-
-        from .cards import DOCUMENT_KEYS
-
         parts = {f"card_{key}": KeyTransform(key, "index__document") for key in DOCUMENT_KEYS}
         # Why an undated call reads closed (`closed_because`).
         parts["card_succeeded_on"] = F("index__succeeded_on")
@@ -208,11 +206,9 @@ class CallQuerySet(models.QuerySet):
         and type, its funders' names and acronyms, its programme and the programme's parents,
         its laureates. Every word is required, "quoted words" are a phrase, `-word` excludes,
         `ou` / `or` joins, and synonyms find each other (AAP and "appel à projets", AMI,
-        startup / start-up / jeune pousse…): see `calls.search`. Case and accents are ignored
+        startup / start-up / jeune pousse…): see `calls.reading.search`. Case and accents are ignored
         and words stemmed: on PostgreSQL by the `french_unaccent` configuration over the stored
         tsvector (GIN-indexed), ranked by ts_rank; on SQLite over the stored plain text, ranked
         by the words found in the title.
         """
-        from .search import search_calls
-
         return search_calls(self, text)

@@ -8,10 +8,11 @@ from import_export import fields, resources
 from import_export.tmp_storages import CacheStorage
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
-from . import fields as call_fields
-from . import services
-from .exports import SpreadsheetSafeExportMixin
-from .models import AidFormType, BeneficiaryType, Call, Programme, Region, Theme
+from calls import fields as call_fields
+from calls import services
+from calls.models import AidFormType, BeneficiaryType, Call, Programme, Region, Theme
+from calls.reading.exports import SpreadsheetSafeExportMixin
+from calls.rules import CallRows
 
 # Columns the preview of an import always shows, whatever changed: which call a row is.
 ALWAYS_PREVIEWED = {"slug", "title"}
@@ -163,14 +164,18 @@ class CallResource(SpreadsheetSafeExportMixin, resources.ModelResource):
         return result
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        """Rows are written through the services, like every other write of a call."""
+        """The call and its vocabularies (themes, beneficiaries… given in the row) are written
+        through the services, as one write, like every other write of a call."""
         self.before_save_instance(instance, row, **kwargs)
         if self._is_using_transactions(kwargs) or not self._is_dry_run(kwargs):
-            services.save_call(call=instance, actor=kwargs.get("user") or self.user, reason="CSV import")
+            codes = {
+                field.attribute: list(field.clean(row)) for field in self.get_import_fields()
+                if isinstance(field.widget, ManyToManyWidget) and field.column_name in row
+            }
+            services.save_call(
+                call=instance, rows=CallRows(codes=codes), actor=kwargs.get("user") or self.user, reason="CSV import",
+            )
         self.after_save_instance(instance, row, **kwargs)
 
     def save_m2m(self, instance, row, **kwargs):
-        """Themes, funders… are written after the call: then the read model follows."""
-        super().save_m2m(instance, row, **kwargs)
-        if self._is_using_transactions(kwargs) or not self._is_dry_run(kwargs):
-            services.rows_written(call=instance)
+        """Written with the call (`save_instance`)."""

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import source_checks
-from .choices import PublicationState
-from .importers import base as importers
-from .models import Call, PublicReport
+from calls.choices import PublicationState
+from calls.importing import base as importers
+from calls.importing import source_checks
+from calls.models import Call, PublicReport
 
 
 def _drafts():

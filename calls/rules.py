@@ -23,7 +23,7 @@ import datetime
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from .dates import format_partial_date
+from calls.dates import format_partial_date
 
 # A call's figure -> the word a source's `covers` names it by (docs/data-format.md).
 SOURCED_FIGURES = {
@@ -40,22 +40,35 @@ SOURCED_FIGURES = {
 
 @dataclasses.dataclass
 class CallRows:
-    """The rows a call has, or will have once a form or a program has written them."""
+    """What a call has besides its own fields, as a writer gives it to `services.save_call`: its
+    rounds, ceilings, sources and laureates (rows, saved or not), its funders (`CallFunder` rows:
+    a funder and its role) and its vocabularies (`codes`: aid forms, beneficiaries, regions and
+    themes, by field name). A part left `None` is as the call has it: nothing to write."""
 
-    rounds: list = dataclasses.field(default_factory=list)
-    ceilings: list = dataclasses.field(default_factory=list)
-    sources: list = dataclasses.field(default_factory=list)
-    laureates: list = dataclasses.field(default_factory=list)
+    rounds: list | None = None
+    ceilings: list | None = None
+    sources: list | None = None
+    laureates: list | None = None
+    funders: list | None = None
+    codes: dict | None = None
 
     @classmethod
     def of(cls, call) -> "CallRows":
         """The rows `call` has in the database (none before it is first saved)."""
-        if call.pk is None:
-            return cls()
-        return cls(
-            rounds=list(call.rounds.all()), ceilings=list(call.ceilings.all()),
-            sources=list(call.sources.all()), laureates=list(call.laureates.all()),
-        )
+        return cls().completed(call)
+
+    def completed(self, call) -> "CallRows":
+        """These rows, each part not given read from what `call` has (what the rules check)."""
+        def given_or_stored(name):
+            given = getattr(self, name)
+            if given is not None:
+                return list(given)
+            return list(getattr(call, name).all()) if call.pk is not None else []
+
+        return dataclasses.replace(self, **{name: given_or_stored(name) for name in CHECKED_ROWS})
+
+
+CHECKED_ROWS = ("rounds", "ceilings", "sources", "laureates")
 
 
 def window_covering_rounds(window: tuple, rounds) -> tuple:

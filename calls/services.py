@@ -7,17 +7,24 @@ gets its `published_at`, and the change is recorded in history with who made it 
 import datetime
 import re
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
-from . import fields, read_model, rules
-from .choices import PublicationState
-from .models import Call, PublicReport, Source, SourceCheck
-from .querysets import today
-from .rules import CallRows
+from calls import fields, rules
+from calls.choices import PublicationState
+from calls.importing.dumping import call_entry
+from calls.matching import FunderIndex, likely_duplicates
+from calls.models import Call, CallFunder, Ceiling, Provenance, PublicReport, Source, SourceCheck
+from calls.querysets import today
+from calls.reading import read_model
+from calls.rules import CallRows
 
 PARTNERS_GROUP = "partners"  # may submit calls through the API, as drafts (migration 0007)
 
@@ -26,8 +33,6 @@ PARTNERS_GROUP = "partners"  # may submit calls through the API, as drafts (migr
 def make_partner(*, user):
     """`user` becomes a partner: a member of the `partners` group, with an API token (a token it
     already has is kept). Returns `(token, created)`."""
-    from rest_framework.authtoken.models import Token
-
     user.groups.add(Group.objects.get(name=PARTNERS_GROUP))
     return Token.objects.get_or_create(user=user)
 
@@ -50,6 +55,7 @@ def publication_errors(*, call: Call, rows: CallRows, unsourced_acknowledged: bo
     """
     if call.publication_state != PublicationState.PUBLISHED:
         return []
+    rows = rows.completed(call)
     errors = []
     if unconfirmed := rules.unconfirmed_copied_figures(rows):
         errors.append(_(
@@ -71,27 +77,34 @@ def publication_errors(*, call: Call, rows: CallRows, unsourced_acknowledged: bo
 
 @transaction.atomic
 def save_call(
-    *, call: Call, actor=None, reason: str = "", rows: CallRows | None = None, unsourced_acknowledged: bool = False,
+    *, call: Call, rows: CallRows | None = None, actor=None, reason: str = "", unsourced_acknowledged: bool = False,
+    changed: bool = True,
 ) -> Call:
-    """Validate and save `call`: the one way a call is written, whoever writes it.
+    """Validate and write `call` with its rows: the one way a call is written, whoever writes it.
 
-    Admin form, CSV import, API submission, the bundled data's loader and importers all call
-    this (the loader through `save_call_and_rows`), so a call published by any of them gets its
-    first-publication date the same way. `rows` are the rounds, ceilings, sources and laureates
-    the call will have once the caller has written them (the admin's inlines, the loader's
-    entry); by default, those it has now. The call's window is widened to its rounds, and a
-    published call must pass `publication_errors` (raised as a `ValidationError` on `publication_state`).
+    Admin forms and their inlines, the CSV import, partners' submissions, the bundled data's
+    loader, importers, new editions and visitors' proposals all call this. `rows` are what the call
+    has besides its own fields (`CallRows`): each part given replaces what the call has (a part
+    left `None` is kept). Everything is checked together before anything is written: each row's
+    own rules (a row's messages name it, "#2 closes_on: …"), the call's (its window is widened to
+    its rounds), and, for a published call, `publication_errors` (raised as a `ValidationError`
+    on `publication_state`). Then the call, its rows and its vocabularies are written, and the
+    read model and the registry version follow once, in the same transaction.
+
+    `changed=False` says the caller changes none of the call's own fields (the loader comparing an
+    entry with the call, a curator confirming copied figures): the call is read again as stored,
+    and saved only if its rows change. Returns the call.
     """
-    _checked_save(call=call, actor=actor, reason=reason, rows=rows, unsourced_acknowledged=unsourced_acknowledged)
-    read_model.refresh(call_ids=[call.pk])
-    return call
-
-
-def _checked_save(*, call, actor, reason, rows, unsourced_acknowledged):
-    """`save_call` less the read model's refresh, which its callers do once for all they write."""
-    rows = rows if rows is not None else CallRows.of(call)
+    if not changed and call.pk is not None:
+        call.refresh_from_db()  # its own fields as stored: only its rows (and what they derive) change
+    given = rows or CallRows()
+    rows = given.completed(call)
     if errors := call.window_errors():  # an opening after a closing is refused before rounds widen it
         raise ValidationError(errors)
+    _check_rows(call, given)
+    rows_change = call.pk is None or _rows_change(call, given)
+    if not (changed or rows_change):
+        return call
     rules.derive_window(call, rows.rounds)
     call.full_clean()
     if errors := publication_errors(call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged):
@@ -100,35 +113,96 @@ def _checked_save(*, call, actor, reason, rows, unsourced_acknowledged):
         call.mark_published()
     _record_as(call, actor=actor, reason=reason)
     call.save()
-
-
-@transaction.atomic
-def save_call_and_rows(
-    *, call: Call, write_rows, save: bool = True, actor=None, reason: str = "", rows: CallRows | None = None,
-    unsourced_acknowledged: bool = False,
-) -> bool:
-    """Write a call and its rows as one change (the loader's and the importers' entries): with
-    `save` (the call is new, or its own fields changed), validate and save it as `save_call`
-    does, `rows` being those `write_rows` will write; then `write_rows(call)` writes its rows
-    (funders, rounds, ceilings, sources, laureates, vocabularies, each row validated) and says
-    whether any changed. A call whose rows alone changed gets a new `updated_at` (partners sync
-    on it). The read model and the registry version follow once, in the same transaction, when
-    anything was written; returns whether anything was."""
-    if save:
-        _checked_save(call=call, actor=actor, reason=reason, rows=rows, unsourced_acknowledged=unsourced_acknowledged)
-    rows_changed = write_rows(call)
-    if rows_changed and not save:
-        call.save(update_fields=["updated_at"])
-    if save or rows_changed:
-        read_model.refresh(call_ids=[call.pk])
-    return save or rows_changed
-
-
-@transaction.atomic
-def rows_written(*, call: Call) -> None:
-    """After a writer saved `call` (`save_call`) and then wrote its rows (rounds, funders, themes…):
-    bring the read model and the registry version up to date, in the same transaction."""
+    _write_rows(call, given, actor=actor, reason=reason)
     read_model.refresh(call_ids=[call.pk])
+    return call
+
+
+# A call's rows: the relation each part of `CallRows` is written to, and the fields two rows are
+# compared on (a writer giving the same rows again writes nothing).
+ROW_PARTS = {
+    "funders": ("funder_roles", ["funder", "role"]),
+    "rounds": ("rounds", ["name", "opens_on", "opens_on_precision", "closes_on", "closes_on_precision", "budget_eur"]),
+    "ceilings": ("ceilings", ["amount_eur", "condition"]),
+    "sources": ("sources", ["document", "title", "url", "locator", "accessed_on", "covers"]),
+    "laureates": ("laureates", ["organisation", "project", "amount_eur", "region", "year"]),
+}
+
+
+def _check_rows(call, rows: CallRows) -> None:
+    """Each given row's own rules, before anything is written; messages name the row ("#2 …")."""
+    errors = {}
+    for part, (relation, _compared) in ROW_PARTS.items():
+        link = Call._meta.get_field(relation).field.name  # the row's link to its call
+        for number, row in enumerate(getattr(rows, part) or [], start=1):
+            try:
+                row.full_clean(exclude=[link])
+            except ValidationError as error:
+                errors.setdefault(part, []).extend(
+                    f"#{number} {field}: {message}" if field != "__all__" else f"#{number} {message}"
+                    for field, messages in error.message_dict.items() for message in messages
+                )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _row_key(row, compared):
+    return tuple(repr(getattr(row, row._meta.get_field(name).attname)) for name in compared)
+
+
+def _own_values(row):
+    return [getattr(row, field.attname) for field in row._meta.concrete_fields if not field.primary_key]
+
+
+def _part_changes(call, part, wanted) -> bool:
+    relation, compared = ROW_PARTS[part]
+    if call.pk is None:
+        return bool(wanted)
+    current = {row.pk: row for row in getattr(call, relation).all()}
+    if sorted(_row_key(row, compared) for row in current.values()) != sorted(_row_key(row, compared) for row in wanted):
+        return True
+    # The same rows compared on their facts; a row edited in a form may differ elsewhere (a flag).
+    return any(row.pk in current and _own_values(row) != _own_values(current[row.pk]) for row in wanted)
+
+
+def _codes_change(call, codes) -> bool:
+    return any(
+        call.pk is None and terms or call.pk is not None
+        and {term.pk for term in getattr(call, name).all()} != {term.pk for term in terms}
+        for name, terms in codes.items()
+    )
+
+
+def _rows_change(call, rows: CallRows) -> bool:
+    """Whether writing `rows` changes what `call` has."""
+    return any(
+        _part_changes(call, part, getattr(rows, part)) for part in ROW_PARTS if getattr(rows, part) is not None
+    ) or (rows.codes is not None and _codes_change(call, rows.codes))
+
+
+def _write_rows(call, rows: CallRows, *, actor, reason) -> None:
+    """Make the call's rows and vocabularies those given (parts left `None` are kept): rows no longer
+    given are deleted, given ones saved when new or changed."""
+    for part, (relation, _compared) in ROW_PARTS.items():
+        wanted = getattr(rows, part)
+        if wanted is None or not _part_changes(call, part, wanted):
+            continue
+        manager = getattr(call, relation)
+        kept = {row.pk for row in wanted if row.pk is not None}
+        current = {row.pk: row for row in manager.all()}
+        for pk, row in current.items():
+            if pk not in kept:
+                _record_as(row, actor=actor, reason=reason)
+                row.delete()
+        for row in wanted:
+            if row.pk is not None and row.pk in current and _own_values(row) == _own_values(current[row.pk]):
+                continue
+            setattr(row, Call._meta.get_field(relation).field.name, call)
+            _record_as(row, actor=actor, reason=reason)
+            row.save()
+    for name, terms in (rows.codes or {}).items():
+        if {term.pk for term in getattr(call, name).all()} != {term.pk for term in terms}:
+            getattr(call, name).set(terms)
 
 
 @transaction.atomic
@@ -171,14 +245,15 @@ def mark_verified(*, call: Call, on: datetime.date, actor=None) -> Call:
     A published call's figures must then be covered by its sources (`publication_errors`).
     """
     call.last_verified_on = on
-    return save_call(call=call, actor=actor, reason="verified against its sources")
+    save_call(call=call, actor=actor, reason="verified against its sources")
+    return call
 
 
 @transaction.atomic
 def record_source_check(
     *, url: str, checked_at, status_code: int | None, error: str = "", final_url: str = "", fingerprint: str = "",
 ) -> SourceCheck:
-    """Record what a visit of a cited page found (`calls.source_checks`): one row per page, its last visit.
+    """Record what a visit of a cited page found (`calls.importing.source_checks`): one row per page, its last visit.
 
     A visit that read the page and found a fingerprint other than the one before marks the page
     changed that day (`changed_on`, with the fingerprint it had). A visit that read nothing (an
@@ -198,21 +273,23 @@ def record_source_check(
 @transaction.atomic
 def confirm_copied_figures(*, call: Call, actor=None) -> int:
     """Confirm every ceiling and source of `call` still marked "to confirm"; returns how many."""
-    count = 0
-    for row in [*call.ceilings.filter(to_confirm=True), *call.sources.filter(to_confirm=True)]:
+    rows = CallRows(ceilings=list(call.ceilings.all()), sources=list(call.sources.all()))
+    confirmed = [row for row in [*rows.ceilings, *rows.sources] if row.to_confirm]
+    for row in confirmed:
         row.to_confirm = False
-        _record_as(row, actor=actor, reason="confirmed for this edition")
-        row.full_clean()
-        row.save()
-        count += 1
-    read_model.refresh(call_ids=[call.pk])
-    return count
+    save_call(call=call, rows=rows, actor=actor, reason="confirmed for this edition", changed=False)
+    return len(confirmed)
 
 
-def _free_slug(base: str) -> str:
-    slug, n = base[:140], 2
+def free_slug(text: str, *, fallback: str = "appel") -> str:
+    """A slug for a new call, made from `text` (a title, a slug) and not taken yet: "text", else
+    "text-2", "text-3"… (`fallback` when `text` gives none). The one slug allocator of every
+    writer (new editions, partners' submissions, visitors' proposals, importers); a concurrent
+    writer may still take it first, which the unique index refuses."""
+    base = slugify(text)[:140].strip("-") or slugify(fallback)[:140].strip("-") or "appel"
+    slug, n = base, 2
     while Call.objects.filter(slug=slug).exists():
-        slug, n = f"{base[:140]}-{n}", n + 1
+        slug, n = f"{base}-{n}", n + 1
     return slug
 
 
@@ -246,7 +323,7 @@ def next_edition_title_and_slug(call: Call) -> tuple[str, str]:
         base = re.sub(pattern, label, call.slug)
     else:
         base = f"{call.slug}-{label}"
-    return title[:300], _free_slug(slugify(base) or base)
+    return title[:300], free_slug(base)
 
 
 @transaction.atomic
@@ -271,23 +348,19 @@ def create_new_edition(*, call: Call, actor=None) -> Call:
         previous_edition=call,
         publication_state=PublicationState.DRAFT,
     )
-    _record_as(edition, actor=actor, reason="new edition")
-    edition.full_clean()
-    edition.save()
-    for role in call.funder_roles.all():
-        edition.funder_roles.create(funder=role.funder, role=role.role)
-    for ceiling in call.ceilings.all():
-        edition.ceilings.create(amount_eur=ceiling.amount_eur, condition=ceiling.condition, to_confirm=True)
-    for source in call.sources.all():
-        edition.sources.create(
-            document=source.document, title=source.title, url=source.url, locator=source.locator,
-            accessed_on=source.accessed_on, covers=source.covers, to_confirm=True,
-        )
-    edition.aid_forms.set(call.aid_forms.all())
-    edition.beneficiaries.set(call.beneficiaries.all())
-    edition.regions.set(call.regions.all())
-    edition.themes.set(call.themes.all())
-    read_model.refresh(call_ids=[edition.pk])
+    save_call(call=edition, actor=actor, reason="new edition", rows=CallRows(
+        funders=[CallFunder(funder=role.funder, role=role.role) for role in call.funder_roles.all()],
+        ceilings=[
+            Ceiling(amount_eur=ceiling.amount_eur, condition=ceiling.condition, to_confirm=True)
+            for ceiling in call.ceilings.all()
+        ],
+        sources=[
+            Source(document=source.document, title=source.title, url=source.url, locator=source.locator,
+                   accessed_on=source.accessed_on, covers=source.covers, to_confirm=True)
+            for source in call.sources.all()
+        ],
+        codes={name: list(getattr(call, name).all()) for name in fields.names(kind="codes")},
+    ))
     return edition
 
 
@@ -300,17 +373,11 @@ SUGGESTIONS_ORIGIN = "public-suggestion"  # a visitor's proposed call
 @transaction.atomic
 def flag_likely_duplicates(*, call: Call, funders, origin: str) -> list[str]:
     """Flag a call that has just arrived when it looks like an entry of the registry, as importers
-    flag their drafts: the rule is theirs (`importers.base.likely_duplicates`: a shared funder, the
+    flag their drafts: the rule is theirs (`calls.matching.likely_duplicates`: a shared funder, the
     same dates, a close title), and the flags go the same place, a `duplicate` flag naming each
     entry on the call's provenance for `origin` (its id there: the call's), which the admin's
     *To review* list and the index's count read. A call like nothing gets no provenance. Says the
     slugs flagged."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from .dumping import call_entry
-    from .importers.base import likely_duplicates
-    from .models import Provenance
-
     slugs = [other.slug for other in likely_duplicates(call, list(funders))]
     if not slugs:
         return []
@@ -330,10 +397,6 @@ def dismiss_duplicate_flags(*, call: Call) -> int:
     """A curator checked a partner's submission or a visitor's proposal flagged as a likely duplicate
     and found it is not one: its `duplicate` flags are dropped, and it leaves the *To review* list
     (an importer's flags are the importer's: its next run says again what it finds). Says how many."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from .models import Provenance
-
     dropped = 0
     for provenance in Provenance.objects.filter(
         origin__in=[SUBMISSIONS_ORIGIN, SUGGESTIONS_ORIGIN], content_type=ContentType.objects.get_for_model(Call),
@@ -354,9 +417,6 @@ PUBLIC_SUGGESTIONS_USER = "public-suggestions"
 
 def public_suggestions_user():
     """The system user visitors' proposed calls are submitted by: inactive, no password, not staff."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
     user, created = get_user_model().objects.get_or_create(
         username=PUBLIC_SUGGESTIONS_USER, defaults={"is_active": False, "is_staff": False},
     )
@@ -378,8 +438,6 @@ def report_error(*, call: Call, message: str, contact_email: str = "") -> Public
 
 def _funders_named(name: str) -> list:
     """The registry's funder a visitor names ("Name", "ACRONYM", "Name (ACRONYM)"), as importers find them."""
-    from .importers.base import FunderIndex
-
     funder = FunderIndex().find(name) if name else None
     return [funder] if funder else []
 
@@ -397,15 +455,12 @@ def suggest_call(
             f"{_('Message')}: {message}" if message else "",
             f"{_('Contact')}: {contact_email}" if contact_email else ""]
     call = Call(
-        title=title, slug=_free_slug(slugify(title)[:140] or "appel-propose"), call_type="call_for_projects",
+        title=title, slug=free_slug(title, fallback="appel-propose"), call_type="call_for_projects",
         closes_on=closes_on, publication_state=PublicationState.DRAFT, submitted_by=user,
         curator_note="\n".join(line for line in note if line),
     )
-    save_call(call=call, reason="proposed by a visitor")
-    source = Source(call=call, title=_("Page given by the visitor who proposed the call"), url=url)
-    source.full_clean()
-    source.save()
-    rows_written(call=call)
+    source = Source(title=_("Page given by the visitor who proposed the call"), url=url)
+    save_call(call=call, rows=CallRows(sources=[source]), reason="proposed by a visitor")
     flag_likely_duplicates(call=call, funders=_funders_named(funder_name), origin=SUGGESTIONS_ORIGIN)
     report = PublicReport(kind=PublicReport.Kind.SUGGESTION, suggested_call=call, message=message,
                           contact_email=contact_email)
@@ -418,8 +473,6 @@ def suggest_call(
 def handle_public_report(*, report: PublicReport, actor, when=None) -> bool:
     """A curator has dealt with a visitor's report (corrected the call, published or archived the
     draft…): it leaves the list of reports to handle. Says whether anything changed."""
-    from django.utils import timezone
-
     if report.handled_at is not None:
         return False
     report.handled_at, report.handled_by = when or timezone.now(), actor

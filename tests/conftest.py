@@ -134,7 +134,7 @@ def empty_cache():
     no filter choices listed in this process for another test's database (at the same version)."""
     from django.core.cache import cache
 
-    from calls.filters import reference_choices
+    from calls.reading.filters import reference_choices
 
     cache.clear()
     reference_choices.cache_clear()

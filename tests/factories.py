@@ -5,8 +5,9 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from calls import models, read_model
+from calls import models
 from calls.choices import CallType, FunderKind, FunderRole, PublicationState, Scope
+from calls.reading import read_model
 
 # A fixed 'today' for status tests: they pass it to the queryset and to status_on().
 TODAY = datetime.date(2026, 6, 15)

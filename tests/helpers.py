@@ -14,9 +14,16 @@ from calls.models import (
     Theme,
 )
 from calls.querysets import today
+from calls.reading import read_model
 from tests.factories import CallFactory
 
 DAY = datetime.timedelta(days=1)
+
+
+def reindex(*, call):
+    """After a test wrote a call's rows with factories, behind the services' back: bring the read
+    model up to date as `services.save_call` does for every writer."""
+    read_model.refresh(call_ids=[call.pk])
 
 
 def make(**fields):

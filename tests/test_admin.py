@@ -20,6 +20,7 @@ from tests.factories import (
     SourceFactory,
     UserFactory,
 )
+from tests.helpers import reindex
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,7 @@ def test_changelist_filters_status_and_stale_verification(curator_client):
 def test_changelist_search_covers_funder_names(curator_client):
     call = CallFactory(title="Appel X")
     call.funder_roles.create(funder=FunderFactory(name="Lyonbiopôle"))
-    services.rows_written(call=call)
+    reindex(call=call)
     CallFactory(title="Appel Y")
     content = curator_client.get(f"{ADMIN}?q=Lyonbiop").content.decode()
     assert "Appel X" in content and "Appel Y" not in content
@@ -286,7 +287,7 @@ def test_history_shows_changes_of_rows_and_vocabularies_in_readable_words(curato
     mid, _ = BeneficiaryType.objects.get_or_create(code="midcap")
     call = CallFactory(title="AAP Historique", publication_state="draft")
     call.beneficiaries.add(sme)
-    services.rows_written(call=call)
+    reindex(call=call)
     SourceFactory(call=call, covers="opens_on, closes_on, ceilings, rounds")
     page = curator_client.get(f"{ADMIN}{call.pk}/change/")
     data = change_form_data(page)

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from calls import services
-from calls.importers.base import importer_user
+from calls.importing.base import importer_user
 from calls.models import Provenance
 from tests.factories import CallFactory, CuratorFactory, UserFactory
 

@@ -27,8 +27,9 @@ from django.utils import translation
 
 from calls import services as call_services
 from calls.alerts import services
+from calls.alerts.models import AlertSubscription, SentAlert
 from calls.choices import PublicationState
-from calls.models import AlertSubscription, Call, SentAlert
+from calls.models import Call
 from registry.settings.base import email_settings
 from tests.factories import (
     CallFactory,
@@ -515,7 +516,7 @@ def test_the_subscribe_page_describes_the_search(client):
 
 # --- The admin -----------------------------------------------------------------------------------
 
-ADMIN = "/en/admin/calls/alertsubscription/"
+ADMIN = "/en/admin/alerts/alertsubscription/"
 
 
 def test_curators_see_alerts_without_addresses_and_cannot_export_or_delete(curator_client):
@@ -790,3 +791,8 @@ def test_local_ip_literal_and_dotless_domains_are_a_form_error(client, address):
     body = response.content.decode()
     assert 'id="email-error"' in body and "domaine de messagerie public" in body
     assert not mail.outbox and not AlertSubscription.objects.exists()
+
+
+def test_the_alerts_admin_address_from_before_their_app_leads_to_their_new_one(admin_client):
+    response = admin_client.get("/en/admin/calls/alertsubscription/?q=ana")
+    assert (response.status_code, response["Location"]) == (301, "/en/admin/alerts/alertsubscription/?q=ana")

@@ -16,12 +16,13 @@ from django.utils.http import http_date
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from calls import read_model, services
+from calls import services
 from calls.api.exports import LICENCE
 from calls.choices import REGIONS, Beneficiary, PublicationState, Status
-from calls.filters import CallFilterSet
 from calls.models import Call, Funder, Region
 from calls.querysets import today
+from calls.reading import read_model
+from calls.reading.filters import CallFilterSet
 from tests.factories import (
     CallFactory,
     CallFunderFactory,
@@ -34,7 +35,7 @@ from tests.factories import (
     ThemeFactory,
     UserFactory,
 )
-from tests.helpers import all_results
+from tests.helpers import all_results, reindex
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -102,7 +103,7 @@ def full_call():
     call.themes.set([ThemeFactory(slug="bioproduction"), ThemeFactory(slug="therapie-cellulaire")])
     call.programme = ProgrammeFactory(slug="france-2030", name="France 2030")
     call.save()
-    services.rows_written(call=call)  # as every writer does after writing a call's rows
+    reindex(call=call)  # as every writer does after writing a call's rows
     return call
 
 
@@ -191,7 +192,7 @@ def _fill(n):
         call.beneficiaries.add("sme")
         call.regions.add("11")
         call.aid_forms.add("grant")
-        services.rows_written(call=call)
+        reindex(call=call)
 
 
 @pytest.mark.parametrize("n", [5, 40])
@@ -253,7 +254,7 @@ def test_the_stored_document_does_not_depend_on_the_language():
 
     call = make(slug="bilingue")
     call.themes.set([ThemeFactory(slug="vaccins", name="Vaccins", name_en="Vaccines")])
-    services.rows_written(call=call)
+    reindex(call=call)
     with translation.override("fr"):
         french = call_document(Calls.objects.get(pk=call.pk))
     with translation.override("en"):
@@ -461,14 +462,14 @@ def varied_calls(full_call):
                     title="Prêt bioproduction", trl_min=1, trl_max=3, consortium_required=False)
     national.aid_forms.set(["loan"])
     national.beneficiaries.set(["startup"])
-    services.rows_written(call=national)
+    reindex(call=national)
     CallFunderFactory(call=national, funder=bpi)
     CeilingFactory(call=national, amount_eur=5_000_000)
     make(slug="soon", title="Appel Santé", opens_on=today() + 3 * DAY, closes_on=today() + 60 * DAY)
     make(slug="gone", opens_on=today() - 60 * DAY, closes_on=today() - 3 * DAY)
     regional = make(slug="occitanie", title="Appel Occitanie", scope="regional", closes_on=today() + 10 * DAY)
     regional.regions.set(["76"])
-    services.rows_written(call=regional)
+    reindex(call=regional)
     make(slug="hidden", publication_state=PublicationState.DRAFT)
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from calls import services
 from calls.choices import Scope
 from calls.models import BeneficiaryType
 from calls.querysets import today
 from tests.factories import CallFactory, CallFunderFactory, CeilingFactory, FunderFactory
+from tests.helpers import reindex
 
 # Playwright's sync API runs an event loop in this thread: let Django's ORM run under it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -45,14 +45,14 @@ def registry_calls():
         scope=Scope.NATIONAL, apply_url="https://example.org/candidater",
     )
     gene.beneficiaries.add(startup)
-    services.rows_written(call=gene)
+    reindex(call=gene)
     CeilingFactory(call=gene, amount_eur=1_500_000)
     CallFunderFactory(call=gene, funder=FunderFactory(name="Bpifrance", slug="bpifrance"))
     # (A call for SMEs would be open to start-ups too: a start-up is a young SME.)
     other = CallFactory(title="Thérapie génique pour les grandes entreprises uniquement", slug="ge-seulement",
                         opens_on=today(), closes_on=in_a_year)
     other.beneficiaries.add(large)
-    services.rows_written(call=other)
+    reindex(call=other)
     CallFactory(title="Formation aux métiers de la bioproduction", slug="formation",
                 opens_on=today(), closes_on=in_a_year)
     return gene
@@ -154,18 +154,18 @@ def startup_registry():
         apply_url="https://example.org/innovup", total_budget_eur=20_000_000,
     )
     innov.regions.add(idf)
-    services.rows_written(call=innov)
+    reindex(call=innov)
     innov.beneficiaries.add(startup, sme)
-    services.rows_written(call=innov)
+    reindex(call=innov)
     innov.themes.add(theme)
-    services.rows_written(call=innov)
+    reindex(call=innov)
     CeilingFactory(call=innov, amount_eur=500_000)
     CallFunderFactory(call=innov, funder=FunderFactory(name="Région Île-de-France", slug="region-idf",
                                                        website="https://www.iledefrance.fr"))
     national = CallFactory(title="i-Nov : innovation en biothérapies", slug="i-nov", opens_on=now - 5 * day,
                            closes_on=now + 60 * day, total_budget_eur=50_000_000)
     national.themes.add(theme)
-    services.rows_written(call=national)
+    reindex(call=national)
     CeilingFactory(call=national, amount_eur=3_000_000)
     RoundFactory(call=national, name="Relève 1", opens_on=now - 5 * day, closes_on=now + 60 * day,
                  budget_eur=25_000_000)
@@ -176,15 +176,15 @@ def startup_registry():
     pme = CallFactory(title="PME de la bioproduction : industrialisation", slug="pme", opens_on=now - 5 * day,
                       closes_on=now + 40 * day)
     pme.beneficiaries.add(sme)
-    services.rows_written(call=pme)
+    reindex(call=pme)
     cdmo_call = CallFactory(title="Plateformes CDMO", slug="cdmo", opens_on=now + 30 * day,
                             closes_on=now + 90 * day)
     cdmo_call.beneficiaries.add(cdmo)
-    services.rows_written(call=cdmo_call)
+    reindex(call=cdmo_call)
     aura = CallFactory(title="Appel régional Auvergne-Rhône-Alpes", slug="aura", scope=Scope.REGIONAL,
                        opens_on=now - 5 * day, closes_on=now + 50 * day)
     aura.regions.add(Region.objects.get(code="84"))
-    services.rows_written(call=aura)
+    reindex(call=aura)
     CallFactory(title="Appel sans dates connues", slug="sans-dates", opens_on=None, closes_on=None)
     CallFactory(title="Dispositif belge de référence", slug="belge", country="BE", opens_on=now - 5 * day,
                 closes_on=now + 50 * day)

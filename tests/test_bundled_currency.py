@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 from calls.choices import Recurrence, Status
 from calls.date_facts import date_facts
 from calls.dates import parse_partial_date
-from calls.loading import read_data
+from calls.importing.loading import read_data
 
 CHECKED_ON = datetime.date(2026, 12, 6)
 DATA = read_data()

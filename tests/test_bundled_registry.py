@@ -7,10 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.http import QueryDict
 
-from calls.dumping import dump_registry
-from calls.filters import FACETS, CallFilterSet
-from calls.loading import KINDS, load_registry, read_data
+from calls.importing.dumping import dump_registry
+from calls.importing.loading import KINDS, load_registry, read_data
 from calls.models import Call, Funder, Laureate, Programme, Provenance, Source, Theme
+from calls.reading.filters import FACETS, CallFilterSet
 from tests.admin_forms import change_form_data
 from tests.helpers import empty_the_registry
 
@@ -267,7 +267,7 @@ def test_at_least_fifteen_series_show_their_next_edition_on_the_day_the_data_was
     import time_machine
 
     from calls.choices import Status
-    from calls.editions import expected_editions
+    from calls.reading.editions import expected_editions
 
     with time_machine.travel(datetime.datetime(2026, 12, 6, 12, tzinfo=datetime.UTC), tick=False):
         expected = set(expected_editions())

@@ -1,4 +1,4 @@
-"""The iCalendar export (`calls.calendar`) through the client: its events are the read model's
+"""The iCalendar export (`calls.reading.calendar`) through the client: its events are the read model's
 date facts, the days the status and the next deadline follow, named from the stored documents."""
 import datetime
 

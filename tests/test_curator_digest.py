@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from calls import services
-from calls.importers.base import importer_user
+from calls.importing.base import importer_user
 from calls.models import CuratorDigest
 from tests.factories import CallFactory, CallFunderFactory, CuratorFactory, FunderFactory, UserFactory
 

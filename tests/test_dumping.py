@@ -5,9 +5,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from calls import services
-from calls.dumping import dump_registry
-from calls.loading import load_registry
+from calls.importing.dumping import dump_registry
+from calls.importing.loading import load_registry
 from calls.models import (
     AidFormType,
     BeneficiaryType,
@@ -28,7 +27,7 @@ from tests.factories import (
     ThemeFactory,
     UserFactory,
 )
-from tests.helpers import empty_the_registry
+from tests.helpers import empty_the_registry, reindex
 
 pytestmark = pytest.mark.django_db
 
@@ -51,14 +50,14 @@ def generated_registry(size=12):
             submitted_by=partner if n % 3 == 1 else None, scope="regional" if n % 5 == 0 else "national",
         )
         call.themes.set(themes[: n % 3 + 1])
-        services.rows_written(call=call)
+        reindex(call=call)
         call.beneficiaries.set(BeneficiaryType.objects.filter(code__in=["startup", "sme"][: n % 2 + 1]))
-        services.rows_written(call=call)
+        reindex(call=call)
         call.aid_forms.set(AidFormType.objects.filter(code="grant"))
-        services.rows_written(call=call)
+        reindex(call=call)
         if call.scope == "regional":
             call.regions.set(Region.objects.filter(code__in=["11", "84"]))
-            services.rows_written(call=call)
+            reindex(call=call)
         CallFunderFactory(call=call, role="operator", funder__name_en="Glossed funder" if n == 0 else "")
         # Within the call's window (a call's window covers its rounds: calls.rules), its opening unknown.
         RoundFactory(call=call, name="Vague 1", opens_on=None, closes_on=datetime.date(2022, 3, 1))

@@ -4,10 +4,10 @@ import datetime
 import pytest
 from django.utils import translation
 
-from calls import services
 from calls.choices import PublicationState
-from calls.editions import Edition, expected_editions, expected_next_edition
+from calls.reading.editions import Edition, expected_editions, expected_next_edition
 from tests.factories import CallFactory
+from tests.helpers import reindex
 
 ON = datetime.date(2026, 11, 30)
 
@@ -102,7 +102,7 @@ def test_an_announced_edition_supersedes_the_estimate():
     assert expected_editions(ON) == {}  # the third is announced (no dates yet): no estimate
     third.publication_state = PublicationState.DRAFT
     third.save()
-    services.rows_written(call=third)
+    reindex(call=third)
     assert set(expected_editions(ON)) == {second.pk}  # a curator's draft announces nothing
 
 
@@ -110,7 +110,7 @@ def test_an_announced_edition_supersedes_the_estimate():
 def test_a_pages_estimates_read_from_its_series_equal_the_whole_registrys(django_assert_max_num_queries):
     from django.core.cache import cache
 
-    from calls.editions import expected_editions_of
+    from calls.reading.editions import expected_editions_of
 
     def edition(year, month, previous=None, state=PublicationState.PUBLISHED, precision="day"):
         opens = datetime.date(year, month, 1)

@@ -8,10 +8,9 @@ from urllib.parse import urlparse
 import pytest
 from django.http import QueryDict
 
-from calls import services
-from calls.filters import CallFilterSet
+from calls.reading.filters import CallFilterSet
 from tests.factories import CallFunderFactory, FunderFactory, ThemeFactory
-from tests.helpers import make
+from tests.helpers import make, reindex
 
 pytestmark = pytest.mark.django_db
 QUERY = "theme=vecteurs&status=open&status=closed"
@@ -27,7 +26,7 @@ def calls():
                    closes_on=datetime.date(2099, 3, 1))]  # upcoming: not in this search
     for call in inside:
         call.themes.add(theme)
-        services.rows_written(call=call)
+        reindex(call=call)
     CallFunderFactory(call=inside[0], funder=FunderFactory(name="Bpifrance", slug="bpifrance"))
     make(title="Anticorps ouverts", slug="anticorps")
     return inside

@@ -16,7 +16,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from calls import services
-from calls.importers.eu_topics import EuTopics
+from calls.importing.eu_topics import EuTopics
 from calls.models import Call, Provenance
 from tests.factories import CallFactory, FunderFactory, ProgrammeFactory
 

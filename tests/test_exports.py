@@ -1,4 +1,4 @@
-"""Exports built once per registry version and day, kept on disk, served whole (calls/exports.py).
+"""Exports built once per registry version and day, kept on disk, served whole (calls/reading/exports.py).
 
 Through the client: the search page's CSV (/export/appels.csv) and the API's full exports
 (/api/v1/exports/calls.json, .csv). Builds are counted with the `export_built` signal.
@@ -20,8 +20,8 @@ from django.utils import timezone
 from calls import services
 from calls.api import exports as api_exports
 from calls.choices import PublicationState
-from calls.exports import CSV_COLUMNS, export_built
 from calls.querysets import today
+from calls.reading.exports import CSV_COLUMNS, export_built
 from tests.factories import (
     CallFactory,
     CallFunderFactory,
@@ -32,6 +32,7 @@ from tests.factories import (
     SourceFactory,
     ThemeFactory,
 )
+from tests.helpers import reindex
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -340,7 +341,7 @@ def test_the_csv_row_of_a_call_holds_its_codes_and_figures(client):
     call.aid_forms.set(["grant"])
     call.regions.set(["84", "11"])
     call.themes.set([ThemeFactory(slug="therapie-cellulaire"), ThemeFactory(slug="bioproduction")])
-    services.rows_written(call=call)
+    reindex(call=call)
     call.refresh_from_db()
     header, row = csv_rows(body(client.get(CSV)))
     assert dict(zip(header, row, strict=True)) == {
@@ -348,7 +349,8 @@ def test_the_csv_row_of_a_call_holds_its_codes_and_figures(client):
         "status": "open", "call_type": "call_for_projects", "programme": "france-2030",
         "funders": "bpifrance:funder|region-idf:co_funder",
         "opens_on": (today() - 10 * DAY).isoformat(), "closes_on": (today() + 30 * DAY).isoformat(),
-        "is_rolling": "False", "recurrence": "", "edition_year": "", "next_deadline": (today() + 5 * DAY).isoformat(),
+        "is_rolling": "False", "recurrence": "", "edition_year": "", "discontinued": "False",
+        "next_deadline": (today() + 5 * DAY).isoformat(),
         "total_budget_eur": "40000000", "max_ceiling_eur": "3000000", "floor_eur": "500000",
         "funding_rate_min_pct": "25", "funding_rate_max_pct": "50", "aid_forms": "grant",
         "beneficiaries": "sme|startup", "scope": "regional", "regions": "11|84",
@@ -372,7 +374,7 @@ def test_the_people_csv_row_shows_labels_names_and_dates_as_given_in_each_langua
     call.regions.set(["11", "53"])
     call.themes.set([ThemeFactory(slug="vaccins", name="Vaccins", name_en="Vaccines"),
                      ThemeFactory(slug="arn", name="ARN messager", name_en="Messenger RNA")])
-    services.rows_written(call=call)
+    reindex(call=call)
     french = dict(zip(*csv_rows(body(client.get(SEARCH_CSV)), delimiter=";"), strict=True))
     assert {key: french[key] for key in (
         "Titre", "Statut", "Type d'appel", "Financeurs", "Programme", "Ouverture", "Clôture", "Formes d'aide",
@@ -403,7 +405,7 @@ def test_the_json_export_holds_each_calls_api_representation_even_when_its_docum
     CeilingFactory(call=full, amount_eur=500_000)
     SourceFactory(call=full)
     full.themes.add(ThemeFactory(slug="bioproduction"))
-    services.rows_written(call=full)
+    reindex(call=full)
     make(slug="suivant", title="Édition suivante", previous_edition=full)
     make(slug="clos", title="Appel clos", opens_on=today() - 60 * DAY, closes_on=today() - 30 * DAY)
     stale = make(slug="perime", title="Document périmé")
@@ -421,7 +423,7 @@ def test_the_json_export_holds_each_calls_api_representation_even_when_its_docum
     for index in CallIndex.objects.all():
         index.document = {**index.document, "retired_field": 1}
         index.save(update_fields=["document"])
-    services.rows_written(call=Call.objects.get(slug="clos"))  # a new version, so a new file
+    reindex(call=Call.objects.get(slug="clos"))  # a new version, so a new file
     assert {c["slug"]: c for c in json.loads(body(client.get(JSON)))["calls"]}["complet"] == {
         **api["complet"], "status": api["complet"]["status"]}
     assert all("retired_field" not in c for c in json.loads(body(client.get(JSON)))["calls"])

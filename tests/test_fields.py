@@ -6,11 +6,10 @@ import io
 import pytest
 
 from calls import fields
-from calls.dumping import call_entry
-from calls.loading import load_registry, normalise_call
+from calls.importing.dumping import call_entry
+from calls.importing.loading import load_registry, normalise_call
 from calls.models import Call
-
-from .factories import CallFactory, FunderFactory, ProgrammeFactory, ThemeFactory
+from tests.factories import CallFactory, FunderFactory, ProgrammeFactory, ThemeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +39,8 @@ def test_the_api_csv_export_has_the_declared_columns_in_order(client):
     header = next(csv.reader(io.StringIO(body)))
     assert header == [
         "slug", "url", "title", "status", "call_type", "programme", "funders", "opens_on", "closes_on",
-        "is_rolling", "recurrence", "edition_year", "next_deadline", "total_budget_eur", "max_ceiling_eur", "floor_eur",
+        "is_rolling", "recurrence", "edition_year", "discontinued", "next_deadline", "total_budget_eur",
+        "max_ceiling_eur", "floor_eur",
         "funding_rate_min_pct", "funding_rate_max_pct", "aid_forms", "beneficiaries", "scope", "regions",
         "themes", "trl_min", "trl_max", "consortium_required", "apply_url", "publication_state",
         "last_verified_on", "updated_at",
@@ -57,7 +57,7 @@ def test_a_new_edition_copies_what_recurs_and_nothing_that_belongs_to_one_editio
 # A call's keys in the data format (the bundled data, a dump), in the declared order.
 DATA_FORMAT = [
     "slug", "title", "title_en", "summary", "summary_en", "description", "call_type", "programme", "funders",
-    "opens_on", "closes_on", "is_rolling", "recurrence", "editions_per_year", "edition_year", "rounds",
+    "opens_on", "closes_on", "is_rolling", "recurrence", "editions_per_year", "edition_year", "discontinued", "rounds",
     "total_budget_eur", "ceilings", "floor_eur", "funding_rate_min_pct",
     "funding_rate_max_pct", "duration_min_months", "duration_max_months", "aid_forms", "beneficiaries", "scope",
     "country", "regions", "themes", "trl_min", "trl_max", "consortium_required", "eligibility",
@@ -88,6 +88,7 @@ def test_the_loader_reads_every_declared_key_of_the_data_format():
         "description": "Description.", "call_type": "expression_of_interest", "programme": "sabb",
         "funders": [{"funder": "bpifrance", "role": "operator"}], "opens_on": "2026-03", "closes_on": "2026-09-30",
         "is_rolling": True, "recurrence": "recurring", "editions_per_year": 2, "edition_year": 2026,
+        "discontinued": True,
         "rounds": [{"name": "Vague 1", "opens_on": "2026-04-01", "closes_on": "2026-06-30", "budget_eur": 1_000_000}],
         "total_budget_eur": 5_000_000, "ceilings": [{"amount_eur": 600_000, "condition": "plateformes"}],
         "floor_eur": 50_000, "funding_rate_min_pct": 25, "funding_rate_max_pct": 60, "duration_min_months": 12,

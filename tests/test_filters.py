@@ -3,11 +3,10 @@ import datetime
 import pytest
 from django.http import QueryDict
 
-from calls import services
 from calls.choices import Scope, Status
-from calls.filters import CallFilterSet
 from calls.models import BeneficiaryType, Call, Region
 from calls.querysets import today
+from calls.reading.filters import CallFilterSet
 from tests.factories import (
     CallFunderFactory,
     CeilingFactory,
@@ -16,7 +15,7 @@ from tests.factories import (
     RoundFactory,
     ThemeFactory,
 )
-from tests.helpers import make
+from tests.helpers import make, reindex
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -64,10 +63,10 @@ def test_drafts_are_never_listed(calls):
 def test_region_keeps_national_calls_and_regional_calls_of_that_region(calls):
     idf = make(slug="idf", scope=Scope.REGIONAL)
     idf.regions.add(Region.objects.get(code="11"))
-    services.rows_written(call=idf)
+    reindex(call=idf)
     aura = make(slug="aura", scope=Scope.REGIONAL)
     aura.regions.add(Region.objects.get(code="84"))
-    services.rows_written(call=aura)
+    reindex(call=aura)
     make(slug="europe", scope=Scope.EUROPEAN)
     make(slug="belgian-reference", scope=Scope.NATIONAL, country="BE")
     assert slugs("region=11") == {"open", "upcoming", "idf", "europe"}
@@ -95,10 +94,10 @@ def test_trl_keeps_calls_whose_range_includes_it_or_states_none(calls):
 def test_beneficiary_keeps_calls_for_that_type_or_stating_none(calls):
     for_startups = make(slug="startups")
     for_startups.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
-    services.rows_written(call=for_startups)
+    reindex(call=for_startups)
     for_labs = make(slug="labs")
     for_labs.beneficiaries.add(BeneficiaryType.objects.get(code="academic_lab"))
-    services.rows_written(call=for_labs)
+    reindex(call=for_labs)
     assert slugs("beneficiary=startup") == {"open", "upcoming", "startups"}
 
 
@@ -107,7 +106,7 @@ def test_funder_theme_programme_and_type(calls):
     CallFunderFactory(call=calls["open"], funder=bpi)
     theme = ThemeFactory(slug="therapie-genique")
     calls["upcoming"].themes.add(theme)
-    services.rows_written(call=calls["upcoming"])
+    reindex(call=calls["upcoming"])
     parent = ProgrammeFactory(slug="france-2030")
     child = ProgrammeFactory(slug="sabb", parent=parent)
     make(slug="in-child", programme=child)
@@ -156,7 +155,7 @@ def test_facet_counts_take_a_bounded_number_of_queries(calls, django_assert_max_
     for n in range(30):
         theme = ThemeFactory(slug=f"t{n}")
         calls["open"].themes.add(theme)
-        services.rows_written(call=calls["open"])
+        reindex(call=calls["open"])
     filterset = search("region=11")
     with django_assert_max_num_queries(12):
         filterset.facet_counts()
@@ -186,7 +185,7 @@ def test_facet_counts_are_cached_until_a_call_changes(calls, django_assert_max_n
         assert search("region=11").facet_counts() == first
     calls["closed"].closes_on = today() + 5 * DAY  # reopened by a curator
     calls["closed"].save()
-    services.rows_written(call=calls["closed"])
+    reindex(call=calls["closed"])
     assert search("region=11").facet_counts()["status"] == {Status.OPEN: 2, Status.UPCOMING: 1}
 
 
@@ -223,7 +222,7 @@ def test_french_search_uses_its_unaccenting_configuration_and_gin_index():
 def _naming(slug, *codes):
     call = make(slug=slug)
     call.beneficiaries.add(*BeneficiaryType.objects.filter(code__in=codes))
-    services.rows_written(call=call)
+    reindex(call=call)
     return call
 
 

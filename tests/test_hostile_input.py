@@ -4,11 +4,10 @@ from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from calls import services
-from calls.filters import CallFilterSet
 from calls.models import Call
+from calls.reading.filters import CallFilterSet
 from tests.factories import CallFactory, UserFactory
-from tests.helpers import make
+from tests.helpers import make, reindex
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +25,7 @@ def registry():
 # -- The search's filters: each filter's hostile values, once, on the one FilterSet ------------------
 #
 # The HTML search, the timeline, the downloads, the feed, the API list and the sync all read
-# calls.filters.CallFilterSet: a value is refused there, once, and each surface answers the
+# calls.reading.filters.CallFilterSet: a value is refused there, once, and each surface answers the
 # refusal its own documented way (below, one pass per surface).
 
 # Hostile for every filter; `q` takes text, so it searches these as text (see the test after).
@@ -193,7 +192,7 @@ def linked_registry(registry):
     CallFunderFactory(call=registry, funder=FunderFactory(slug="bpifrance"))
     registry.programme = ProgrammeFactory(slug="france-2030")
     registry.save()
-    services.rows_written(call=registry)
+    reindex(call=registry)
     return registry
 
 
@@ -459,8 +458,8 @@ def test_a_stored_extreme_date_never_makes_a_page_the_timeline_or_ical_fail(clie
         Round.objects.filter(call=rounds).update(opens_on=day, closes_on=day, closes_on_precision=precision)
         Source.objects.filter(call=call).update(accessed_on=day)
         Laureate.objects.filter(call=call).update(year=1 if extreme == "min" else 32767)
-        services.rows_written(call=call)  # rows written behind the services' back: the read model follows
-        services.rows_written(call=rounds)
+        reindex(call=call)  # rows written behind the services' back: the read model follows
+        reindex(call=rounds)
         for path in ("/", "/?status=open&status=upcoming&status=closed", "/en/?ordering=newest", "/calendrier/",
                      "/calendrier/?status=closed", call.get_absolute_url(), rounds.get_absolute_url(),
                      f"/financeurs/{funder.slug}/", "/export/echeances.ics", "/export/appels.csv",
@@ -523,7 +522,7 @@ def test_exports_neutralise_cells_a_spreadsheet_would_run(client, formula):
 
 
 def test_numbers_stay_numbers_in_exports():
-    from calls.exports import spreadsheet_safe
+    from calls.reading.exports import spreadsheet_safe
 
     assert spreadsheet_safe(-5) == -5 and spreadsheet_safe(None) is None and spreadsheet_safe("5 %") == "5 %"
     assert spreadsheet_safe("Appel -2") == "Appel -2"
@@ -563,7 +562,7 @@ def test_a_sync_lists_withdrawn_calls_whatever_the_filters_so_none_matches_their
     withdrawn.description = "Projet confidentiel zorglub"  # written after withdrawal: never public
     withdrawn.curator_note = "zorglub"
     withdrawn.save()
-    services.rows_written(call=withdrawn)
+    reindex(call=withdrawn)
     removal = {"slug": "retire", "publication_state": "archived"}
     for filters in ({"q": "zorglub"}, {"q": "introuvable"}, {"trl": 9, "region": "11", "call_type": "prize"}, {}):
         results = sync(since, **filters)
@@ -583,11 +582,11 @@ def test_a_slug_renamed_by_a_curator_reaches_syncing_partners_as_a_removal():
     since = timezone.now()
     call.slug = "nouveau-slug"
     call.save()
-    services.rows_written(call=call)
+    reindex(call=call)
     secret.slug = "appel-annonce"
     secret.publication_state = PublicationState.PUBLISHED
     secret.save()
-    services.rows_written(call=secret)
+    reindex(call=secret)
     results = sync(since)
     by_slug = {r["slug"]: r for r in results}
     assert by_slug["ancien-slug"]["publication_state"] == "renamed"

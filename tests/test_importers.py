@@ -13,12 +13,12 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from calls import services
-from calls.importers.aides_territoires import AidesTerritoires, read_file
-from calls.importers.base import Relevance
+from calls.importing.aides_territoires import AidesTerritoires, read_file
+from calls.importing.base import Relevance
 from calls.models import Call, Provenance, Source
 from tests.admin_forms import change_form_data
 from tests.factories import CallFactory, CallFunderFactory, FunderFactory, SourceFactory
+from tests.helpers import reindex
 
 DATA = Path(__file__).parent / "data"
 PAGE1, PAGE2, HOSTILE = (DATA / f"aides_territoires_{name}.json" for name in ("page1", "page2", "hostile"))
@@ -458,7 +458,7 @@ def test_a_partners_csv_is_imported_through_its_mapping_with_the_same_rules(fund
     first.eligibility = "Précisé par une curatrice."
     first.description = "Description revue par une curatrice."
     first.save()
-    services.rows_written(call=first)
+    reindex(call=first)
     changed = tmp_path / "export.csv"
     changed.write_text(CSV.read_text(encoding="utf-8").replace(
         "Appel fictif pour tester l'import générique (biothérapies).", "Nouvelle description fictive (biothérapies)."

@@ -132,7 +132,7 @@ def test_concurrent_password_guesses_get_exactly_the_limit_of_password_checks(sh
 
 @pytest.mark.django_db(transaction=True)
 def test_alert_requests_per_address_are_counted_atomically(shared_cache):
-    from calls.alerts.throttling import over_limit
+    from registry.throttling import over_limit
 
     outcomes = concurrently(30, lambda _client: over_limit("alerts-test-key", limit=10, window=3600))
     assert sorted(outcomes) == [False] * 10 + [True] * 20

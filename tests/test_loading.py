@@ -2,9 +2,9 @@
 
 import pytest
 
-from calls import read_model
-from calls.loading import load_registry, read_data
+from calls.importing.loading import load_registry, read_data
 from calls.models import Call, CallFacet
+from calls.reading import read_model
 from tests.factories import FunderFactory, ThemeFactory
 
 DATA = read_data()

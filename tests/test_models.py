@@ -4,7 +4,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from calls import services
 from calls.choices import DatePrecision, Status
 from calls.dates import format_partial_date, parse_partial_date
 from calls.models import Call
@@ -20,6 +19,7 @@ from tests.factories import (
     SourceFactory,
     ThemeFactory,
 )
+from tests.helpers import reindex
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -200,7 +200,7 @@ def test_a_new_edition_copies_the_call_as_a_linked_draft_without_dates_or_laurea
     theme = ThemeFactory(slug="bioproduction")
     call = CallFactory(slug="aap-integrateurs", total_budget_eur=None)
     call.themes.add(theme)
-    services.rows_written(call=call)
+    reindex(call=call)
     CallFunderFactory(call=call)
     CeilingFactory(call=call, amount_eur=2_000_000, condition="plateformes labellisées")
     SourceFactory(call=call, covers="ceilings")
@@ -224,6 +224,6 @@ def test_every_change_is_kept_in_history():
     call = CallFactory(title="Avant")
     call.title = "Après"
     call.save()
-    services.rows_written(call=call)
+    reindex(call=call)
     titles = [record.title for record in call.history.order_by("history_date")]
     assert titles == ["Avant", "Après"]

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from calls.importers.base import submitted_by_a_partner
+from calls.importing.base import submitted_by_a_partner
 from calls.models import Call, PublicReport
 from tests.factories import CallFactory, CuratorFactory
 

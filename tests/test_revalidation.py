@@ -7,7 +7,8 @@ import time_machine
 from django.test import Client
 from django.utils.cache import get_max_age
 
-from calls import revalidation, services
+from calls import services
+from calls.site import revalidation
 from tests.factories import CallFunderFactory, CuratorFactory, FunderFactory, ProgrammeFactory
 from tests.helpers import make
 

@@ -11,6 +11,7 @@ from calls.choices import CallType
 from calls.models import Call, CallIndex
 from calls.querysets import today
 from tests.factories import CallFactory, CallFunderFactory, FunderFactory, LaureateFactory, ProgrammeFactory
+from tests.helpers import reindex
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -200,7 +201,7 @@ def test_on_postgresql_the_search_uses_the_gin_index_of_the_stored_vector():
         assert cursor.fetchone()[0] == 0  # the old index on the calls' own texts is gone
 
 
-# -- The sector's words (calls.thesaurus) -------------------------------------------------------
+# -- The sector's words (calls.reading.thesaurus) -------------------------------------------------------
 
 @pytest.mark.parametrize("typed", ["CAR-T", "CAR-NK", "TIL", "cell therapy", "thérapie cellulaire"])
 def test_a_kind_of_cell_therapy_finds_the_cell_therapy_calls_and_not_the_french_word_car(client, typed):
@@ -237,10 +238,9 @@ def test_a_theme_and_a_vocabulary_label_find_their_calls_in_both_languages(clien
     for_midcaps = make("midcaps")
     for_midcaps.beneficiaries.add(BeneficiaryType.objects.get(code="midcap"))
     make("plain")
-    from calls import services
 
-    services.rows_written(call=themed)
-    services.rows_written(call=for_midcaps)
+    reindex(call=themed)
+    reindex(call=for_midcaps)
     assert found(client, "procédés continus") == {"themed"}
     assert found(client, "continuous manufacturing") == {"themed"}
     assert found(client, "ETI") == {"midcaps"}

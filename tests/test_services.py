@@ -9,6 +9,7 @@ from calls import services
 from calls.models import Call, Ceiling, Round, Source
 from calls.rules import CallRows
 from tests.factories import CallFactory, CeilingFactory, RoundFactory, SourceFactory
+from tests.helpers import reindex
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_a_replaced_copied_ceiling_lets_the_edition_publish():
     CeilingFactory(call=call, amount_eur=600_000)
     edition = services.create_new_edition(call=call)
     edition.ceilings.all().delete()
-    services.rows_written(call=edition)
+    reindex(call=edition)
     Ceiling.objects.create(call=edition, amount_eur=700_000)
     SourceFactory(call=edition, covers="ceilings")
     edition.sources.filter(to_confirm=True).delete()

@@ -7,11 +7,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.http import QueryDict
 
-from calls import services
 from calls.choices import FunderKind, PublicationState, Scope
-from calls.filters import CallFilterSet
 from calls.models import Region
 from calls.querysets import today
+from calls.reading.filters import CallFilterSet
 from tests.factories import (
     CallFunderFactory,
     CeilingFactory,
@@ -23,7 +22,7 @@ from tests.factories import (
     SourceFactory,
     ThemeFactory,
 )
-from tests.helpers import make
+from tests.helpers import make, reindex
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -177,12 +176,12 @@ def test_funding_in_pictures_draws_svg_charts_whose_bars_lead_to_their_calls(cli
     third = make(title="Trois", slug="trois", scope=Scope.REGIONAL, opens_on=datetime.date(2024, 1, 1),
                  closes_on=datetime.date(2024, 6, 30))
     third.regions.add(Region.objects.get(code="11"))
-    services.rows_written(call=third)
+    reindex(call=third)
     CallFunderFactory(call=first, funder=state)
     CallFunderFactory(call=second, funder=agency)
     CallFunderFactory(call=third, funder=agency)
     first.themes.add(theme)
-    services.rows_written(call=first)
+    reindex(call=first)
     CeilingFactory(call=first)
     response = client.get("/panorama/")
     assert response.status_code == 200
@@ -237,7 +236,7 @@ def test_every_bar_of_every_chart_counts_and_sums_exactly_the_calls_its_link_lis
     both_eu.themes.add(theme, other_theme)
     rounds.themes.add(theme)
     for call in (both_eu, rounds, plain, regional):
-        services.rows_written(call=call)
+        reindex(call=call)
 
     response = client.get("/panorama/")
     figures = response.context["figures"]
@@ -268,7 +267,7 @@ def test_home_and_panorama_queries_stay_bounded(client, django_assert_max_num_qu
         call = make(title=f"Appel {n}", slug=f"appel-{n}", total_budget_eur=1_000_000)
         CallFunderFactory(call=call)
         call.themes.add(theme)
-        services.rows_written(call=call)
+        reindex(call=call)
         make(title=f"Clos {n}", slug=f"clos-{n}", opens_on=today() - 60 * DAY, closes_on=today() - 5 * DAY)
     with django_assert_max_num_queries(12):
         client.get("/")

@@ -14,9 +14,9 @@ import time_machine
 from django.core.management import call_command
 
 from calls import services
+from calls.importing.source_checks import Visitor, _error_text, check_sources, fingerprint, interleaved, to_reverify
 from calls.models import Call, SourceCheck
 from calls.models.checks import NO_HOST
-from calls.source_checks import Visitor, _error_text, check_sources, fingerprint, interleaved, to_reverify
 from tests.factories import CallFactory, CuratorFactory, SourceFactory, UserFactory
 
 DAY = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=datetime.UTC)

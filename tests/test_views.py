@@ -10,7 +10,7 @@ from calls import services
 from calls.choices import Scope
 from calls.models import BeneficiaryType, Region
 from calls.querysets import today
-from calls.templatetags.registry_format import money
+from calls.site.templatetags.registry_format import money
 from tests.factories import (
     CallFunderFactory,
     CeilingFactory,
@@ -21,7 +21,7 @@ from tests.factories import (
     SourceFactory,
     ThemeFactory,
 )
-from tests.helpers import make  # a published call open today: the pages use the real today
+from tests.helpers import make, reindex  # a published call open today: the pages use the real today
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -33,9 +33,9 @@ def full_call(n=0, **fields):
     CallFunderFactory(call=call, funder=FunderFactory(name=f"Financeur complet {n}", slug=f"financeur-complet-{n}"))
     CeilingFactory(call=call, amount_eur=1_500_000)
     call.themes.add(ThemeFactory(slug="bioproduction", name="Bioproduction", name_en="Biomanufacturing"))
-    services.rows_written(call=call)
+    reindex(call=call)
     call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
-    services.rows_written(call=call)
+    reindex(call=call)
     return call
 
 
@@ -99,7 +99,7 @@ def test_each_result_shows_its_facts(client, calls):
 ])
 def test_filters_apply_through_the_query_string(client, calls, query, shown, hidden):
     calls["regional"].regions.add(Region.objects.get(code="11"))
-    services.rows_written(call=calls["regional"])
+    reindex(call=calls["regional"])
     response = client.get(f"/?{query}")
     for title in shown:
         assert title in response.content.decode()
@@ -109,7 +109,7 @@ def test_filters_apply_through_the_query_string(client, calls, query, shown, hid
 
 def test_why_it_matches_in_a_word_each(client, calls):
     calls["regional"].regions.add(Region.objects.get(code="11"))
-    services.rows_written(call=calls["regional"])
+    reindex(call=calls["regional"])
     response = client.get("/?region=11&beneficiary=startup&amount=500000&trl=4")
     body = re.sub(r"\s+", " ", response.content.decode())
     assert "Pourquoi il correspond" in body
@@ -178,7 +178,7 @@ def seed(count):
     for n in range(count):
         call = full_call(n)
         call.regions.add(Region.objects.get(code="11"))
-        services.rows_written(call=call)
+        reindex(call=call)
         RoundFactory(call=call, opens_on=call.opens_on, closes_on=call.closes_on)
         SourceFactory(call=call)
 
@@ -222,7 +222,7 @@ def detailed():
                   locator="Partie 4, §3.3", accessed_on=datetime.date(2026, 11, 1))
     LaureateFactory(call=previous, organisation="MAGENTA", project="Vecteurs", year=2022)
     call.aid_forms.add("grant")
-    services.rows_written(call=call)
+    reindex(call=call)
     return call
 
 
@@ -512,7 +512,7 @@ def test_funder_and_programme_pages_read_as_many_queries_for_60_calls_as_for_5(c
             call.themes.add(theme)
             call.regions.add(*regions)
             call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
-            services.rows_written(call=call)
+            reindex(call=call)
 
     def queries(path):
         with CaptureQueriesContext(connection) as captured:
@@ -541,7 +541,7 @@ def _listed_call(n, funders=2, themes=2):
         call.themes.add(ThemeFactory(slug=f"theme-{t}", name=f"Thème {t}", name_en=f"Theme {t}"))
     call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"), BeneficiaryType.objects.get(code="sme"))
     call.regions.add(Region.objects.get(code="11"))
-    services.rows_written(call=call)
+    reindex(call=call)
     return call
 
 
@@ -562,12 +562,12 @@ def test_a_page_of_cards_reads_as_many_queries_for_twenty_calls_as_for_two(clien
     first = [_listed_call(n) for n in range(2)]
     for call in first[1:]:  # every call under the first funder, so its page lists them all
         CallFunderFactory(call=call, funder=first[0].funder_roles.first().funder)
-        services.rows_written(call=call)
+        reindex(call=call)
     few = _queries(client, url)
     for n in range(2, 20):
         call = _listed_call(n, funders=3, themes=3)
         CallFunderFactory(call=call, funder=first[0].funder_roles.first().funder)
-        services.rows_written(call=call)
+        reindex(call=call)
     many = _queries(client, url)
     assert many == few
     assert many <= 11
@@ -581,7 +581,7 @@ def test_a_call_page_reads_eight_queries_whatever_its_rows(client):
         CeilingFactory(call=call, amount_eur=amount)
     SourceFactory(call=call)
     LaureateFactory(call=call, organisation="Lauréat A", region=Region.objects.get(code="11"))
-    services.rows_written(call=call)
+    reindex(call=call)
     # The registry version (its ETag), the call (with its status and document), its funders,
     # rounds, ceilings, sources, laureates (each with what they link to), the themes' names:
     # eight, however many rows.
@@ -631,7 +631,7 @@ def test_the_number_of_results_is_read_with_the_facets_and_counts_what_the_pages
     # The calls the search's own query selects, fetched and counted one by one.
     from django.http import QueryDict
 
-    from calls.filters import CallFilterSet
+    from calls.reading.filters import CallFilterSet
 
     search = CallFilterSet(QueryDict(query))
     search.is_valid()

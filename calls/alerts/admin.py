@@ -2,7 +2,7 @@
 
 Curators (the `curators` group may view alerts) see how alerts are used: kind, saved search,
 language, rhythm, whether confirmed, when last sent; never the addresses. Only staff with
-`calls.view_subscriber_email` (superusers, or a data-protection officer given it) see the
+`alerts.view_subscriber_email` (superusers, or a data-protection officer given it) see the
 addresses, find an address's alerts, export them for a data-protection request, and delete
 them. Nobody adds or edits a subscription here: only its owner, by the links in its messages.
 """
@@ -16,10 +16,11 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..models import AlertSubscription, CuratorDigest
-from . import curator_digest
+from calls.alerts import curator_digest
+from calls.alerts.models import AlertSubscription
+from calls.models import CuratorDigest
 
-EMAIL_PERMISSION = "calls.view_subscriber_email"
+EMAIL_PERMISSION = "alerts.view_subscriber_email"
 
 
 class ConfirmedFilter(admin.SimpleListFilter):

@@ -19,9 +19,9 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import CuratorDigest
-from ..review_queue import WAITING_LISTS
-from . import messages
+from calls.alerts import messages
+from calls.models import CuratorDigest
+from calls.review_queue import WAITING_LISTS
 
 logger = logging.getLogger(__name__)
 

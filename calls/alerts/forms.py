@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Rhythm
+from calls.alerts.models import Rhythm
 
 # What a query string may weigh when it comes in; the saved search (its valid filters) is shorter.
 MAX_RAW_QUERY = 4000

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .searches import describe_search
+from calls.alerts.searches import describe_search
 
 
 def site_url(path: str) -> str:

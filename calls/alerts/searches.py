@@ -5,8 +5,8 @@ from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from ..filters import CallFilterSet
-from ..models import Call
+from calls.models import Call
+from calls.reading.filters import CallFilterSet
 
 # Not part of what a search finds: the page, the sort, and the API's sync parameter.
 NOT_SAVED = {"page", "ordering", "updated_since"}

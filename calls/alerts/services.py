@@ -24,11 +24,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import AlertReason, AlertSubscription, Call, Rhythm, SentAlert
-from ..querysets import today
-from . import messages
-from .searches import matching_calls, normalize_query
-from .throttling import hashed, mailbox, over_limit
+from calls.alerts import messages
+from calls.alerts.models import AlertReason, AlertSubscription, Rhythm, SentAlert
+from calls.alerts.searches import matching_calls, normalize_query
+from calls.alerts.throttling import mailbox
+from calls.models import Call
+from calls.querysets import today
+from registry.throttling import hashed, over_limit
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView, View
 
-from ..models import Call
-from . import services
-from .forms import ChangeForm, ChangeSearchForm, RemindForm, SubscribeForm
-from .searches import describe_search, normalize_query
-from .throttling import client_address
+from calls.alerts import services
+from calls.alerts.forms import ChangeForm, ChangeSearchForm, RemindForm, SubscribeForm
+from calls.alerts.searches import describe_search, normalize_query
+from calls.models import Call
+from registry.throttling import client_address
 
 
 class RefusalMixin:

@@ -1,7 +1,7 @@
 """The API representation of a call as a stored document (the read model's `document`), and the
 representations the API serves, read from it.
 
-The write path (`calls.read_model.refresh`) stores, per call, `call_document(call)`: what
+The write path (`calls.reading.read_model.refresh`) stores, per call, `call_document(call)`: what
 `CallSerializer` gives for the call, less what does not belong to the call's own rows:
 
 - what depends on today (`status`, `next_deadline`): annotated at read time by
@@ -53,7 +53,7 @@ CALL_ROWS = [
 
 
 def _serializers():
-    from .serializers import CallSerializer
+    from calls.api.serializers import CallSerializer
 
     return CallSerializer
 
@@ -89,7 +89,7 @@ _document_serializer_class = _build_document_serializer_class  # (the bench's ge
 
 def site_path(call) -> str:
     """The call's public path, relative to the script prefix (the site may be served under one)."""
-    from .serializers import public_path
+    from calls.api.serializers import public_path
 
     path, prefix = public_path(call), get_script_prefix()
     return "/" + path[len(prefix):] if path.startswith(prefix) else path

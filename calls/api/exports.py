@@ -2,7 +2,7 @@
 
 Each file is built whole on disk (read in chunks: memory stays flat), once per registry version
 and day, then served with its length: a client gets either the complete file or an error, never
-a 200 whose body stops half way (see `calls.exports`). Requests made while it is being built
+a 200 whose body stops half way (see `calls.reading.exports`). Requests made while it is being built
 wait for nothing: they get the previous file (`X-Export-Stale`) or a 503 with Retry-After, which
 does not count against the client's export rate; once built, every request is served the same
 file until a write the public sees moves the version. Links in the files are on `SITE_URL`.
@@ -21,8 +21,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer
 
 from calls.api import documents
-from calls.api.throttling import refund
-from calls.exports import (
+from calls.reading.exports import (
     CHUNK_SIZE,
     ExportBusy,
     SiteAddress,
@@ -33,6 +32,7 @@ from calls.exports import (
     representations,
     write_csv,
 )
+from registry.throttling import refund
 
 LICENCE = {
     "name": "Licence Ouverte / Open Licence 2.0 (Etalab)",
@@ -130,7 +130,7 @@ def json_download(calls, *, request) -> HttpResponse:
 
 
 def csv_download(calls, *, request) -> HttpResponse:
-    """The machine CSV (`calls.exports.CSV_COLUMNS`) of `calls` (carrying `with_status()`), from
+    """The machine CSV (`calls.reading.exports.CSV_COLUMNS`) of `calls` (carrying `with_status()`), from
     the same representations as the JSON, with the licence stated."""
 
     def write(text_file):

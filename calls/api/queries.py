@@ -12,11 +12,10 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from calls.api import documents
 from calls.choices import PublicationState
 from calls.models import Call, CallFunder, RegistryVersion, Source
 from calls.querysets import today
-
-from . import documents
 
 # Related rows land in plain lists (`to_attr`): much cheaper per call than prefetched managers,
 # which matters for the full export. The serializers read these attributes.
@@ -109,7 +108,7 @@ def _version_row(using="default"):
 
 
 def registry_version(*, key: str, daily: bool, using="default") -> Version:
-    """The validators of a representation, from the registry version (`calls.read_model`): one
+    """The validators of a representation, from the registry version (`calls.reading.read_model`): one
     primary-key read, no scan of what the request selects.
 
     Every write a reader could see moves the version in its own transaction (calls, their rows,

@@ -1,6 +1,6 @@
 """The API schema as developers read it: in English, every parameter described for a client.
 
-The public search's filters (`calls.filters.CallFilterSet`) carry labels written for visitors
+The public search's filters (`calls.reading.filters.CallFilterSet`) carry labels written for visitors
 ("Je suis…", "Ma région"); the schema describes the same parameters for developers here, in the
 `describe_parameters` postprocessing hook, keeping the types and enums drf-spectacular derived.
 The schema itself is always generated in English (`EnglishSchemaView`): one language per schema.
@@ -8,7 +8,7 @@ The schema itself is always generated in English (`EnglishSchemaView`): one lang
 from django.utils import translation
 from drf_spectacular.views import SpectacularAPIView
 
-from .submissions import CROSS_FIELD_RULES
+from calls.api.submissions import CROSS_FIELD_RULES
 
 CALL_LIST_PARAMETERS = {
     "q": "Full-text search in the calls' titles, summaries, descriptions, eligibility, types, funders (names, "

@@ -1,7 +1,6 @@
 """Post-processing of the OpenAPI schema: what the filters' own descriptions can't say."""
-from calls.filters import MAX_VALUE_LENGTH, MAX_VALUES, CallFilterSet
-
-from .serializers import MAX_ROWS, NON_BLANK_TEXT, SLUG, TEXT
+from calls.api.serializers import MAX_ROWS, NON_BLANK_TEXT, SLUG, TEXT
+from calls.reading.filters import MAX_VALUE_LENGTH, MAX_VALUES, CallFilterSet
 
 # The request bodies of a submission (the call, and its rows).
 SUBMISSION_COMPONENTS = ["CallSubmissionRequest", "SubmittedRoundRequest", "SubmittedCeilingRequest",

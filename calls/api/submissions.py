@@ -22,14 +22,13 @@ numbered from 1 (`row_message`: `{"rounds": ["#2 closes_on: …"]}`).
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 
 from calls import fields as call_fields
 from calls import services
 from calls.choices import PublicationState
-from calls.models import AidFormType, BeneficiaryType, Call, Ceiling, Region, Round, Source
+from calls.models import AidFormType, BeneficiaryType, Call, CallFunder, Ceiling, Region, Round, Source
 from calls.rules import CallRows
 
 CALL_FIELDS = call_fields.names(submittable=True)  # declared once, in calls/fields.py
@@ -59,14 +58,6 @@ def funders_named_once(rows) -> None:
         raise ValidationError({"funders": [_("Name each funder once (with its role).")]})
 
 
-def _free_slug(base: str) -> str:
-    base = (slugify(base) or "appel")[:140].strip("-") or "appel"
-    slug, n = base, 2
-    while Call.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 def _slug_taken(error: ValidationError) -> bool:
     return set(getattr(error, "error_dict", {})) == {"slug"}
 
@@ -76,7 +67,7 @@ def _save_under_a_free_slug(call: Call, *, user, slug_given: bool, rows: CallRow
     is drawn again (the unique index decides, in a savepoint), a slug the partner chose is a 400."""
     for _attempt in range(SLUG_ATTEMPTS):
         if not slug_given:
-            call.slug = _free_slug(call.title)
+            call.slug = services.free_slug(call.title)
         try:
             with transaction.atomic():
                 services.save_call(call=call, actor=user, reason="API submission", rows=rows)
@@ -174,25 +165,23 @@ def submit_call(*, user, data: dict) -> Call:
     rounds = [Round(call=call, **row) for row in data.get("rounds") or []]
     ceilings = [Ceiling(call=call, **row) for row in data.get("ceilings") or []]
     sources = [Source(call=call, **row) for row in data.get("sources") or []]
-    rows = CallRows(rounds=rounds, ceilings=ceilings, sources=sources)
-    # A round's own mistakes are named on its row, before its dates widen the call's window.
+    rows = CallRows(
+        rounds=rounds, ceilings=ceilings, sources=sources,
+        funders=[CallFunder(funder=row["funder"], role=row["role"]) for row in data.get("funders") or []
+                 if "funder" in row],
+        codes={
+            "aid_forms": list(AidFormType.objects.filter(code__in=data.get("aid_forms") or [])),
+            "beneficiaries": list(BeneficiaryType.objects.filter(code__in=data.get("beneficiaries") or [])),
+            "regions": list(Region.objects.filter(code__in=data.get("regions") or [])),
+            "themes": list(data.get("themes") or []),
+        },
+    )
+    # A row's own mistakes are named on its row, before its dates widen the call's window.
     _clean_children("rounds", rounds, exclude=["call"])
-    _save_under_a_free_slug(call, user=user, slug_given=bool(data.get("slug")), rows=rows)
-    for instance in [*rounds, *ceilings, *sources]:
-        instance.call = call  # now saved: its id reaches the rows
     _clean_children("ceilings", ceilings, exclude=["call"])
     _clean_children("sources", sources, exclude=["call"])
-    for instance in [*rounds, *ceilings, *sources]:
-        instance.save()
-    for row in data.get("funders") or []:
-        if "funder" in row:
-            call.funder_roles.create(funder=row["funder"], role=row["role"])
+    _save_under_a_free_slug(call, user=user, slug_given=bool(data.get("slug")), rows=rows)
     call.proposed_funders = [row["name"] for row in proposed]
-    call.aid_forms.set(AidFormType.objects.filter(code__in=data.get("aid_forms") or []))
-    call.beneficiaries.set(BeneficiaryType.objects.filter(code__in=data.get("beneficiaries") or []))
-    call.regions.set(Region.objects.filter(code__in=data.get("regions") or []))
-    call.themes.set(data.get("themes") or [])
-    services.rows_written(call=call)
     services.flag_likely_duplicates(call=call, funders=[row["funder"] for row in data.get("funders") or []
                                                         if "funder" in row], origin=services.SUBMISSIONS_ORIGIN)
     return call

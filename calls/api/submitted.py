@@ -10,9 +10,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 
-from . import queries
-from .pagination import RegistryPagination
-from .serializers import SubmittedCallSerializer
+from calls.api import queries
+from calls.api.pagination import RegistryPagination
+from calls.api.serializers import SubmittedCallSerializer
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 UNAUTHORIZED = OpenApiResponse(inline_serializer("SubmissionError", {"detail": serializers.CharField()}),

@@ -3,10 +3,11 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import views
-from .root import APIRootView
-from .schema_docs import EnglishSchemaView
-from .submitted import SLUG_PATTERN, SubmissionDetailView, SubmissionListView
+from calls.api import views
+from calls.api.root import APIRootView
+from calls.api.schema_docs import EnglishSchemaView
+from calls.api.submitted import SLUG_PATTERN, SubmissionDetailView, SubmissionListView
+from registry import errors
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -33,5 +34,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", views.RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says (Django's debug 404 is HTML).
-    re_path(r"^", views.api_not_found),
+    re_path(r"^", errors.not_found),
 ]

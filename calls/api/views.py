@@ -1,16 +1,12 @@
 """API version 1: read-only viewsets, the sync, exports, and partners' draft submissions.
 
-Query logic lives in `queries` (what is read) and `calls.filters.CallFilterSet` (the one
+Query logic lives in `queries` (what is read) and `calls.reading.filters.CallFilterSet` (the one
 definition of the public filters, shared with the HTML search); serializers only format.
 """
-import sys
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
 from django.db.models import Q
-from django.http import JsonResponse
-from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -32,18 +28,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from calls.choices import PublicationState
-from calls.filters import CallFilterSet
-from calls.models import Call, Funder, Programme, Theme
-from registry.middleware import service_unavailable
-
-from . import documents, exports, queries
-from .conditional import is_fresh, not_modified, set_validators
-from .pagination import RegistryPagination, is_sync
-from .parsers import MAX_BODY_BYTES, SubmissionJSONParser
-from .permissions import ReadOnlyOrSubmitter
-from .schema_docs import SUBMISSION_ERRORS, SUBMISSION_UNPROCESSABLE
-from .serializers import (
+from calls.api import documents, exports, queries
+from calls.api.conditional import is_fresh, not_modified, set_validators
+from calls.api.pagination import RegistryPagination, is_sync
+from calls.api.parsers import MAX_BODY_BYTES, SubmissionJSONParser
+from calls.api.permissions import ReadOnlyOrSubmitter
+from calls.api.schema_docs import SUBMISSION_ERRORS, SUBMISSION_UNPROCESSABLE
+from calls.api.serializers import (
     RENAMED,
     CallSerializer,
     CallSubmissionSerializer,
@@ -55,8 +46,11 @@ from .serializers import (
     VocabulariesSerializer,
     vocabularies,
 )
-from .submissions import numbered_row_errors, submit_call
-from .throttling import ExportRateThrottle
+from calls.api.submissions import numbered_row_errors, submit_call
+from calls.choices import PublicationState
+from calls.models import Call, Funder, Programme, Theme
+from calls.reading.filters import CallFilterSet
+from registry.throttling import ExportRateThrottle
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 
@@ -108,22 +102,6 @@ LIST_NOT_FOUND = OpenApiResponse(
         "in a sync), or a `funder`, `programme` or `theme` slug that names none (the detail says which)."
     ),
 )
-
-
-def api_not_found(request, exception=None):
-    """404 handler: JSON under /api/, the site's own page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def api_server_error(request):
-    # Called while the exception is being handled: a lost database is a 503, not a 500.
-    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
-        return service_unavailable(request)
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Server error."}, status=500)
-    return defaults.server_error(request)
 
 
 # -- Base ----------------------------------------------------------------------------------------

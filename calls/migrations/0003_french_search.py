@@ -14,7 +14,7 @@ def create(apps, schema_editor):
         return
     from django.contrib.postgres.search import SearchVector
 
-    # The expression searched at the time (written out here: calls.search no longer has it);
+    # The expression searched at the time (written out here: calls.reading.search no longer has it);
     # migration 0016 drops this index, the search reading the read model's stored vector.
     search_vector = (
         SearchVector("title", weight="A", config="french_unaccent")

@@ -3,8 +3,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from ..choices import DatePrecision
-from ..dates import format_partial_date, validate_supported_date
+from calls.choices import DatePrecision
+from calls.dates import format_partial_date, validate_supported_date
 
 
 def non_negative(field):

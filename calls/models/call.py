@@ -14,12 +14,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..choices import ApplyUrlKind, CallType, FunderRole, PublicationState, Recurrence, Scope, Status
-from ..date_facts import facts_of_call
-from ..dates import validate_supported_date, validate_supported_year
-from ..querysets import CallQuerySet, today
-from .base import DatedWindow, non_negative, not_before
-from .reference import AidFormType, BeneficiaryType, Document, Funder, Programme, Region, Theme
+from calls.choices import ApplyUrlKind, CallType, FunderRole, PublicationState, Recurrence, Scope, Status
+from calls.date_facts import facts_of_call
+from calls.dates import validate_supported_date, validate_supported_year
+from calls.models.base import DatedWindow, non_negative, not_before
+from calls.models.reference import AidFormType, BeneficiaryType, Document, Funder, Programme, Region, Theme
+from calls.querysets import CallQuerySet, today
+from calls.reading.cards import card_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,9 +277,7 @@ class Call(DatedWindow):
 
     @cached_property
     def card(self):
-        """What the call's card in a list shows (`calls.cards`; set for a whole page by `attach_cards`)."""
-        from ..cards import card_of
-
+        """What the call's card in a list shows (`calls.reading.cards`; set for a whole page by `attach_cards`)."""
         return card_of(self)
 
     @property
@@ -378,7 +377,9 @@ class Ceiling(models.Model):
     def clean(self):
         if self.amount_eur is not None and self.amount_eur <= 0:
             raise ValidationError({"amount_eur": _("A ceiling is a positive amount.")})
-        if self.call_id and self.call.floor_eur and self.amount_eur and self.amount_eur < self.call.floor_eur:
+        # Its call, saved or not yet (a call being added with its ceilings).
+        call = self.call if self.call_id or Ceiling.call.is_cached(self) else None
+        if call is not None and call.floor_eur and self.amount_eur and self.amount_eur < call.floor_eur:
             raise ValidationError({"amount_eur": _("A ceiling cannot be below the call's floor.")})
 
 

@@ -2,7 +2,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .call import Call
+from calls.models.call import Call
 
 GONE_STATUSES = (404, 410)
 NO_HOST = "no host"
@@ -13,7 +13,7 @@ class SourceCheck(models.Model):
 
     `status_code` is the answer's HTTP status, or null when none came (`error` says why: a
     timeout, no host by that name, a refused connection, a TLS failure…); `final_url` is where
-    redirects led; `fingerprint` is a hash of the page's normalised text (`calls.source_checks`).
+    redirects led; `fingerprint` is a hash of the page's normalised text (`calls.importing.source_checks`).
     `changed_on` is the day a visit first found a fingerprint different from the one before: an
     entry last verified before that day is to re-verify.
     """

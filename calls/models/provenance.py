@@ -16,7 +16,7 @@ class Provenance(models.Model):
     Importers also leave what a curator should review: `missing_since`, the day the entry was
     first no longer in its origin's feed (it is never deleted for that), and `flags`
     (`[{"code", "value"}]`: funders not in the registry, likely duplicates, a perimeter not
-    placed; see `calls.importers.base.FLAGS`).
+    placed; see `calls.importing.base.FLAGS`).
     """
 
     origin = models.CharField(_("origin"), max_length=60)

@@ -1,4 +1,4 @@
-"""The read model: what the public surfaces read, kept by the write path (`calls.read_model`).
+"""The read model: what the public surfaces read, kept by the write path (`calls.reading.read_model`).
 
 Every call has one `CallIndex` row, rebuilt from the call, its rows and what it embeds (funders,
 programmes, themes) whenever one of them is written through `calls.services`. It holds only facts
@@ -20,7 +20,7 @@ class RegistryVersion(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     number = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField(null=True, blank=True)
-    # The `calls.read_model.FORMAT` its rows were written in: a start with newer code rebuilds them.
+    # The `calls.reading.read_model.FORMAT` its rows were written in: a start with newer code rebuilds them.
     read_model_format = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -6,9 +6,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..choices import AidForm, Beneficiary, DatePrecision, FunderKind
-from ..dates import format_partial_date, validate_supported_date
-from .base import non_negative, not_before
+from calls.choices import AidForm, Beneficiary, DatePrecision, FunderKind
+from calls.dates import format_partial_date, validate_supported_date
+from calls.models.base import non_negative, not_before
 
 
 class Region(models.Model):

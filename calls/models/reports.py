@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .call import Call
+from calls.models.call import Call
 
 MAX_MESSAGE = 4000
 

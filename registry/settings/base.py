@@ -47,7 +47,13 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    # The contexts (docs/architecture.md): the domain and its write path, then what reads it.
     "calls",
+    "calls.reading",
+    "calls.site",
+    "calls.api",
+    "calls.alerts",
+    "calls.importing",
 ]
 
 MIDDLEWARE = [
@@ -176,8 +182,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "calls.api.throttling.AnonymousRateThrottle",
-        "calls.api.throttling.PartnerRateThrottle",
+        "registry.throttling.AnonymousRateThrottle",
+        "registry.throttling.PartnerRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_RATE", "60/minute"),
@@ -243,7 +249,7 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "calls.resources.PendingImportStorage"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
-# Exports (the search's CSV, the API's full JSON and CSV; calls/exports.py): each file is built
+# Exports (the search's CSV, the API's full JSON and CSV; calls/reading/exports.py): each file is built
 # once per registry version and day, kept in EXPORT_CACHE_DIR (a local directory of each app server),
 # and served from there. One build at a time per directory; no request waits for one: while a
 # build runs, a request for a file not built yet gets the last complete file of that export (with
@@ -287,7 +293,7 @@ AXES_FAILURE_LIMIT = "registry.lockout.failure_limit"
 AXES_COOLOFF_TIME = "registry.lockout.cool_off"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]  # limits: registry.lockout
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "calls.api.throttling.client_address"  # X-Forwarded-For only per API_NUM_PROXIES
+AXES_CLIENT_IP_CALLABLE = "registry.throttling.client_address"  # X-Forwarded-For only per API_NUM_PROXIES
 AXES_LOCKOUT_CALLABLE = "registry.lockout.locked_out"
 AXES_VERBOSE = False
 
@@ -367,7 +373,7 @@ def default_contact_email(site_url: str) -> str:
 # host (`default_contact_email`); set it empty to show none.
 CONTACT_EMAIL = env("CONTACT_EMAIL", default_contact_email(SITE_URL))
 
-# check_sources (calls/source_checks.py): whom the sites it visits may contact (default CONTACT_EMAIL,
+# check_sources (calls/importing/source_checks.py): whom the sites it visits may contact (default CONTACT_EMAIL,
 # else DEFAULT_FROM_EMAIL), and its whole User-Agent if it must be another (default: the registry's
 # name, SITE_URL and that contact).
 SOURCE_CHECK_CONTACT = env("SOURCE_CHECK_CONTACT", "")
@@ -376,5 +382,5 @@ SOURCE_CHECK_USER_AGENT = env("SOURCE_CHECK_USER_AGENT", "")
 # must not make the server probe its own network; tests serve their pages on 127.0.0.1).
 SOURCE_CHECK_ALLOW_PRIVATE = env_bool("SOURCE_CHECK_ALLOW_PRIVATE", False)
 
-# "Report an error" and "Propose a call" (calls/public_reports.py): messages per client address an hour.
+# "Report an error" and "Propose a call" (calls/site/public_reports.py): messages per client address an hour.
 PUBLIC_REPORTS_PER_HOUR = int(env("PUBLIC_REPORTS_PER_HOUR", "5"))

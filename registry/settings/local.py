@@ -1,6 +1,6 @@
 """Development settings: `make run`."""
-from .base import *  # noqa: F401,F403
-from .base import env, env_bool
+from registry.settings.base import *  # noqa: F401,F403
+from registry.settings.base import env, env_bool
 
 DEBUG = env_bool("DEBUG", True)
 # A development-only key; production settings refuse to start without a real one.

@@ -1,6 +1,6 @@
 """Test settings: the suite runs on SQLite by default, on PostgreSQL when DATABASE_URL says so."""
-from .base import *  # noqa: F401,F403
-from .base import STORAGES
+from registry.settings.base import *  # noqa: F401,F403
+from registry.settings.base import STORAGES
 
 SECRET_KEY = "test-only-key"
 DEBUG = False
