@@ -5,9 +5,9 @@ The days are the read model's (`calls.models.CallIndex`): a call's deadlines are
 stored date facts' (`calls.date_facts`: its periods' last days, the days its next deadline can
 show, a rolling call's own window included, a round without a closing date none), its openings
 its periods' first days and its last opening. Names and precisions come from the stored document
-(`calls.api.documents`): a round closing (opening) on that day names the event, else it is the
-call's own. The calendar and the status never disagree, and the calls' rounds are not read for
-their dates.
+(`calls.call_document`, read with `calls.api.documents.read_representations`): a round closing
+(opening) on that day names the event, else it is the call's own. The calendar and the status
+never disagree, and the calls' rounds are not read for their dates.
 
 A date known only to the month or the year is an all-day event on the day the registry stores
 (the period's last day for a deadline, its first for an opening), its summary saying the date is
@@ -86,7 +86,7 @@ class CalendarDate:
 
 @dataclasses.dataclass(frozen=True)
 class StoredCall:
-    """What the calendar reads of one call: its stored document (`calls.api.documents`), its date
+    """What the calendar reads of one call: its stored document (`calls.call_document`), its date
     facts as the read model stores them, and its rounds' primary keys (the events' UIDs)."""
 
     document: dict

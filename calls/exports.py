@@ -103,9 +103,10 @@ def representations(calls, *, request):
     """(API representation, `updated_at`) of each call of `calls`, in its order.
 
     Each representation is the call's stored document (the read model's `document`,
-    `calls.api.documents`) with today's status and next deadline, its public editions and the
-    request's host: no model object, no serializer, no related rows read (a document missing or
-    stale is rebuilt from its call, as the API's list does). `calls` carries `with_status()`; its
+    `calls.call_document`, read by `calls.api.documents.read_representations`) with today's
+    status and next deadline, its public editions and the request's host: no model object, no
+    serializer, no related rows read (a document missing or stale is rebuilt from its call, as the
+    API's list does). `calls` carries `with_status()`; its
     related-row prefetches are dropped. Read in chunks: memory stays flat.
     """
     from .api import documents

@@ -18,6 +18,7 @@ from django.db.models import Value
 from django.utils import timezone
 
 from . import date_facts, search
+from .call_document import CALL_ROWS, call_document
 from .choices import beneficiaries_who_may_apply
 from .models import Call, CallFacet, CallFunder, CallIndex, CallPeriod, Programme, RegistryVersion
 
@@ -38,10 +39,7 @@ def _calls(call_ids, using):
     return (
         Call.objects.using(using).filter(pk__in=call_ids)
         .select_related("programme")
-        .prefetch_related(
-            "rounds", "ceilings", "themes", "beneficiaries", "regions", "aid_forms", "laureates",
-            "funder_roles__funder", "sources__document",
-        )
+        .prefetch_related(*CALL_ROWS)
     )
 
 
@@ -63,12 +61,6 @@ def _ancestry(programme_id, programmes) -> list[Programme]:
 def _programme_ancestry(programme, using) -> list[Programme]:
     """`_ancestry` of one call's programme computed outside a batch (every programme read once)."""
     return [] if programme is None else _ancestry(programme.pk, _programmes(using))
-
-
-def _document(call):
-    from .api.documents import call_document
-
-    return call_document(call)
 
 
 @dataclasses.dataclass
@@ -124,7 +116,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
         "names_no_beneficiary": not beneficiaries,
         "search_title": search.plain_text(call.title),
         "search_text": search.plain_text(" ".join(texts.values())),
-        "document": _document(call),
+        "document": call_document(call),
     }
     return IndexEntry(values=values, periods=list(facts.periods), facets=sorted(facets), weighted_texts=texts)
 

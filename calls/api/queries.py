@@ -9,38 +9,26 @@ import datetime
 import hashlib
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from calls.call_document import CALL_ROWS
 from calls.choices import PublicationState
-from calls.models import Call, CallFunder, RegistryVersion, Source
+from calls.models import Call, RegistryVersion
 from calls.querysets import today
 
 from . import documents
 
-# Related rows land in plain lists (`to_attr`): much cheaper per call than prefetched managers,
-# which matters for the full export. The serializers read these attributes.
-CALL_PREFETCHES = [
-    Prefetch("funder_roles", queryset=CallFunder.objects.select_related("funder"), to_attr="api_funder_roles"),
-    Prefetch("rounds", to_attr="api_rounds"),
-    Prefetch("ceilings", to_attr="api_ceilings"),
-    Prefetch("sources", queryset=Source.objects.select_related("document"), to_attr="api_sources"),
-    Prefetch("laureates", to_attr="api_laureates"),
-    Prefetch("aid_forms", to_attr="api_aid_forms"),
-    Prefetch("beneficiaries", to_attr="api_beneficiaries"),
-    Prefetch("regions", to_attr="api_regions"),
-    Prefetch("themes", to_attr="api_themes"),
-]
-
 
 def calls_for_api(queryset=None):
-    """Calls with everything a representation shows: listing annotations and related rows."""
+    """Calls with everything a representation shows: listing annotations and related rows (the
+    rows a stored document is built from, `call_document.CALL_ROWS`)."""
     queryset = Call.objects.all() if queryset is None else queryset
     return (
         queryset.for_listing()
         .prefetch_related(None)
         .select_related("programme", "previous_edition", "next_edition")
-        .prefetch_related(*CALL_PREFETCHES)
+        .prefetch_related(*CALL_ROWS)
     )
 
 
