@@ -76,11 +76,11 @@ def test_every_bundled_calls_document_is_what_the_api_serializers_fields_give():
 def call_with_every_kind_of_row():
     """A call with a programme, two funders, rounds, ceilings, sources (a document's and one of its
     own), laureates, codes of every vocabulary and a previous edition; its instants fixed."""
-    previous = CallFactory(slug="bioprod-2025", title="Bioproduction 2025")
+    previous = CallFactory(slug="essai-2025", title="Bioproduction 2025")
     call = CallFactory(
-        slug="bioprod-2026", title="Bioproduction 2026", title_en="", summary="Résumé de l'appel.",
+        slug="essai-2026", title="Bioproduction 2026", title_en="", summary="Résumé de l'appel.",
         summary_en="The call in short.", description="Texte de l'appel.", call_type=CallType.CALL_FOR_PROJECTS,
-        programme=ProgrammeFactory(slug="france-2030", name="France 2030", name_en="France 2030 plan"),
+        programme=ProgrammeFactory(slug="programme-essai", name="Programme d'essai", name_en="Trial programme"),
         opens_on=datetime.date(2026, 2, 1), closes_on=datetime.date(2026, 9, 30), closes_on_precision="month",
         recurrence="", edition_year=2026, total_budget_eur=40_000_000, floor_eur=500_000,
         funding_rate_min_pct=25, funding_rate_max_pct=50, duration_min_months=12, duration_max_months=36,
@@ -88,9 +88,9 @@ def call_with_every_kind_of_row():
         eligible_expenses="", apply_url="https://example.org/candidater", previous_edition=previous,
         last_verified_on=datetime.date(2026, 1, 20),
     )
-    CallFunderFactory(call=call, funder=FunderFactory(slug="bpifrance", name="Bpifrance", kind="public_bank"))
+    CallFunderFactory(call=call, funder=FunderFactory(slug="banque-essai", name="Banque d'essai", kind="public_bank"))
     CallFunderFactory(call=call, role="co_funder", funder=FunderFactory(
-        slug="region-idf", name="Région Île-de-France", name_en="Île-de-France Region", acronym="RIDF",
+        slug="region-essai", name="Région d'essai", name_en="Trial region", acronym="RE",
         kind="regional_authority"))
     RoundFactory(call=call, name="Vague 2", opens_on=datetime.date(2026, 6, 1), closes_on=datetime.date(2026, 9, 30),
                  closes_on_precision="month")
@@ -107,7 +107,7 @@ def call_with_every_kind_of_row():
     call.beneficiaries.set(["startup", "sme"])
     call.aid_forms.set(["repayable_advance", "grant"])
     call.regions.set(["84", "11"])
-    call.themes.set([ThemeFactory(slug="therapie-cellulaire"), ThemeFactory(slug="bioproduction")])
+    call.themes.set([ThemeFactory(slug="theme-essai-b", name_en="Theme B"), ThemeFactory(slug="theme-essai-a")])
     services.rows_written(call=call)
     Call.objects.filter(pk=call.pk).update(
         created_at=datetime.datetime(2026, 1, 5, 9, 0, 0, 123456, tzinfo=datetime.UTC),
@@ -119,18 +119,18 @@ def call_with_every_kind_of_row():
 def test_a_call_with_every_kind_of_row_is_stored_with_every_value_as_the_api_writes_it():
     document = stored_document(call_with_every_kind_of_row())
     assert list(document.items()) == list({
-        "slug": "bioprod-2026",
-        "url": "/appels/bioprod-2026/",
+        "slug": "essai-2026",
+        "url": "/appels/essai-2026/",
         "title": "Bioproduction 2026",
         "title_en": None,
         "summary": "Résumé de l'appel.",
         "summary_en": "The call in short.",
         "description": "Texte de l'appel.",
         "call_type": "call_for_projects",
-        "programme": {"slug": "france-2030", "name": "France 2030"},
+        "programme": {"slug": "programme-essai", "name": "Programme d'essai"},
         "funders": [
-            {"slug": "bpifrance", "name": "Bpifrance", "acronym": "", "kind": "public_bank", "role": "funder"},
-            {"slug": "region-idf", "name": "Région Île-de-France", "acronym": "RIDF", "kind": "regional_authority",
+            {"slug": "banque-essai", "name": "Banque d'essai", "acronym": "", "kind": "public_bank", "role": "funder"},
+            {"slug": "region-essai", "name": "Région d'essai", "acronym": "RE", "kind": "regional_authority",
              "role": "co_funder"},
         ],
         "opens_on": "2026-02-01",
@@ -163,7 +163,7 @@ def test_a_call_with_every_kind_of_row_is_stored_with_every_value_as_the_api_wri
         "scope": "regional",
         "country": "FR",
         "regions": ["11", "84"],
-        "themes": ["bioproduction", "therapie-cellulaire"],
+        "themes": ["theme-essai-a", "theme-essai-b"],
         "trl_min": 4,
         "trl_max": 7,
         "consortium_required": None,
@@ -194,9 +194,9 @@ def test_the_api_serves_a_call_as_its_stored_document_with_todays_and_the_reques
     call = call_with_every_kind_of_row()
     read_model.refresh(call_ids=[call.pk])
     document = without_bookkeeping(stored_document(call))
-    served = client.get("/api/v1/calls/bioprod-2026/", HTTP_ACCEPT_LANGUAGE="en").json()
-    assert served == {**document, "url": "http://testserver/appels/bioprod-2026/", "status": served["status"],
-                      "next_deadline": served["next_deadline"], "previous_edition": "bioprod-2025",
+    served = client.get("/api/v1/calls/essai-2026/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert served == {**document, "url": "http://testserver/appels/essai-2026/", "status": served["status"],
+                      "next_deadline": served["next_deadline"], "previous_edition": "essai-2025",
                       "next_edition": None}
     assert declared_fields_give(call) == document
 
@@ -208,11 +208,11 @@ def test_a_document_built_in_english_equals_one_built_in_french():
     with translation.override("en"):
         english = stored_document(call)
     assert french == english
-    assert french["url"] == "/appels/bioprod-2026/"  # never /en/
-    assert french["programme"] == {"slug": "france-2030", "name": "France 2030"}  # the official name, no gloss
-    assert french["funders"][1]["name"] == "Région Île-de-France"
+    assert french["url"] == "/appels/essai-2026/"  # never /en/
+    assert french["programme"] == {"slug": "programme-essai", "name": "Programme d'essai"}  # no gloss
+    assert french["funders"][1]["name"] == "Région d'essai"
     assert (french["call_type"], french["scope"], french["themes"]) == (
-        "call_for_projects", "regional", ["bioproduction", "therapie-cellulaire"])
+        "call_for_projects", "regional", ["theme-essai-a", "theme-essai-b"])
 
 
 def test_the_texts_the_api_declares_null_when_empty_are_null_in_the_document():
@@ -221,7 +221,7 @@ def test_the_texts_the_api_declares_null_when_empty_are_null_in_the_document():
     declared = [name for name, field in CallSerializer().fields.items()
                 if isinstance(field, OptionalTextField | OptionalChoiceField)]
     assert sorted(declared) == ["apply_url", "eligible_expenses", "recurrence", "summary_en", "title_en"]
-    call = CallFactory(slug="sans-textes", title_en="", summary_en="", recurrence="", eligible_expenses="",
+    call = CallFactory(slug="essai-sans-textes", title_en="", summary_en="", recurrence="", eligible_expenses="",
                        apply_url="")
     document = stored_document(call)
     assert [document[name] for name in sorted(declared)] == [None, None, None, None, None]

@@ -36,7 +36,6 @@ def absolute_url(request, path):
     return request.build_absolute_uri(path) if request is not None else path
 
 
-
 # What Django's URL validator accepts, as a pattern the schema can state: http(s), a host of at
 # most four labels of at most 50 characters (Django refuses labels over 63 characters and hosts
 # over 253), an optional port, path and query. Clients know before sending what is refused.
