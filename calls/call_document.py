@@ -133,12 +133,15 @@ def json_value(value):
     return str(value)
 
 
-def _rows(call, name) -> list[dict]:
+@functools.cache
+def _getters(name) -> tuple[str, tuple]:
     relation, keys = ROWS[name]
-    return [
-        {key: json_value(attrgetter(attribute)(row)) for key, attribute in keys.items()}
-        for row in getattr(call, relation).all()
-    ]
+    return relation, tuple((key, attrgetter(attribute)) for key, attribute in keys.items())
+
+
+def _rows(call, name) -> list[dict]:
+    relation, getters = _getters(name)
+    return [{key: json_value(get(row)) for key, get in getters} for row in getattr(call, relation).all()]
 
 
 def _codes(call, name) -> list[str]:
