@@ -700,76 +700,9 @@ def _read_model_module():
     return read_model
 
 
-_ANCESTRY_MEMO = {}
-
-
-@contextlib.contextmanager
-def _memoised_read_model():
-    """`calls.reading.read_model`, with two of `entry_of`'s costs shared between calls, in a worker only.
-
-    - The programme ancestry: `entry_of` reads each call's programme parents with one query per
-      level; the generated programmes don't change while the bench builds the read model, so the
-      lead's own function is called once per programme and its answer reused.
-    - The stored document (`calls.api.documents.call_document`): it instantiates the document
-      serializer for every call, and DRF builds a serializer's fields (and its nested
-      serializers') per instance: ~90 % of `entry_of`'s time. One instance of the same class is
-      made and its `to_representation` called for each call (the same representation: what `.data`
-      of a new instance gives, without rebuilding the fields).
-
-    Same rules, same rows: `check_against_write_path` compares a few calls with what the write
-    path, unpatched, stores for them, and the report shows any difference.
-    """
-    from calls.reading import read_model
-
-    saved = []
-    original = getattr(read_model, "_programme_ancestry", None)
-    if original is not None:
-        memo = _ANCESTRY_MEMO  # for the whole build (a worker process builds several chunks)
-
-        def ancestry(programme, using):
-            if programme is None:
-                return original(programme, using)
-            key = (programme.pk, using)
-            if key not in memo:
-                memo[key] = original(programme, using)
-            return list(memo[key])
-
-        saved.append((read_model, "_programme_ancestry", original))
-        read_model._programme_ancestry = ancestry
-    try:
-        from calls.api import documents
-    except ImportError:
-        documents = None
-    factory = getattr(documents, "_document_serializer_class", None)
-    if factory is not None:
-        serializer_class = factory()
-        shared = serializer_class()
-
-        class SharedInstance:
-            """Stands for `serializer_class(call)`: `.data` from the one shared instance."""
-
-            def __init__(self, instance):
-                self.data = shared.to_representation(instance)
-
-        saved.append((documents, "_document_serializer_class", factory))
-        documents._document_serializer_class = lambda: SharedInstance
-    try:
-        yield read_model
-    finally:
-        for module, name, value in saved:
-            setattr(module, name, value)
-
-
 def _calls_for_index(read_model, ids):
-    from calls.models import Call
-
-    if hasattr(read_model, "_calls"):  # the write path's own prefetches (what entry_of reads)
-        return read_model._calls(ids, "default")
-    return (
-        Call.objects.using("default").filter(pk__in=ids).select_related("programme")
-        .prefetch_related("rounds", "ceilings", "themes", "beneficiaries", "regions", "aid_forms", "laureates",
-                          "funder_roles__funder", "sources__document")
-    )
+    """The calls `ids` with the rows `entry_of` reads: the write path's own query set."""
+    return read_model.calls_with_rows(ids, "default")
 
 
 def _compiled_vector(vector_of, weights):
@@ -796,12 +729,16 @@ def _index_chunk(ids):
     from django.db import connections, transaction
 
     from calls import models as call_models
-    from calls.models import CallIndex, CallPeriod
+    from calls.models import CallIndex, CallPeriod, Programme
 
     CallFacet = getattr(call_models, "CallFacet", None)  # noqa: N806 - a model class
     t0 = time.perf_counter()
-    with _memoised_read_model() as read_model:
-        entries = [(call.pk, read_model.entry_of(call, "default")) for call in _calls_for_index(read_model, ids)]
+    read_model = _read_model_module()
+    # Every programme read once for the chunk (`entry_of`'s own parameter, as the write path's
+    # batches do): the generated programmes don't change while the bench builds the read model.
+    programmes = {programme.pk: programme for programme in Programme.objects.using("default")}
+    entries = [(call.pk, read_model.entry_of(call, "default", programmes))
+               for call in _calls_for_index(read_model, ids)]
     computed = time.perf_counter() - t0
     with transaction.atomic(using="default"):
         CallPeriod.objects.using("default").filter(call_index_id__in=ids).delete()

@@ -249,8 +249,8 @@ def test_list_and_detail_equal_the_serializer_on_live_objects_field_by_field(api
 
 
 def test_the_stored_document_does_not_depend_on_the_language():
-    from calls.api.documents import call_document
     from calls.models import Call as Calls
+    from calls.reading.documents import call_document
 
     call = make(slug="bilingue")
     call.themes.set([ThemeFactory(slug="vaccins", name="Vaccins", name_en="Vaccines")])

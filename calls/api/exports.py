@@ -20,7 +20,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer
 
-from calls.api import documents
+from calls.reading import representations
 from calls.reading.exports import (
     CHUNK_SIZE,
     ExportBusy,
@@ -28,8 +28,8 @@ from calls.reading.exports import (
     batched,
     cached_export,
     export_response,
+    exported_calls,
     query_key,
-    representations,
     write_csv,
 )
 from registry.throttling import refund
@@ -79,16 +79,16 @@ def _representation_texts(calls, *, request):
     that is not current is built from its call, a chunk at a time); elsewhere each representation
     is encoded here."""
     if connections[calls.db].vendor != "postgresql":
-        for representation, _updated_at in representations(calls, request=request):
+        for representation, _updated_at in exported_calls(calls, request=request):
             yield json.dumps(representation, ensure_ascii=False)
         return
-    rows = documents.document_texts(calls.prefetch_related(None))
-    root = documents.site_root(request)
+    rows = representations.document_texts(calls.prefetch_related(None))
+    root = representations.site_root(request)
     for chunk in batched(rows.iterator(chunk_size=CHUNK_SIZE)):
-        texts = {row[0]: documents.representation_text(row, root=root) for row in chunk}
+        texts = {row[0]: representations.representation_text(row, root=root) for row in chunk}
         stale = [pk for pk, text in texts.items() if text is None]
-        rebuilt = documents.read_representations(
-            documents.document_rows(calls.filter(pk__in=stale).prefetch_related(None)), request=request,
+        rebuilt = representations.read_representations(
+            representations.document_rows(calls.filter(pk__in=stale).prefetch_related(None)), request=request,
             using=calls.db,
         ) if stale else {}
         for pk, text in texts.items():
@@ -135,7 +135,7 @@ def csv_download(calls, *, request) -> HttpResponse:
 
     def write(text_file):
         with translation.override(settings.LANGUAGE_CODE):
-            write_csv(representations(calls, request=SiteAddress()), text_file)
+            write_csv(exported_calls(calls, request=SiteAddress()), text_file)
 
     return _refunded_when_busy(request, lambda: _download(
         "api-csv", calls, suffix=".csv", filename="calls.csv",

@@ -1,6 +1,6 @@
 """What the API reads: one place for the querysets, their counts and their versions.
 
-Lists, details and syncs read each call's stored document (`calls.api.documents`), by id, once
+Lists, details and syncs read each call's stored document (`calls.reading.representations`), by id, once
 the page's ids are known: a page is a constant number of queries, with no related row read.
 `calls_for_api()` reads calls with their rows, for what still serializes live objects (a
 partner's submission, the documents themselves).
@@ -9,37 +9,25 @@ import datetime
 import hashlib
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from calls.api import documents
 from calls.choices import PublicationState
-from calls.models import Call, CallFunder, RegistryVersion, Source
+from calls.models import Call, RegistryVersion
 from calls.querysets import today
-
-# Related rows land in plain lists (`to_attr`): much cheaper per call than prefetched managers,
-# which matters for the full export. The serializers read these attributes.
-CALL_PREFETCHES = [
-    Prefetch("funder_roles", queryset=CallFunder.objects.select_related("funder"), to_attr="api_funder_roles"),
-    Prefetch("rounds", to_attr="api_rounds"),
-    Prefetch("ceilings", to_attr="api_ceilings"),
-    Prefetch("sources", queryset=Source.objects.select_related("document"), to_attr="api_sources"),
-    Prefetch("laureates", to_attr="api_laureates"),
-    Prefetch("aid_forms", to_attr="api_aid_forms"),
-    Prefetch("beneficiaries", to_attr="api_beneficiaries"),
-    Prefetch("regions", to_attr="api_regions"),
-    Prefetch("themes", to_attr="api_themes"),
-]
+from calls.reading import representations
+from calls.reading.documents import CALL_ROWS
 
 
 def calls_for_api(queryset=None):
-    """Calls with everything a representation shows: listing annotations and related rows."""
+    """Calls with everything a representation shows: listing annotations and related rows (the
+    rows a stored document is built from, `call_document.CALL_ROWS`)."""
     queryset = Call.objects.all() if queryset is None else queryset
     return (
         queryset.for_listing()
         .prefetch_related(None)
         .select_related("programme", "previous_edition", "next_edition")
-        .prefetch_related(*CALL_PREFETCHES)
+        .prefetch_related(*CALL_ROWS)
     )
 
 
@@ -161,17 +149,17 @@ def listing(queryset=None):
 
 
 def page_rows(ids, *, published_only=True, extra=()):
-    """The rows `documents.read_representations` reads for the calls `ids` (one query)."""
+    """The rows `representations.read_representations` reads for the calls `ids` (one query)."""
     queryset = Call.objects.filter(pk__in=list(ids)).order_by()  # put in the page's order by the caller
     if published_only:
         queryset = queryset.published()
-    return documents.document_rows(queryset.with_status(), *extra)
+    return representations.document_rows(queryset.with_status(), *extra)
 
 
 def listed_rows(page):
-    """`documents.read_representations` rows for a list page read as `(id, status, next deadline)`
+    """`representations.read_representations` rows for a list page read as `(id, status, next deadline)`
     (the statuses come with the ids: the second query reads only the stored documents)."""
-    stored = {row[0]: row for row in documents.stored_rows(
+    stored = {row[0]: row for row in representations.stored_rows(
         Call.objects.published().filter(pk__in=[pk for pk, *_ in page]).order_by()
     )}
     return [

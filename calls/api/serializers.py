@@ -4,7 +4,6 @@ Serializers only read what the viewsets fetched (annotations and prefetched rela
 `calls.api.queries`); they never query. Amounts are integers in euros, dates ISO 8601, codes
 from the vocabularies (`/api/v1/vocabularies/`).
 """
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -28,19 +27,13 @@ from calls.choices import (
 )
 from calls.dates import validate_supported_date
 from calls.models import Call, Ceiling, Funder, Laureate, Programme, Round, Source, Theme
+from calls.reading.documents import URL_FIELD, call_values, public_path
 
 REGION_CHOICES = sorted(REGIONS.items())
 
 
 def absolute_url(request, path):
     return request.build_absolute_uri(path) if request is not None else path
-
-
-def public_path(instance):
-    """The public page's path, in the default language (no /en/ prefix whatever the request's)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return instance.get_absolute_url()
-
 
 
 # What Django's URL validator accepts, as a pattern the schema can state: http(s), a host of at
@@ -203,7 +196,15 @@ class CallListSerializer(serializers.ListSerializer):
 
 
 class CallSerializer(serializers.ModelSerializer):
-    """A call as partners get it. Reads the `api_*` lists that `queries.calls_for_api()` prefetches."""
+    """A call as partners get it: the schema's description of it, field by field.
+
+    Its representation is the read side's (`calls.reading.documents.call_values`, what the read model
+    stores and the API's lists read), with what depends on the request, today and other calls
+    (the absolute `url`, `status`, `next_deadline`, the editions) from the fields declared here:
+    one representation, whether a call is read from its stored document or serialized live. The
+    call comes from `queries.calls_for_api()` (its status annotated, its rows prefetched);
+    `tests/test_call_document.py` checks that the declared fields, represented by DRF one by one,
+    give the same values."""
 
     url = serializers.SerializerMethodField(help_text="The call's public page.")
     status = serializers.ChoiceField(
@@ -212,28 +213,23 @@ class CallSerializer(serializers.ModelSerializer):
     )
     call_type = serializers.ChoiceField(choices=CallType.choices)
     programme = ProgrammeRefSerializer(allow_null=True, read_only=True)
-    funders = FunderRoleSerializer(source="api_funder_roles", many=True, read_only=True)
+    funders = FunderRoleSerializer(source="funder_roles", many=True, read_only=True)
     next_deadline = serializers.DateField(
         read_only=True, allow_null=True, help_text="The nearest closing date (of a round, else of the call) from today."
     )
-    rounds = RoundSerializer(source="api_rounds", many=True, read_only=True)
-    ceilings = CeilingSerializer(source="api_ceilings", many=True, read_only=True)
+    rounds = RoundSerializer(many=True, read_only=True)
+    ceilings = CeilingSerializer(many=True, read_only=True)
     max_ceiling_eur = serializers.IntegerField(
-        source="max_ceiling", read_only=True, allow_null=True, help_text="The highest per-project ceiling."
+        read_only=True, allow_null=True, help_text="The highest per-project ceiling."
     )
-    aid_forms = CodeListField(source="api_aid_forms", child=serializers.ChoiceField(choices=AidForm.choices))
-    beneficiaries = CodeListField(
-        source="api_beneficiaries", child=serializers.ChoiceField(choices=Beneficiary.choices)
-    )
+    aid_forms = CodeListField(child=serializers.ChoiceField(choices=AidForm.choices))
+    beneficiaries = CodeListField(child=serializers.ChoiceField(choices=Beneficiary.choices))
     regions = CodeListField(
-        source="api_regions", child=serializers.ChoiceField(choices=REGION_CHOICES),
-        help_text="Eligible regions (INSEE codes).",
+        child=serializers.ChoiceField(choices=REGION_CHOICES), help_text="Eligible regions (INSEE codes).",
     )
-    themes = CodeListField(
-        source="api_themes", attribute="slug", child=serializers.SlugField(), help_text="Theme slugs."
-    )
-    sources = SourceSerializer(source="api_sources", many=True, read_only=True)
-    laureates = LaureateSerializer(source="api_laureates", many=True, read_only=True)
+    themes = CodeListField(attribute="slug", child=serializers.SlugField(), help_text="Theme slugs.")
+    sources = SourceSerializer(many=True, read_only=True)
+    laureates = LaureateSerializer(many=True, read_only=True)
     apply_url = OptionalTextField(help_text="Where to apply (a URL), or null when unknown.")
     title_en = OptionalTextField(help_text="The registry's English title, or null when none is written yet.")
     summary_en = OptionalTextField(help_text="The registry's English summary, or null when none is written yet.")
@@ -251,6 +247,18 @@ class CallSerializer(serializers.ModelSerializer):
         list_serializer_class = CallListSerializer
         fields = call_fields.names(api=True)  # declared once, in calls/fields.py
         read_only_fields = fields
+
+    def to_representation(self, call):
+        """The call's stored values, and the request's, today's and the editions' from their fields."""
+        stored = call_values(call)
+        representation = {}
+        for name, field in self.fields.items():
+            if name in stored and name != URL_FIELD:
+                representation[name] = stored[name]
+            else:
+                attribute = field.get_attribute(call)
+                representation[name] = None if attribute is None else field.to_representation(attribute)
+        return representation
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, call):

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from calls.api import documents, exports, queries
+from calls.api import exports, queries
 from calls.api.conditional import is_fresh, not_modified, set_validators
 from calls.api.pagination import RegistryPagination, is_sync
 from calls.api.parsers import MAX_BODY_BYTES, SubmissionJSONParser
@@ -49,6 +49,7 @@ from calls.api.serializers import (
 from calls.api.submissions import numbered_row_errors, submit_call
 from calls.choices import PublicationState
 from calls.models import Call, Funder, Programme, Theme
+from calls.reading import representations as stored
 from calls.reading.filters import CallFilterSet
 from registry.throttling import ExportRateThrottle
 
@@ -337,17 +338,17 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
             return not_modified(version)
         count = queries.counted(queryset, query_params=request.query_params, version=version)
         page = paginator.page_of_ids(queryset, request, count=count, values=("current_status", "next_deadline"))
-        representations = documents.read_representations(queries.listed_rows(page), request=request)
+        representations = stored.read_representations(queries.listed_rows(page), request=request)
         results = [representations[pk] for pk, *_ in page if pk in representations]
         return set_validators(paginator.get_paginated_response(results), version)
 
     def retrieve(self, request, *args, **kwargs):
         version = self.version(request)
-        rows = documents.document_rows(self.get_queryset().filter(slug=kwargs[self.lookup_field]))
+        rows = stored.document_rows(self.get_queryset().filter(slug=kwargs[self.lookup_field]))
         if is_fresh(request, version):
             # A copy can only be fresh for a resource that exists: an unknown slug never matches.
             return not_modified(version) if rows.exists() else self._not_found()
-        representations = documents.read_representations(rows, request=request)
+        representations = stored.read_representations(rows, request=request)
         if not representations:
             self._not_found()
         return set_validators(Response(next(iter(representations.values()))), version)
@@ -417,7 +418,7 @@ def sync_response(view, request):
     changed = changed.order_by("updated_at", "slug")
     ids = paginator.sync_page(changed, request)
     rows = {row[0]: row for row in queries.page_rows(ids, published_only=False, extra=SYNC_EXTRA)}
-    representations = documents.read_representations(
+    representations = stored.read_representations(
         [row for row in rows.values() if row[-2] == PublicationState.PUBLISHED], request=request
     )
     retired = queries.retired_slugs(ids, since=since)

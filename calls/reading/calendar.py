@@ -5,9 +5,9 @@ The days are the read model's (`calls.models.CallIndex`): a call's deadlines are
 stored date facts' (`calls.date_facts`: its periods' last days, the days its next deadline can
 show, a rolling call's own window included, a round without a closing date none), its openings
 its periods' first days and its last opening. Names and precisions come from the stored document
-(`calls.api.documents`): a round closing (opening) on that day names the event, else it is the
-call's own. The calendar and the status never disagree, and the calls' rounds are not read for
-their dates.
+(`calls.reading.documents`, read with `calls.reading.representations.read_representations`): a round closing
+(opening) on that day names the event, else it is the call's own. The calendar and the status
+never disagree, and the calls' rounds are not read for their dates.
 
 A date known only to the month or the year is an all-day event on the day the registry stores
 (the period's last day for a deadline, its first for an opening), its summary saying the date is
@@ -25,6 +25,7 @@ from calls.choices import DatePrecision
 from calls.date_facts import EARLIEST, Period
 from calls.dates import format_partial_date, is_supported_date
 from calls.models import CallPeriod, Round
+from calls.reading import representations
 from calls.reading.exports import CHUNK_SIZE
 
 PRODID = "-//Bioproduction funding-call registry//Deadlines//FR"
@@ -87,7 +88,7 @@ class CalendarDate:
 
 @dataclasses.dataclass(frozen=True)
 class StoredCall:
-    """What the calendar reads of one call: its stored document (`calls.api.documents`), its date
+    """What the calendar reads of one call: its stored document (`calls.reading.documents`), its date
     facts as the read model stores them, and its rounds' primary keys (the events' UIDs)."""
 
     document: dict
@@ -129,7 +130,7 @@ def openings(stored: StoredCall) -> list[CalendarDate]:
 
 # -- Reading the read model ---------------------------------------------------------------------
 
-# The stored date facts a calendar reads, after what `documents.document_rows` gives.
+# The stored date facts a calendar reads, after what `representations.document_rows` gives.
 FACT_COLUMNS = ("index__deadlines", "index__period_count", "index__open_from", "index__open_until",
                 "index__last_opening")
 
@@ -185,12 +186,10 @@ def stored_calls(calls):
     (a document missing or stale is rebuilt from its call, as the API's list does), one for the
     periods of calls with several, one for the keys of the rounds: never a query per call.
     """
-    from calls.api import documents
-
-    facts_at, updated_at = len(documents.ROW), documents.ROW.index("updated_at")
-    rows = documents.document_rows(calls.prefetch_related(None), *FACT_COLUMNS).iterator(chunk_size=CHUNK_SIZE)
+    facts_at, updated_at = len(representations.ROW), representations.ROW.index("updated_at")
+    rows = representations.document_rows(calls.prefetch_related(None), *FACT_COLUMNS).iterator(chunk_size=CHUNK_SIZE)
     while chunk := list(itertools.islice(rows, CHUNK_SIZE)):
-        represented = documents.read_representations(chunk, request=None, using=calls.db)
+        represented = representations.read_representations(chunk, request=None, using=calls.db)
         several = _several_periods([row[0] for row in chunk if (row[facts_at + 1] or 0) > 1], calls.db)
         round_keys = _round_keys(
             {pk: document["rounds"] for pk, document in represented.items() if document["rounds"]}, calls.db,

@@ -38,6 +38,7 @@ from calls.choices import AidForm, Beneficiary, CallType, Scope, Status
 from calls.dates import format_partial_date
 from calls.models import Region, RegistryVersion, Theme
 from calls.querysets import today
+from calls.reading import representations
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _blank(value):
 
 
 def csv_row(call: dict, *, updated_at) -> list:
-    """One call as a row of `CSV_COLUMNS`, from its API representation (`calls.api.documents`):
+    """One call as a row of `CSV_COLUMNS`, from its API representation (`calls.reading.representations`):
     lists as `|`-separated codes, a missing value as an empty cell; `updated_at` is the call's
     own instant (in UTC, as stored)."""
     row = [
@@ -100,22 +101,21 @@ def write_csv(calls, text_file):
         writer.writerow(csv_row(call, updated_at=updated_at))
 
 
-def representations(calls, *, request):
+def exported_calls(calls, *, request):
     """(API representation, `updated_at`) of each call of `calls`, in its order.
 
     Each representation is the call's stored document (the read model's `document`,
-    `calls.api.documents`) with today's status and next deadline, its public editions and the
-    request's host: no model object, no serializer, no related rows read (a document missing or
-    stale is rebuilt from its call, as the API's list does). `calls` carries `with_status()`; its
+    `calls.reading.documents`, read by `calls.reading.representations.read_representations`) with today's
+    status and next deadline, its public editions and the request's host: no model object, no
+    serializer, no related rows read (a document missing or stale is rebuilt from its call, as the
+    API's list does). `calls` carries `with_status()`; its
     related-row prefetches are dropped. Read in chunks: memory stays flat.
     """
-    from calls.api import documents
-
-    updated_at = documents.ROW.index("updated_at")
-    rows = documents.document_rows(calls.prefetch_related(None)).iterator(chunk_size=CHUNK_SIZE)
+    updated_at = representations.ROW.index("updated_at")
+    rows = representations.document_rows(calls.prefetch_related(None)).iterator(chunk_size=CHUNK_SIZE)
     for chunk in batched(rows):
         instants = {row[0]: row[updated_at] for row in chunk}
-        for pk, representation in documents.read_representations(chunk, request=request, using=calls.db).items():
+        for pk, representation in representations.read_representations(chunk, request=request, using=calls.db).items():
             yield representation, instants[pk]
 
 
@@ -203,7 +203,7 @@ def write_people_csv(calls, text_file, *, build_url):
     writer = csv.writer(text_file, delimiter=";")
     writer.writerow([str(label) for _key, label in PEOPLE_COLUMNS])
     labels = PeopleLabels(calls.db)
-    for call, _updated_at in representations(calls, request=None):
+    for call, _updated_at in exported_calls(calls, request=None):
         call["url"] = build_url(reverse("call-detail", args=[call["slug"]]))
         writer.writerow(people_row(call, labels))
 

@@ -32,6 +32,7 @@ from calls.models import (
     Theme,
 )
 from calls.reading import search
+from calls.reading.documents import CALL_ROWS, call_document
 
 BATCH = 500  # calls computed and written together
 # Moved when what a row holds changes meaning (2: edition years, laureates closing undated
@@ -46,14 +47,12 @@ COMPARED_FIELDS = [
 ]
 
 
-def _calls(call_ids, using):
+def calls_with_rows(call_ids, using):
+    """The calls `call_ids` with every row their read model is computed from (`entry_of`)."""
     return (
         Call.objects.using(using).filter(pk__in=call_ids)
         .select_related("programme", "next_edition")
-        .prefetch_related(
-            "next_edition__rounds", "rounds", "ceilings", "themes", "beneficiaries", "regions", "aid_forms",
-            "laureates", "funder_roles__funder", "sources__document",
-        )
+        .prefetch_related(*CALL_ROWS, "next_edition__rounds")
     )
 
 
@@ -75,12 +74,6 @@ def _ancestry(programme_id, programmes) -> list[Programme]:
 def _programme_ancestry(programme, using) -> list[Programme]:
     """`_ancestry` of one call's programme computed outside a batch (every programme read once)."""
     return [] if programme is None else _ancestry(programme.pk, _programmes(using))
-
-
-def _document(call):
-    from calls.api.documents import call_document
-
-    return call_document(call)
 
 
 @dataclasses.dataclass
@@ -137,7 +130,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
         "names_no_beneficiary": not beneficiaries,
         "search_title": search.plain_text(call.title),
         "search_text": search.plain_text(" ".join(texts.values())),
-        "document": _document(call),
+        "document": call_document(call),
     }
     return IndexEntry(values=values, periods=list(facts.periods), facets=sorted(facets), weighted_texts=texts)
 
@@ -158,7 +151,7 @@ def _batches(ids, size):
 
 def _entries(call_ids, using, programmes) -> list[tuple[int, IndexEntry]]:
     """(call id, entry) of every call of `call_ids` that exists, from one prefetching query set."""
-    return [(call.pk, entry_of(call, using, programmes)) for call in _calls(call_ids, using)]
+    return [(call.pk, entry_of(call, using, programmes)) for call in calls_with_rows(call_ids, using)]
 
 
 def _write(entries, using):
