@@ -1,4 +1,4 @@
-"""What the schema fuzzing tests share (`tests/test_schema.py`, `tests/test_schema_every_check.py`):
+"""What the schema fuzzing tests share (`tests/api/test_schema.py`, `tests/api/test_schema_every_check.py`):
 the schema as the API serves it, and a small registry to read."""
 import datetime
 import json

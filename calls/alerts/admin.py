@@ -12,13 +12,10 @@ from django.contrib import admin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
 from django.http import HttpResponse
-from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.alerts import curator_digest
 from calls.alerts.models import AlertSubscription
-from calls.models import CuratorDigest
 
 EMAIL_PERMISSION = "alerts.view_subscriber_email"
 
@@ -127,45 +124,3 @@ class AlertSubscriptionAdmin(admin.ModelAdmin):
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="email-alerts-data.json"'
         return response
-
-
-@admin.register(CuratorDigest)
-class CuratorDigestAdmin(admin.ModelAdmin):
-    """*My daily digest*: each staff member sees and sets their own digest (`curator_digest`), nobody
-    else's; the list opens their own setting. Nothing is deleted here: unticking stops the digest."""
-
-    fields = ["subscribed", "language", "last_sent_at"]
-    readonly_fields = ["last_sent_at"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(user=request.user)
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request) and (obj is None or obj.user_id == request.user.pk)
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request) and not CuratorDigest.objects.filter(user=request.user).exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        mine = CuratorDigest.objects.filter(user=request.user).first()
-        if mine is None:
-            return redirect("admin:calls_curatordigest_add")
-        return redirect("admin:calls_curatordigest_change", mine.pk)
-
-    def response_post_save_add(self, request, obj):
-        return redirect("admin:calls_curatordigest_change", obj.pk)
-
-    def response_post_save_change(self, request, obj):
-        return redirect("admin:calls_curatordigest_change", obj.pk)
-
-    def save_model(self, request, obj, form, change):
-        curator_digest.set_curator_digest(digest=obj, user=request.user)

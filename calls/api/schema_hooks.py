@@ -25,6 +25,9 @@ def document_filter_limits(result, generator, request, public):
                 if schema.get("type") == "array":
                     schema["maxItems"] = MAX_VALUES
                     schema = schema.get("items", {})
+                if parameter["name"] in SLUG_FILTERS:  # a slug, whatever key the model's rows have
+                    schema.clear()
+                    schema["type"] = "string"
                 if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
                     schema.setdefault("minLength", 1)
                     schema.setdefault("maxLength", MAX_VALUE_LENGTH)

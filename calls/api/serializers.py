@@ -203,7 +203,7 @@ class CallSerializer(serializers.ModelSerializer):
     (the absolute `url`, `status`, `next_deadline`, the editions) from the fields declared here:
     one representation, whether a call is read from its stored document or serialized live. The
     call comes from `queries.calls_for_api()` (its status annotated, its rows prefetched);
-    `tests/test_call_document.py` checks that the declared fields, represented by DRF one by one,
+    `tests/reading/test_call_document.py` checks that the declared fields, represented by DRF one by one,
     give the same values."""
 
     url = serializers.SerializerMethodField(help_text="The call's public page.")

@@ -3,7 +3,7 @@
 `dump_registry()` writes every call whatever its publication state, with its funders, rounds,
 ceilings, sources, laureates and editions, and every document, theme, funder and programme.
 `calls.importing.loading.load_registry()` reads it back: a dump loaded into an empty database gives the
-same registry, and dumping that gives the same dump (see tests/test_dumping.py).
+same registry, and dumping that gives the same dump (see tests/importing/test_dumping.py).
 """
 import datetime
 import functools

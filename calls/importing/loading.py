@@ -361,7 +361,7 @@ def write_call(entry, *, actor=None, reason=ORIGIN_REASON):
     bundled data) for `reason`. A dump being restored (its entries carry `published_at`) gives
     back calls curators already published, unsourced figures acknowledged then: the restore does
     not ask again (`services.publication_errors`); the bundled data's figures are all sourced
-    (tests/test_loading.py).
+    (tests/importing/test_loading.py).
     """
     values = _call_values(entry)
     call = Call.objects.filter(slug=entry["slug"]).first() or Call(slug=entry["slug"])

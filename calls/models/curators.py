@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CuratorDigest(models.Model):
-    """A curator's daily digest (`calls.alerts.curator_digest`), opt-in, set by the curator alone.
+    """A curator's daily digest (`calls.curation.curator_digest`), opt-in, set by the curator alone.
 
     `told` keeps, by waiting list, the ids of the items the last digest counted as waiting, so
     that a digest tells only what is new since the last one (an item that left a list and comes

@@ -17,7 +17,7 @@ Nothing in it depends on the request's language: it holds codes (`call_type`, `s
 
 The API's `CallSerializer` describes these fields in the schema and builds its representation of
 a call from `call_values` (one representation: the stored and the live ones cannot drift);
-`tests/test_call_document.py` checks that its declared fields, represented by DRF field by field,
+`tests/reading/test_call_document.py` checks that its declared fields, represented by DRF field by field,
 give the same values on every call of the bundled registry.
 
 The JSON values, as the API writes them: dates ISO 8601 (`2026-07-31`), dates and times in the

@@ -16,8 +16,6 @@ from django.db.models import Count, F, Q, Value
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from calls.choices import REGIONS, AidForm, Beneficiary, CallType, FunderKind, Status
 from calls.models import Call, CallFacet, Funder, Programme, Theme
@@ -345,7 +343,6 @@ class CallFilterSet(django_filters.FilterSet):
             return queryset  # every status chosen (the timeline): nothing to filter
         return queryset.filter(status_condition(value))
 
-    @extend_schema_field(OpenApiTypes.STR)  # a funder's slug, in the API schema
     def filter_funder(self, queryset, name, value):
         return queryset.with_facet_value("funder", [funder.slug for funder in value]) if value else queryset
 
@@ -372,7 +369,6 @@ class CallFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.open_to_region(value)
 
-    @extend_schema_field(OpenApiTypes.STR)  # a theme's slug, in the API schema
     def filter_theme(self, queryset, name, value):
         if not value:
             return queryset

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "calls.api",
     "calls.alerts",
     "calls.importing",
+    "calls.curation",
 ]
 
 MIDDLEWARE = [
@@ -246,7 +247,7 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # CallAdmin.has_import_permission), and a pending import is kept under a name the server draws.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "calls.resources.PendingImportStorage"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "calls.curation.resources.PendingImportStorage"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # Exports (the search's CSV, the API's full JSON and CSV; calls/reading/exports.py): each file is built

@@ -3,7 +3,7 @@
 A curator opts in from the admin (*My daily digest*, their own setting only: `set_curator_digest`).
 `send_curator_digests` (the `send_curator_digest` command, run daily) mails each opted-in,
 active staff member with an address how many items newly wait in each list of
-`calls.review_queue.WAITING_LISTS` (partners' submissions, imported drafts, flags to settle,
+`calls.curation.review_queue.WAITING_LISTS` (partners' submissions, imported drafts, flags to settle,
 visitors' reports, calls to re-verify), with links to the admin's lists, through the alerts' mail
 machinery (`messages.curator_digest_message`: text and HTML, in the curator's language).
 
@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from calls.alerts import messages
+from calls.curation.review_queue import WAITING_LISTS
 from calls.models import CuratorDigest
-from calls.review_queue import WAITING_LISTS
 
 logger = logging.getLogger(__name__)
 

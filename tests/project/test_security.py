@@ -15,7 +15,7 @@ from registry.db_routers import PinPrimaryMiddleware, PrimaryReplicaRouter, use_
 from registry.middleware import DatabaseUnavailableMiddleware
 from registry.settings.base import cache_settings, database_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The environment of a deployment: without what the browser tests set for Playwright.
 BASE_ENV = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
 

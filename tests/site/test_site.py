@@ -464,7 +464,7 @@ def test_facet_counts_read_aloud_agree_with_their_number(client):
 def test_the_skip_link_to_the_results_is_there_at_every_width(client):
     page = text(client.get("/?q="))
     assert '<p class="jump-to-results"><a href="#results-heading">' in page and 'id="results-heading"' in page
-    css = (Path(__file__).resolve().parent.parent / "static" / "css" / "site.css").read_text()
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "site.css").read_text()
     assert not re.search(r"\.jump-to-results\s*\{[^}]*display:\s*none", css)  # hidden until focused, never removed
 
 

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
 from calls import services
+from calls.curation.resources import CallResource
 from calls.models import Call
 from calls.querysets import today
-from calls.resources import CallResource
 from tests.admin_forms import ADMIN, call_form, change_form_data, inline_management
 from tests.factories import (
     CallFactory,
@@ -533,7 +533,7 @@ def _create_curator(monkeypatch, *, environment=None, terminal=False, typed=()):
 
     from django.core.management import call_command
 
-    from calls.management.commands import create_curator
+    from calls.curation.management.commands import create_curator
 
     if environment is None:
         monkeypatch.delenv("CURATOR_PASSWORD", raising=False)

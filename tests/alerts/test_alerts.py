@@ -706,7 +706,7 @@ def test_a_failed_run_records_nothing_and_the_next_one_sends_once(client):
     with clock(D0 + DAY):
         published_call(title="Vecteurs après la panne", published_on=D0 + DAY)
     FailingBackend.sent, FailingBackend.failures = [], 1
-    with clock(D0 + 2 * DAY), override_settings(EMAIL_BACKEND="tests.test_alerts.FailingBackend"):
+    with clock(D0 + 2 * DAY), override_settings(EMAIL_BACKEND="tests.alerts.test_alerts.FailingBackend"):
         with pytest.raises(CommandError, match="tried again"):
             call_command("send_alerts", stdout=open("/dev/null", "w"))
         assert not SentAlert.objects.exists()

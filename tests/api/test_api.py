@@ -849,7 +849,7 @@ def test_a_partners_draft_does_not_move_the_public_registry_version(partner, sub
     ({"call_type": "lottery"}, "call_type"),
     ({"trl_min": 12}, "trl_min"),
     ({"regions": ["99"]}, "regions"),
-    # (an unknown theme or funder slug is a 404 naming it: below and tests/test_hostile_input.py)
+    # (an unknown theme or funder slug is a 404 naming it: below and tests/project/test_hostile_input.py)
     ({"opens_on": "31/01/2027"}, "opens_on"),
     ({"total_budget_eur": -1}, "total_budget_eur"),
     ({"apply_url": "not a url"}, "apply_url"),
@@ -1111,7 +1111,7 @@ def _readme_submission():
     """The JSON body of the README's `curl -X POST` example, as written."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     block = readme[readme.index("curl -s -X POST"):]
     return json.loads(block[block.index("-d '") + 4: block.index("}'") + 1])
 

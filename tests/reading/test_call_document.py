@@ -12,9 +12,9 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import translation
 
-from calls import read_model, services
 from calls.choices import CallType, Scope
 from calls.models import Call, Region
+from calls.reading import read_model
 from calls.reading.documents import CALL_ROWS, call_document, document_fields
 from tests.factories import (
     CallFactory,
@@ -28,10 +28,11 @@ from tests.factories import (
     SourceFactory,
     ThemeFactory,
 )
+from tests.helpers import reindex
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def declared_fields_give(call) -> dict:
@@ -108,7 +109,7 @@ def call_with_every_kind_of_row():
     call.aid_forms.set(["repayable_advance", "grant"])
     call.regions.set(["84", "11"])
     call.themes.set([ThemeFactory(slug="theme-essai-b", name_en="Theme B"), ThemeFactory(slug="theme-essai-a")])
-    services.rows_written(call=call)
+    reindex(call=call)
     Call.objects.filter(pk=call.pk).update(
         created_at=datetime.datetime(2026, 1, 5, 9, 0, 0, 123456, tzinfo=datetime.UTC),
         updated_at=datetime.datetime(2026, 6, 10, 8, 30, tzinfo=datetime.UTC),
@@ -141,6 +142,7 @@ def test_a_call_with_every_kind_of_row_is_stored_with_every_value_as_the_api_wri
         "recurrence": None,
         "editions_per_year": None,
         "edition_year": 2026,
+        "discontinued": False,
         "rounds": [
             {"name": "Vague 1", "opens_on": "2026-02-01", "opens_on_precision": "day", "closes_on": "2026-04-15",
              "closes_on_precision": "day", "budget_eur": 10_000_000},

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from calls.alerts import curator_digest
+from calls.curation import curator_digest
 
 
 class Command(BaseCommand):

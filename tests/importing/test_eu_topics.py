@@ -20,7 +20,7 @@ from calls.importing.eu_topics import EuTopics
 from calls.models import Call, Provenance
 from tests.factories import CallFactory, FunderFactory, ProgrammeFactory
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 PAGE1, PAGE2 = DATA / "eu_topics_page1.json", DATA / "eu_topics_page2.json"
 DAY = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=datetime.UTC)
 TOPIC_PAGE = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NGINX = Path("/usr/sbin/nginx")
 CONFIG = ROOT / "deploy" / "nginx" / "registry.conf"
 THROTTLED = "/api/v1/"  # the API's root: the anonymous API throttle, per client address

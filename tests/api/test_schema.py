@@ -2,7 +2,7 @@
 
 For every operation, a bounded number of generated requests (anonymous reads, and submissions
 with a partner's token): no server error, and every response conforms to the schema (status
-code, content type, body). Every check with 100 examples is `tests/test_schema_every_check.py`.
+code, content type, body). Every check with 100 examples is `tests/api/test_schema_every_check.py`.
 """
 import pytest
 from hypothesis import HealthCheck, settings

@@ -529,7 +529,7 @@ def test_numbers_stay_numbers_in_exports():
 
 
 def test_the_admin_export_resource_neutralises_formulas_through_the_same_function():
-    from calls.resources import CallResource
+    from calls.curation.resources import CallResource
 
     make(slug="formule", title="=1+1", summary="@cmd")
 

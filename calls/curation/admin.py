@@ -19,6 +19,8 @@ from calls import fields as call_fields
 from calls import rules, services
 from calls.choices import PublicationState, Status
 from calls.concurrency import OptimisticLockForm
+from calls.curation import curator_digest
+from calls.curation.resources import CallResource, PendingImportGone
 from calls.history import call_history_rows
 from calls.importing import base as importers
 from calls.importing import source_checks
@@ -27,6 +29,7 @@ from calls.models import (
     CallFunder,
     CallToReverify,
     Ceiling,
+    CuratorDigest,
     Document,
     Funder,
     Laureate,
@@ -38,7 +41,6 @@ from calls.models import (
     Theme,
 )
 from calls.querysets import today
-from calls.resources import CallResource, PendingImportGone
 from calls.rules import CallRows
 
 NOT_VERIFIED_DAYS = 180
@@ -681,4 +683,43 @@ admin.site.unregister(User)
 admin.site.register(User, RegistryUserAdmin)
 
 
-from calls.alerts import admin as alerts_admin  # noqa: E402,F401  (email alerts: their own module)
+@admin.register(CuratorDigest)
+class CuratorDigestAdmin(admin.ModelAdmin):
+    """*My daily digest*: each staff member sees and sets their own digest (`curator_digest`), nobody
+    else's; the list opens their own setting. Nothing is deleted here: unticking stops the digest."""
+
+    fields = ["subscribed", "language", "last_sent_at"]
+    readonly_fields = ["last_sent_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(user=request.user)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (obj is None or obj.user_id == request.user.pk)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request) and not CuratorDigest.objects.filter(user=request.user).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        mine = CuratorDigest.objects.filter(user=request.user).first()
+        if mine is None:
+            return redirect("admin:calls_curatordigest_add")
+        return redirect("admin:calls_curatordigest_change", mine.pk)
+
+    def response_post_save_add(self, request, obj):
+        return redirect("admin:calls_curatordigest_change", obj.pk)
+
+    def response_post_save_change(self, request, obj):
+        return redirect("admin:calls_curatordigest_change", obj.pk)
+
+    def save_model(self, request, obj, form, change):
+        curator_digest.set_curator_digest(digest=obj, user=request.user)

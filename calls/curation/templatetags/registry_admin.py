@@ -1,7 +1,7 @@
 """What the admin's index shows first: what waits for a curator, each count linking to its list."""
 from django import template
 
-from calls.review_queue import WAITING_LISTS
+from calls.curation.review_queue import WAITING_LISTS
 
 register = template.Library()
 

@@ -125,7 +125,7 @@ def test_site_works_without_javascript(browser, live_server, registry_calls):
 
 # --- The start-up's journey (issue 11): Île-de-France, start-up, about 500 k€, TRL 4 ------------
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DEVICES = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
     "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
@@ -517,7 +517,7 @@ def test_the_alert_form_looks_like_the_other_forms(browser, live_server, width):
 
 # --- Accessibility: axe-core on the main pages, at both widths -------------------------------------
 
-AXE = Path(__file__).resolve().parent.parent / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[2] / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PAGES = ["/", "/?beneficiary=startup&region=11", "/appels/innovup/", "/appels/i-nov/", "/panorama/",
              "/financeurs/", "/calendrier/", "/en/", "/en/appels/innovup/"]
 

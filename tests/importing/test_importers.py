@@ -20,7 +20,7 @@ from tests.admin_forms import change_form_data
 from tests.factories import CallFactory, CallFunderFactory, FunderFactory, SourceFactory
 from tests.helpers import reindex
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 PAGE1, PAGE2, HOSTILE = (DATA / f"aides_territoires_{name}.json" for name in ("page1", "page2", "hostile"))
 ADMIN = "/en/admin/calls/call/"
 DAY = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=datetime.UTC)

@@ -1,4 +1,4 @@
-"""The curators' admin in a real browser (Playwright driving Debian's Chromium, as tests/test_browser.py).
+"""The curators' admin in a real browser (Playwright driving Debian's Chromium, as tests/site/test_browser.py).
 
 A curator adds a call with one round, one ceiling and one source: every click and every field
 filled is counted (the issue measured 42 before the form was regrouped). The calls list fits a
