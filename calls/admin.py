@@ -143,7 +143,9 @@ def pending_rows(formset) -> list:
 class CallRowsFormSet(BaseInlineFormSet):
     """Rows of a call being edited: each formset leaves its pending rows on the call (the form's
     instance, shared by every inline), so that the last one, the sources, checks the whole call
-    against `services.publication_errors` before anything is saved."""
+    with them through `services.validate_call`, the one validation of every writer, before
+    anything is saved. What it refuses is shown on the call's field it names (the floor, the
+    closing date, the publication state), as on every other path."""
 
     checks_the_call = False
 
@@ -152,15 +154,25 @@ class CallRowsFormSet(BaseInlineFormSet):
         if not hasattr(self.instance, "_pending_rows"):
             self.instance._pending_rows = CallRows.of(self.instance)
         setattr(self.instance._pending_rows, self.rows_name, pending_rows(self))
-        if self.checks_the_call:
-            rows = self.instance._pending_rows
-            self.instance._widened = rules.derive_window(self.instance, rows.rounds)
-            errors = services.publication_errors(
+        form = getattr(self.instance, "_admin_form", None)
+        if not self.checks_the_call or form is None or form.errors:
+            return  # the call's own mistakes are shown first, on its fields
+        rows = self.instance._pending_rows
+        self.instance._widened = rules.derive_window(self.instance, rows.rounds)
+        try:
+            services.validate_call(
                 call=self.instance, rows=rows,
                 unsourced_acknowledged=getattr(self.instance, "_unsourced_acknowledged", False),
             )
-            if errors:
-                raise ValidationError(errors)
+        except ValidationError as error:
+            elsewhere = []
+            for field, messages in error.message_dict.items():
+                if field in form.fields:
+                    form.add_error(field, messages)
+                else:
+                    elsewhere += messages
+            shown_above = _("The call was not saved: see the messages by its fields above.")
+            raise ValidationError(elsewhere or [shown_above]) from None
 
 
 def rows_formset(name, *, checks_the_call=False):
@@ -219,6 +231,10 @@ class CallAdminForm(OptimisticLockForm):
     class Meta:
         model = Call
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance._admin_form = self  # the inlines' last formset checks the call and its rows (above)
 
     def clean(self):
         cleaned = super().clean()
@@ -451,6 +467,10 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
             return None
         try:
             edition = services.create_new_edition(call=queryset.get(), actor=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return None
         except ValueError as error:
             self.message_user(request, str(error), messages.ERROR)
             return None

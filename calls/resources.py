@@ -143,6 +143,15 @@ class CallResource(SpreadsheetSafeExportMixin, resources.ModelResource):
         if errors:
             raise ValidationError(errors)
 
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """A row's columns checked, then the call with its rows as every writer checks it
+        (`services.validate_call`: a floor above a ceiling the call has, a closing before its
+        opening, an unsourced figure of a published call…), in the preview as in the import."""
+        if import_validation_errors:
+            return super().validate_instance(instance, import_validation_errors, validate_unique)
+        services.validate_call(call=instance)
+        return None
+
     def import_data(self, dataset, *args, **kwargs):
         """The import, whose preview keeps only the columns some row changes (and the call's slug
         and title), instead of every column of the sheet."""

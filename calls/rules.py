@@ -10,6 +10,9 @@ the call has or is about to have:
   (ANR AAPG: pre-proposals close in the autumn, full proposals the next spring) whose last round
   closes after the call's own closing date. An opening after a closing stays refused
   (`DatedWindow.window_errors`, on the call and on each round).
+- **no ceiling below the floor** (`ceilings_below_floor`): a project's ceilings (the call's rows)
+  are at least the call's floor per project; the refusal names the floor, where it is entered
+  with the call (a CSV row, a submission's field), and each ceiling below it.
 - **publishing needs confirmed figures** (`unconfirmed_copied_figures`): ceilings and sources copied
   from a previous edition are marked "to confirm for this edition"; a call is not published while
   any is left unconfirmed.
@@ -86,13 +89,22 @@ def derive_window(call, rounds) -> list[str]:
     return changed
 
 
-def _amount(value) -> str:
+def amount(value) -> str:
+    """An amount in euros as a curator reads it: `500,000 €` (`500 000 €` in French)."""
     return f"{number_format(value, force_grouping=True)} €"
+
+
+def ceilings_below_floor(call, rows: CallRows) -> list[str]:
+    """The amounts of `rows`' ceilings below `call`'s floor per project, shown for a message (empty:
+    none, or no floor given)."""
+    if call.floor_eur is None:
+        return []
+    return [amount(c.amount_eur) for c in rows.ceilings if c.amount_eur is not None and c.amount_eur < call.floor_eur]
 
 
 def unconfirmed_copied_figures(rows: CallRows) -> list[str]:
     """The ceilings and sources still marked "to confirm for this edition", named for a message."""
-    named = [_("ceiling %(amount)s") % {"amount": _amount(c.amount_eur)} for c in rows.ceilings if c.to_confirm]
+    named = [_("ceiling %(amount)s") % {"amount": amount(c.amount_eur)} for c in rows.ceilings if c.to_confirm]
     named += [_("source “%(title)s”") % {"title": s.display_title} for s in rows.sources if s.to_confirm]
     return named
 
@@ -130,7 +142,7 @@ def _describe(call, name, value) -> str:
     if isinstance(value, datetime.date):
         shown = format_partial_date(value, getattr(call, f"{name}_precision"))
     elif name.endswith("_eur"):
-        shown = _amount(value)
+        shown = amount(value)
     else:
         shown = str(value)
     return f"{label} ({shown})"

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from . import fields, read_model, rules
 from .choices import PublicationState
-from .models import Call, PublicReport, Source, SourceCheck
+from .models import Call, Ceiling, PublicReport, Source, SourceCheck
 from .querysets import today
 from .rules import CallRows
 
@@ -69,6 +69,73 @@ def publication_errors(*, call: Call, rows: CallRows, unsourced_acknowledged: bo
     return errors
 
 
+ROW_KINDS = ("rounds", "ceilings", "sources", "laureates")  # a call's rows, as `CallRows` holds them
+
+
+def row_message(position: int, field: str | None, message) -> str:
+    """A row's error, in the one format of every writer: `#2 closes_on: …`, rows numbered from 1
+    (`#2: …` for the row as a whole)."""
+    from django.core.exceptions import NON_FIELD_ERRORS
+
+    whole_row = not field or field in (NON_FIELD_ERRORS, "non_field_errors")
+    return f"#{position}: {message}" if whole_row else f"#{position} {field}: {message}"
+
+
+def _row_errors(rows: CallRows) -> dict:
+    """Each row's own mistakes (`full_clean()`, its call aside), under the rows' name, numbered."""
+    errors = {}
+    for name in ROW_KINDS:
+        for position, row in enumerate(getattr(rows, name), start=1):
+            try:
+                row.full_clean(exclude=["call"], validate_unique=False)
+            except ValidationError as error:
+                errors.setdefault(name, []).extend(
+                    row_message(position, field, message)
+                    for field, messages in error.message_dict.items() for message in messages
+                )
+    return errors
+
+
+def validate_call(*, call: Call, rows: CallRows | None = None, unsourced_acknowledged: bool = False) -> CallRows:
+    """Check `call` with `rows` (by default, those it has) as one: the one validation of every writer.
+
+    The admin's add and change forms (with their inlines' rows), the CSV import, API submissions,
+    the loader, importers and new editions all come here (through `save_call` or directly), so a
+    call is refused the same way whoever writes it: the same field, the same message. In order:
+
+    1. the call's dates (an opening after a closing), and each row's own mistakes (a round's
+       dates, a ceiling's amount, a source without a title…, named `#2 closes_on: …` under the
+       rows' name), before the rounds widen the call's window (`rules.derive_window`);
+    2. the call's own fields (`Call.clean` and the fields' validators: amounts not negative, rates,
+       TRL, durations, years) and what joins it to its rows (`rules.ceilings_below_floor`);
+    3. when the call is published, `publication_errors` (copied figures confirmed, every figure
+       covered by a source, or acknowledged), on `publication_state`.
+
+    Raises a `ValidationError` mapping each field to its messages; returns the rows checked.
+    """
+    rows = rows if rows is not None else CallRows.of(call)
+    errors = {name: [message] for name, message in call.window_errors().items()}
+    errors.update(_row_errors(rows))
+    if errors:
+        raise ValidationError(errors)
+    rules.derive_window(call, rows.rounds)
+    try:
+        call.full_clean()
+    except ValidationError as error:
+        errors = error.message_dict
+    if "floor_eur" not in errors and (below := rules.ceilings_below_floor(call, rows)):
+        errors["floor_eur"] = [_(
+            "The floor per project (%(floor)s) is above a ceiling per project (%(ceilings)s): a project's "
+            "ceiling cannot be below its floor. Lower the floor, or correct the ceiling."
+        ) % {"floor": rules.amount(call.floor_eur), "ceilings": ", ".join(below)}]
+    if not errors:
+        errors = {"publication_state": publication_errors(
+            call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged)}
+    if any(errors.values()):
+        raise ValidationError({name: messages for name, messages in errors.items() if messages})
+    return rows
+
+
 @transaction.atomic
 def save_call(
     *, call: Call, actor=None, reason: str = "", rows: CallRows | None = None, unsourced_acknowledged: bool = False,
@@ -79,8 +146,8 @@ def save_call(
     this (the loader through `save_call_and_rows`), so a call published by any of them gets its
     first-publication date the same way. `rows` are the rounds, ceilings, sources and laureates
     the call will have once the caller has written them (the admin's inlines, the loader's
-    entry); by default, those it has now. The call's window is widened to its rounds, and a
-    published call must pass `publication_errors` (raised as a `ValidationError` on `publication_state`).
+    entry); by default, those it has now. The call and its rows are checked by `validate_call`
+    (a `ValidationError` naming each field), and the call's window is widened to its rounds.
     """
     _checked_save(call=call, actor=actor, reason=reason, rows=rows, unsourced_acknowledged=unsourced_acknowledged)
     read_model.refresh(call_ids=[call.pk])
@@ -89,13 +156,7 @@ def save_call(
 
 def _checked_save(*, call, actor, reason, rows, unsourced_acknowledged):
     """`save_call` less the read model's refresh, which its callers do once for all they write."""
-    rows = rows if rows is not None else CallRows.of(call)
-    if errors := call.window_errors():  # an opening after a closing is refused before rounds widen it
-        raise ValidationError(errors)
-    rules.derive_window(call, rows.rounds)
-    call.full_clean()
-    if errors := publication_errors(call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged):
-        raise ValidationError({"publication_state": errors})
+    validate_call(call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged)
     if call.publication_state == PublicationState.PUBLISHED:
         call.mark_published()
     _record_as(call, actor=actor, reason=reason)
@@ -110,14 +171,15 @@ def save_call_and_rows(
     """Write a call and its rows as one change (the loader's and the importers' entries): with
     `save` (the call is new, or its own fields changed), validate and save it as `save_call`
     does, `rows` being those `write_rows` will write; then `write_rows(call)` writes its rows
-    (funders, rounds, ceilings, sources, laureates, vocabularies, each row validated) and says
-    whether any changed. A call whose rows alone changed gets a new `updated_at` (partners sync
-    on it). The read model and the registry version follow once, in the same transaction, when
-    anything was written; returns whether anything was."""
+    (funders, rounds, ceilings, sources, laureates, vocabularies) and says whether any changed;
+    a call whose rows alone changed is then checked with them (`validate_call`) and gets a new
+    `updated_at` (partners sync on it). The read model and the registry version follow once, in
+    the same transaction, when anything was written; returns whether anything was."""
     if save:
         _checked_save(call=call, actor=actor, reason=reason, rows=rows, unsourced_acknowledged=unsourced_acknowledged)
     rows_changed = write_rows(call)
-    if rows_changed and not save:
+    if rows_changed and not save:  # the call as stored, with its new rows: checked as one all the same
+        validate_call(call=call, unsourced_acknowledged=unsourced_acknowledged)
         call.save(update_fields=["updated_at"])
     if save or rows_changed:
         read_model.refresh(call_ids=[call.pk])
@@ -271,18 +333,23 @@ def create_new_edition(*, call: Call, actor=None) -> Call:
         previous_edition=call,
         publication_state=PublicationState.DRAFT,
     )
+    rows = CallRows(
+        ceilings=[Ceiling(amount_eur=c.amount_eur, condition=c.condition, to_confirm=True)
+                  for c in call.ceilings.all()],
+        sources=[
+            Source(document=s.document, title=s.title, url=s.url, locator=s.locator, accessed_on=s.accessed_on,
+                   covers=s.covers, to_confirm=True)
+            for s in call.sources.all()
+        ],
+    )
+    validate_call(call=edition, rows=rows)
     _record_as(edition, actor=actor, reason="new edition")
-    edition.full_clean()
     edition.save()
     for role in call.funder_roles.all():
         edition.funder_roles.create(funder=role.funder, role=role.role)
-    for ceiling in call.ceilings.all():
-        edition.ceilings.create(amount_eur=ceiling.amount_eur, condition=ceiling.condition, to_confirm=True)
-    for source in call.sources.all():
-        edition.sources.create(
-            document=source.document, title=source.title, url=source.url, locator=source.locator,
-            accessed_on=source.accessed_on, covers=source.covers, to_confirm=True,
-        )
+    for row in [*rows.ceilings, *rows.sources]:
+        row.call = edition
+        row.save()
     edition.aid_forms.set(call.aid_forms.all())
     edition.beneficiaries.set(call.beneficiaries.all())
     edition.regions.set(call.regions.all())

@@ -18,7 +18,7 @@ from ..choices import ApplyUrlKind, CallType, FunderRole, PublicationState, Recu
 from ..date_facts import facts_of_call
 from ..dates import validate_supported_date, validate_supported_year
 from ..querysets import CallQuerySet, today
-from .base import DatedWindow, non_negative, not_before
+from .base import DatedWindow, negative_amounts, non_negative, not_before
 from .reference import AidFormType, BeneficiaryType, Document, Funder, Programme, Region, Theme
 
 
@@ -217,8 +217,10 @@ class Call(DatedWindow):
             value = getattr(self, field)
             if value is not None and not 1 <= value <= 9:
                 errors[field] = _("A TRL is between 1 and 9.")
-        if self.funding_rate_max_pct is not None and self.funding_rate_max_pct > 100:
-            errors["funding_rate_max_pct"] = _("A funding rate is at most 100%.")
+        for field in ("funding_rate_min_pct", "funding_rate_max_pct"):
+            if getattr(self, field) is not None and getattr(self, field) > 100:
+                errors[field] = _("A funding rate is at most 100%.")
+        errors.update(negative_amounts(self, "total_budget_eur", "floor_eur"))
         if self.editions_per_year is not None and not 1 <= self.editions_per_year <= 12:
             errors["editions_per_year"] = _("A call comes back between 1 and 12 times a year.")
         if self.previous_edition_id and self.previous_edition_id == self.pk:
@@ -342,7 +344,7 @@ class Round(DatedWindow):
         return self.name
 
     def clean(self):
-        if errors := self.window_errors():
+        if errors := {**self.window_errors(), **negative_amounts(self, "budget_eur")}:
             raise ValidationError(errors)
 
 
@@ -373,8 +375,6 @@ class Ceiling(models.Model):
     def clean(self):
         if self.amount_eur is not None and self.amount_eur <= 0:
             raise ValidationError({"amount_eur": _("A ceiling is a positive amount.")})
-        if self.call_id and self.call.floor_eur and self.amount_eur and self.amount_eur < self.call.floor_eur:
-            raise ValidationError({"amount_eur": _("A ceiling cannot be below the call's floor.")})
 
 
 class Source(models.Model):
@@ -455,3 +455,7 @@ class Laureate(models.Model):
 
     def __str__(self):
         return self.organisation
+
+    def clean(self):
+        if errors := negative_amounts(self, "amount_eur"):
+            raise ValidationError(errors)
