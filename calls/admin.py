@@ -16,7 +16,7 @@ from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules, services, source_checks
-from .choices import PublicationState, Status
+from .choices import CallCovers, ProgrammeCovers, PublicationState, Status
 from .concurrency import OptimisticLockForm
 from .history import call_history_rows
 from .importers import base as importers
@@ -200,9 +200,41 @@ class CeilingInline(admin.TabularInline):
     fields = ["amount_eur", "condition", "to_confirm"]
 
 
+class CoversField(forms.MultipleChoiceField):
+    """A source's `covers` as boxes to tick, one per figure, by its label; a value posted as
+    words separated by commas (as the model stores it) is read as those words."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, label=_("covers"), error_messages={"invalid_choice": _(
+            "“%(value)s” is not something a source covers: tick those it supports among the boxes."
+        )}, help_text=_("Tick what this source says, for this edition: the figures it supports."), **kwargs)
+
+    def to_python(self, value):
+        return [word.strip() for item in super().to_python(value) for word in item.split(",") if word.strip()]
+
+
+def source_form(coverable):
+    """The form of a source in an inline: its `covers` ticked among `coverable`'s choices, stored in their order."""
+
+    class SourceForm(forms.ModelForm):
+        covers = CoversField(choices=coverable.choices)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.initial["covers"] = [word for word in coverable.values if word in self.instance.covered_fields]
+
+        def clean_covers(self):
+            return ", ".join(word for word in coverable.values if word in self.cleaned_data["covers"])
+
+    return SourceForm
+
+
 class SourceInline(admin.StackedInline):
     model = Source
     fk_name = "call"
+    form = source_form(CallCovers)
     formset = rows_formset("sources", checks_the_call=True)
     extra = 1
     fields = ["title", "url", "covers", ("document", "locator", "accessed_on"), "to_confirm"]
@@ -211,6 +243,7 @@ class SourceInline(admin.StackedInline):
 class ProgrammeSourceInline(admin.StackedInline):
     model = Source
     fk_name = "programme"
+    form = source_form(ProgrammeCovers)
     extra = 0
     fields = ["document", "title", "url", "locator", "accessed_on", "covers"]
 

@@ -62,10 +62,7 @@ def publication_errors(*, call: Call, rows: CallRows, unsourced_acknowledged: bo
         already = set(rules.unsourced_figures(stored, CallRows.of(stored)))
         unsourced = [figure for figure in unsourced if figure not in already]
     if unsourced:
-        errors.append(_(
-            "No source covers: %(figures)s. Add a source covering them, or acknowledge that "
-            "they are published without one."
-        ) % {"figures": "; ".join(unsourced)})
+        errors.append(rules.how_to_cover(unsourced))
     return errors
 
 

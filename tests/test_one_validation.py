@@ -125,7 +125,9 @@ def data_entry(changes):
         "slug": "aap-plafond", "title": "AAP Bioproduction 2027", "call_type": "call_for_projects",
         "publication_state": "published", "opens_on": "2027-01-15", "closes_on": "2027-03-31",
         "ceilings": [{"amount_eur": 100_000}],
-        "sources": [{"title": "Cahier des charges", "url": "https://example.org/cdc.pdf", "covers": COVERS.split(", ")}],
+        "sources": [
+            {"title": "Cahier des charges", "url": "https://example.org/cdc.pdf", "covers": COVERS.split(", ")},
+        ],
         **{name: _text(value) if isinstance(value, datetime.date) else value for name, value in changes.items()},
     }
 

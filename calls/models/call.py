@@ -14,7 +14,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..choices import ApplyUrlKind, CallType, FunderRole, PublicationState, Recurrence, Scope, Status
+from ..choices import (
+    ApplyUrlKind,
+    CallCovers,
+    CallType,
+    FunderRole,
+    ProgrammeCovers,
+    PublicationState,
+    Recurrence,
+    Scope,
+    Status,
+)
 from ..date_facts import facts_of_call
 from ..dates import validate_supported_date, validate_supported_year
 from ..querysets import CallQuerySet, today
@@ -419,9 +429,22 @@ class Source(models.Model):
     def __str__(self):
         return f"{self.display_title} — {self.locator}" if self.locator else self.display_title
 
+    @property
+    def coverable(self) -> type:
+        """What this source may cover: a programme's dates and budget, or a call's figures."""
+        return ProgrammeCovers if self.programme_id and not self.call_id else CallCovers
+
     def clean(self):
+        errors = {}
         if not self.document_id and not self.title:
-            raise ValidationError({"title": _("Give the source's title or choose its document.")})
+            errors["title"] = _("Give the source's title or choose its document.")
+        if unknown := sorted(self.covered_fields - set(self.coverable.values)):
+            errors["covers"] = _(
+                "Not something a source covers: %(unknown)s. It covers some of: %(known)s."
+            ) % {"unknown": ", ".join(f"“{word}”" for word in unknown),
+                 "known": ", ".join(f"{word} ({label})" for word, label in self.coverable.choices)}
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def display_title(self):
