@@ -36,7 +36,7 @@ from .models import (
     Theme,
 )
 from .querysets import today
-from .resources import CallResource, PendingImportGone
+from .resources import CallResource, CuratorExportForm, PendingImportGone
 from .rules import CallRows
 
 NOT_VERIFIED_DAYS = 180
@@ -314,6 +314,7 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
     form = CallAdminForm
     object_history_template = "admin/calls/call/object_history.html"
     resource_classes = [CallResource]
+    export_form_class = CuratorExportForm
 
     def process_import(self, request, **kwargs):
         """The import's confirmation; one whose pending file is gone (confirmed already, expired)

@@ -8,7 +8,6 @@ import tablib
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -20,7 +19,7 @@ from calls.resources import CallResource
 from tests.admin_forms import ADMIN, call_form, change_form_data, inline_management
 from tests.factories import CallFactory, CeilingFactory, SourceFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 FLOOR_ABOVE_CEILING = (
     "The floor per project (500,000 €) is above a ceiling per project (100,000 €): a project's ceiling cannot "
@@ -37,12 +36,7 @@ BAD_CALLS = {
     ),
 }
 COVERS = "opens_on, closes_on, floor_eur, ceilings"
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    with translation.override("en"):
-        yield
+COLUMNS = {"floor_eur": "Floor per project (EUR)", "opens_on": "Opens on", "closes_on": "Closes on"}  # the CSV's
 
 
 def _text(value):
@@ -93,7 +87,7 @@ def test_the_csv_import_refuses_the_bad_call_on_a_published_call(curator, bad, d
     call = published_call_with_a_ceiling()
     exported = CallResource(user=curator).export()
     row = dict(zip(exported.headers, exported[0], strict=True))
-    row.update({exported.headers[exported.headers.index(name)]: _text(value) for name, value in changes.items()})
+    row.update({COLUMNS[name]: _text(value) for name, value in changes.items()})
     incoming = tablib.Dataset([row[h] for h in exported.headers], headers=exported.headers)
     result = CallResource(user=curator).import_data(incoming, dry_run=dry_run)
     assert [row.error_dict for row in result.invalid_rows] == [{field: [message]}]
