@@ -1,6 +1,7 @@
 """The curators' admin: calls with their rounds, ceilings, sources and laureates; history; CSV."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.admin import GenericTabularInline
@@ -15,7 +16,9 @@ from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import fields as call_fields
 from . import rules, services, source_checks
+from .admin_selection import CheckedSelectionMixin
 from .choices import CallCovers, ProgrammeCovers, PublicationState, Status
 from .concurrency import OptimisticLockForm
 from .history import call_history_rows
@@ -58,6 +61,13 @@ class NoRevertMixin:
     def revert_disabled(self, request, obj=None):
         return True
 
+    def history_view(self, request, object_id, extra_context=None):
+        """The history of an entry; an address naming none (text, a NUL character) is Django's
+        "doesn't exist" message on the list, as its change page's, not a 500 from the database."""
+        if self.get_object(request, unquote(object_id)) is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
@@ -69,8 +79,47 @@ class NoRevertMixin:
         return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[object_id]))
 
 
-class NoDeleteMixin:
-    """Curators archive; nothing in the admin destroys an entry."""
+class CuratorNotesMixin:
+    """What curators note to each other is seen only by who may change calls (`fields.hidden_from`,
+    the one rule): a view-only staff member sees the entry without it on its change page and in
+    its history (the CSV export applies the same rule, `resources.CallResource`)."""
+
+    def _hidden_fields(self, request) -> set:
+        """The entry's fields this user may not see (`fields.hidden_from`: curator notes)."""
+        names = {field.name for field in self.model._meta.get_fields()}
+        return call_fields.hidden_from(request.user) & names
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or []), *sorted(self._hidden_fields(request))]
+
+    def get_fieldsets(self, request, obj=None):
+        hidden = self._hidden_fields(request)
+        return [
+            (name, {**options, "fields": [
+                kept for kept in (
+                    tuple(f for f in field if f not in hidden) if isinstance(field, tuple) else field
+                    for field in options["fields"]
+                ) if kept and kept not in hidden
+            ]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """simple-history's changes between versions, less the fields this user may not see."""
+        hidden = sorted(self._hidden_fields(request))
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(current, foreign_keys_are_objs=foreign_keys_are_objs,
+                                              excluded_fields=hidden)
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
+
+class NoDeleteMixin(CheckedSelectionMixin):
+    """Curators archive; nothing in the admin destroys an entry (and an action applies only to
+    rows ticked in the list, `CheckedSelectionMixin`)."""
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -310,7 +359,7 @@ class ProvenanceInline(GenericTabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
+class CallAdmin(CuratorNotesMixin, NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = CallAdminForm
     object_history_template = "admin/calls/call/object_history.html"
     resource_classes = [CallResource]
@@ -437,8 +486,9 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
 
     def history_view(self, request, object_id, extra_context=None):
         """The call's history with its rows' and vocabularies' changes, readable (`calls.history`)."""
-        call = self.get_object(request, object_id)
-        extra = {"history_rows": call_history_rows(call) if call is not None else []}
+        call = self.get_object(request, unquote(object_id))
+        hidden = self._hidden_fields(request)
+        extra = {"history_rows": call_history_rows(call, hidden=hidden) if call is not None else []}
         return super().history_view(request, object_id, extra_context={**(extra_context or {}), **extra})
 
     def _set_state(self, request, queryset, state, verb):
@@ -515,7 +565,7 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
         return redirect("admin:calls_call_change", edition.pk)
 
 
-class ReferenceAdminMixin(NoRevertMixin, NoDeleteMixin):
+class ReferenceAdminMixin(CuratorNotesMixin, NoRevertMixin, NoDeleteMixin):
     """Funders, programmes, themes and documents are embedded in calls: saving one goes through
     the services, which refresh the read model of the calls that show it."""
 
@@ -696,7 +746,7 @@ class PublicReportAdmin(NoDeleteMixin, admin.ModelAdmin):
 User = get_user_model()
 
 
-class RegistryUserAdmin(UserAdmin):
+class RegistryUserAdmin(CheckedSelectionMixin, UserAdmin):
     """Django's users admin, with an action making the chosen accounts partners (the `partners`
     group and an API token each), for staff who may change users and add tokens."""
 

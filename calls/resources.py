@@ -40,8 +40,6 @@ REVIEW_COLUMNS = {
     "sources": gettext_lazy("sources"), "edit_version": gettext_lazy("edit version"),
 }
 
-# Seen only by those who may change calls: what curators note to each other about a draft.
-CURATORS_ONLY = ["curator_note"]
 
 
 class PendingImportGone(Exception):
@@ -230,8 +228,9 @@ class CallResource(SpreadsheetSafeExportMixin, resources.ModelResource):
 
     def get_export_fields(self, selected_fields=None):
         export_fields = super().get_export_fields(selected_fields)
-        if self.user is not None and not self.user.has_perm("calls.change_call"):
-            export_fields = [f for f in export_fields if f.attribute not in CURATORS_ONLY]
+        if self.user is not None:  # an export by a user: what they may not see is left out
+            hidden = call_fields.hidden_from(self.user)
+            export_fields = [f for f in export_fields if f.attribute not in hidden]
         return export_fields
 
     def dehydrate_rounds(self, call):

@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..admin_selection import CheckedSelectionMixin
 from ..models import AlertSubscription, CuratorDigest
 from . import curator_digest
 
@@ -57,7 +58,7 @@ def data_protection_export(subscriptions) -> dict:
 
 
 @admin.register(AlertSubscription)
-class AlertSubscriptionAdmin(admin.ModelAdmin):
+class AlertSubscriptionAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = [
         "__str__", "email", "kind", "query", "call", "language", "rhythm", "confirmed", "created_at",
         "last_sent_at", "sent_count",
@@ -129,7 +130,7 @@ class AlertSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CuratorDigest)
-class CuratorDigestAdmin(admin.ModelAdmin):
+class CuratorDigestAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     """*My daily digest*: each staff member sees and sets their own digest (`curator_digest`), nobody
     else's; the list opens their own setting. Nothing is deleted here: unticking stops the digest."""
 
