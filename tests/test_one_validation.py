@@ -192,3 +192,13 @@ def test_negative_amounts_are_refused_in_the_curators_words_not_a_constraints_na
     assert content.count("An amount cannot be negative.") == 2  # the call's budget and the round's
     assert not Call.objects.exists()
     call_command("check", verbosity=0)
+
+
+def test_a_programmes_negative_budget_is_refused_in_words(curator_client):
+    response = curator_client.post("/en/admin/calls/programme/add/", {
+        "name": "Programme", "slug": "programme", "budget_eur": "-3", "starts_on_precision": "day",
+        "ends_on_precision": "day", **inline_management("sources", 0),
+    })
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["budget_eur"] == ["An amount cannot be negative."]
+    assert "Constraint" not in response.content.decode()
