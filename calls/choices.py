@@ -146,3 +146,30 @@ REGIONS = {
     "94": "Corse",
 }
 Region = models.TextChoices("Region", [(code, (code, name)) for code, name in REGIONS.items()])
+
+
+class CallCovers(models.TextChoices):
+    """What a source of a call may say it supports (its `covers`): the call's figures, by the word
+    the data format names each with (docs/data-format.md) and the label curators tick."""
+
+    OPENS_ON = "opens_on", _("opening date")
+    CLOSES_ON = "closes_on", _("closing date")
+    ROUNDS = "rounds", _("rounds")
+    TOTAL_BUDGET = "total_budget_eur", _("total budget (EUR)")
+    CEILINGS = "ceilings", _("ceilings")
+    FLOOR = "floor_eur", _("floor per project (EUR)")
+    FUNDING_RATE = "funding_rate", _("funding rate")
+    DURATION = "duration", _("duration")
+    TRL = "trl", _("TRL")
+    LAUREATES = "laureates", _("laureates")
+    RECURRENCE = "recurrence", _("recurrence")
+    EDITION_YEAR = "edition_year", _("edition year")
+    DISCONTINUED = "discontinued", _("stopped, according to its page")
+
+
+class ProgrammeCovers(models.TextChoices):
+    """What a source of a programme may say it supports (its `covers`)."""
+
+    BUDGET = "budget_eur", _("budget (EUR)")
+    STARTS_ON = "starts_on", _("start")
+    ENDS_ON = "ends_on", _("end")

@@ -12,6 +12,8 @@ Flags:
 - `importable`: an importer (aides-territoires, a partner's feed) may give it; the rest of a call is the curators';
 - `recurs`: copied from one edition to the next ("new edition"); dates, rounds, laureates and
   verification belong to one edition;
+- `curators_only`: seen only by those who may change calls (`hidden_from`): what curators note to
+  each other, hidden from view-only staff on the change page, the history and the CSV export;
 - `dump`: a key of a call in the bundled data's format, which `calls.importing.dumping` writes and
   `calls.importing.loading` reads (derived fields, the bookkeeping dates and the precisions, which the
   partial dates hold, are not).
@@ -32,6 +34,7 @@ class CallField:
     submittable: bool = False
     importable: bool = False
     recurs: bool = False
+    curators_only: bool = False
     dump: bool = True
 
 
@@ -86,7 +89,7 @@ CALL_FIELDS = (
     F("next_edition", kind="derived", dump=False),
     F("publication_state", csv=True, csv_import=True),
     F("last_verified_on", csv=True, csv_import=True),
-    F("curator_note", api=False, csv_import=True),
+    F("curator_note", api=False, csv_import=True, curators_only=True),
     F("created_at", dump=False),
     F("updated_at", csv=True, dump=False),
 )
@@ -100,3 +103,13 @@ def names(**flags) -> list[str]:
         field.name for field in CALL_FIELDS
         if all(getattr(field, flag) == wanted for flag, wanted in flags.items())
     ]
+
+
+def hidden_from(user) -> set[str]:
+    """The fields `user` may not see: those curators keep to themselves (`curators_only`, the
+    curator note), for whoever may not change calls (view-only staff). The one rule for the call's
+    change page, its history and the CSV export (and a programme's change page and history, whose
+    curator note is of the same kind)."""
+    if user is not None and user.has_perm("calls.change_call"):
+        return set()
+    return set(names(curators_only=True))

@@ -75,10 +75,11 @@ def _m2m_ids(record, field) -> list:
     return [getattr(row, f"{column}_id") for row in through.all()]
 
 
-def _values(record, model) -> dict:
+def _values(record, model, hidden=frozenset()) -> dict:
     values = {}
     for field in model._meta.get_fields():
-        if field.name in NOT_SHOWN or not getattr(field, "concrete", False) or field.auto_created:
+        if field.name in NOT_SHOWN or field.name in hidden or not getattr(field, "concrete", False) \
+                or field.auto_created:
             continue
         if isinstance(field, models.ManyToManyField):
             if model is Call and field.name in TRACKED_M2M:
@@ -115,11 +116,11 @@ def _row(record, subject, action, changes) -> HistoryRow:
     )
 
 
-def _records_rows(records, model, subject_of) -> list[HistoryRow]:
+def _records_rows(records, model, subject_of, hidden=frozenset()) -> list[HistoryRow]:
     """Rows for one object's records, oldest first: its creation, each change, its removal."""
     rows, previous = [], None
     for record in records:
-        values = _values(record, model)
+        values = _values(record, model, hidden)
         subject = subject_of(record)
         if record.history_type == "+":
             rows.append(_row(record, subject, _("added"), _changes(None, values)))
@@ -133,11 +134,12 @@ def _records_rows(records, model, subject_of) -> list[HistoryRow]:
     return rows
 
 
-def call_history_rows(call: Call) -> list[HistoryRow]:
-    """Every change to `call` and to its rows, newest first, readable (see the module's docstring)."""
+def call_history_rows(call: Call, *, hidden=frozenset()) -> list[HistoryRow]:
+    """Every change to `call` and to its rows, newest first, readable (see the module's docstring);
+    the call's fields in `hidden` (`fields.hidden_from` the reader) are left out."""
     rows = _records_rows(
         call.history.select_related("history_user").order_by("history_date", "history_id"), Call,
-        lambda record: str(Call._meta.verbose_name).capitalize(),
+        lambda record: str(Call._meta.verbose_name).capitalize(), hidden,
     )
     for model in ROW_MODELS:
         records = model.history.filter(call_id=call.pk).select_related("history_user").order_by(

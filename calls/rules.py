@@ -10,12 +10,16 @@ the call has or is about to have:
   (ANR AAPG: pre-proposals close in the autumn, full proposals the next spring) whose last round
   closes after the call's own closing date. An opening after a closing stays refused
   (`DatedWindow.window_errors`, on the call and on each round).
+- **no ceiling below the floor** (`ceilings_below_floor`): a project's ceilings (the call's rows)
+  are at least the call's floor per project; the refusal names the floor, where it is entered
+  with the call (a CSV row, a submission's field), and each ceiling below it.
 - **publishing needs confirmed figures** (`unconfirmed_copied_figures`): ceilings and sources copied
   from a previous edition are marked "to confirm for this edition"; a call is not published while
   any is left unconfirmed.
 - **every figure has its source** (`unsourced_figures`): an amount or date of a published call that
   no source covers is a warning the curator acknowledges (the admin asks; services take
-  `unsourced_acknowledged=True`), not a silent save.
+  `unsourced_acknowledged=True`), not a silent save. The message (`how_to_cover`) names each
+  figure and what to tick in a source's `covers` (`choices.CallCovers`) to cover it.
 """
 import dataclasses
 import datetime
@@ -23,6 +27,7 @@ import datetime
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from calls.choices import CallCovers
 from calls.dates import format_partial_date
 
 # A call's figure -> the word a source's `covers` names it by (docs/data-format.md).
@@ -101,13 +106,22 @@ def derive_window(call, rounds) -> list[str]:
     return changed
 
 
-def _amount(value) -> str:
+def amount(value) -> str:
+    """An amount in euros as a curator reads it: `500,000 €` (`500 000 €` in French)."""
     return f"{number_format(value, force_grouping=True)} €"
+
+
+def ceilings_below_floor(call, rows: CallRows) -> list[str]:
+    """The amounts of `rows`' ceilings below `call`'s floor per project, shown for a message (empty:
+    none, or no floor given)."""
+    if call.floor_eur is None:
+        return []
+    return [amount(c.amount_eur) for c in rows.ceilings if c.amount_eur is not None and c.amount_eur < call.floor_eur]
 
 
 def unconfirmed_copied_figures(rows: CallRows) -> list[str]:
     """The ceilings and sources still marked "to confirm for this edition", named for a message."""
-    named = [_("ceiling %(amount)s") % {"amount": _amount(c.amount_eur)} for c in rows.ceilings if c.to_confirm]
+    named = [_("ceiling %(amount)s") % {"amount": amount(c.amount_eur)} for c in rows.ceilings if c.to_confirm]
     named += [_("source “%(title)s”") % {"title": s.display_title} for s in rows.sources if s.to_confirm]
     return named
 
@@ -116,8 +130,22 @@ def _covered(rows: CallRows) -> set[str]:
     return {word for source in rows.sources for word in source.covered_fields}
 
 
-def unsourced_figures(call, rows: CallRows) -> list[str]:
-    """The call's amounts and dates that no source covers, named for a message (empty: all sourced).
+@dataclasses.dataclass(frozen=True)
+class Uncovered:
+    """A figure of a call no source covers: the word a source's `covers` names it by, and the
+    figure shown for a message ("total budget (EUR) (8,000,000 €)")."""
+
+    word: str
+    shown: str
+
+    @property
+    def label(self) -> str:
+        """What a curator ticks in a source's `covers` to cover it."""
+        return str(CallCovers(self.word).label)
+
+
+def unsourced_figures(call, rows: CallRows) -> list[Uncovered]:
+    """The call's amounts and dates that no source covers (empty: all sourced).
 
     A date the call takes from its rounds (`derive_window`) is covered by the source of the rounds.
     """
@@ -130,14 +158,23 @@ def unsourced_figures(call, rows: CallRows) -> list[str]:
             continue
         if name in ("opens_on", "closes_on") and value in round_dates and "rounds" in covered:
             continue
-        missing.append(_describe(call, name, value))
+        missing.append(Uncovered(word, _describe(call, name, value)))
     if any(r.opens_on or r.closes_on or r.budget_eur for r in rows.rounds) and "rounds" not in covered:
-        missing.append(_("the rounds"))
+        missing.append(Uncovered("rounds", _("the rounds")))
     if rows.ceilings and "ceilings" not in covered:
-        missing.append(_("the ceilings"))
+        missing.append(Uncovered("ceilings", _("the ceilings")))
     if any(lau.amount_eur for lau in rows.laureates) and "laureates" not in covered:
-        missing.append(_("the laureates' amounts"))
+        missing.append(Uncovered("laureates", _("the laureates' amounts")))
     return missing
+
+
+def how_to_cover(figures: list[Uncovered]) -> str:
+    """The message naming figures no source covers, and how a curator covers them."""
+    ticks = list(dict.fromkeys(figure.label for figure in figures))
+    return _(
+        "No source covers: %(figures)s. Tick %(ticks)s in the “covers” of the source that gives each figure "
+        "(or add that source), or acknowledge that they are published without one."
+    ) % {"figures": "; ".join(figure.shown for figure in figures), "ticks": ", ".join(f"“{t}”" for t in ticks)}
 
 
 def _describe(call, name, value) -> str:
@@ -145,7 +182,7 @@ def _describe(call, name, value) -> str:
     if isinstance(value, datetime.date):
         shown = format_partial_date(value, getattr(call, f"{name}_precision"))
     elif name.endswith("_eur"):
-        shown = _amount(value)
+        shown = amount(value)
     else:
         shown = str(value)
     return f"{label} ({shown})"

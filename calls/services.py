@@ -10,7 +10,7 @@ import re
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -68,11 +68,73 @@ def publication_errors(*, call: Call, rows: CallRows, unsourced_acknowledged: bo
         already = set(rules.unsourced_figures(stored, CallRows.of(stored)))
         unsourced = [figure for figure in unsourced if figure not in already]
     if unsourced:
-        errors.append(_(
-            "No source covers: %(figures)s. Add a source covering them, or acknowledge that "
-            "they are published without one."
-        ) % {"figures": "; ".join(unsourced)})
+        errors.append(rules.how_to_cover(unsourced))
     return errors
+
+
+ROW_KINDS = ("rounds", "ceilings", "sources", "laureates")  # a call's rows, as `CallRows` holds them
+
+
+def row_message(position: int, field: str | None, message) -> str:
+    """A row's error, in the one format of every writer: `#2 closes_on: …`, rows numbered from 1
+    (`#2: …` for the row as a whole)."""
+    whole_row = not field or field in (NON_FIELD_ERRORS, "non_field_errors")
+    return f"#{position}: {message}" if whole_row else f"#{position} {field}: {message}"
+
+
+def _row_errors(rows: CallRows) -> dict:
+    """Each row's own mistakes (`full_clean()`, its call aside), under the rows' name, numbered."""
+    errors = {}
+    for name in ("funders", *ROW_KINDS):
+        for position, row in enumerate(getattr(rows, name) or [], start=1):
+            try:
+                row.full_clean(exclude=["call"], validate_unique=False)
+            except ValidationError as error:
+                errors.setdefault(name, []).extend(
+                    row_message(position, field, message)
+                    for field, messages in error.message_dict.items() for message in messages
+                )
+    return errors
+
+
+def validate_call(*, call: Call, rows: CallRows | None = None, unsourced_acknowledged: bool = False) -> CallRows:
+    """Check `call` with `rows` (by default, those it has) as one: the one validation of every writer.
+
+    The admin's add and change forms (with their inlines' rows), the CSV import, API submissions,
+    the loader, importers and new editions all come here (through `save_call` or directly), so a
+    call is refused the same way whoever writes it: the same field, the same message. In order:
+
+    1. the call's dates (an opening after a closing), and each row's own mistakes (a round's
+       dates, a ceiling's amount, a source without a title…, named `#2 closes_on: …` under the
+       rows' name), before the rounds widen the call's window (`rules.derive_window`);
+    2. the call's own fields (`Call.clean` and the fields' validators: amounts not negative, rates,
+       TRL, durations, years) and what joins it to its rows (`rules.ceilings_below_floor`);
+    3. when the call is published, `publication_errors` (copied figures confirmed, every figure
+       covered by a source, or acknowledged), on `publication_state`.
+
+    Raises a `ValidationError` mapping each field to its messages; returns the rows checked.
+    """
+    rows = (rows or CallRows()).completed(call)
+    errors = {name: [message] for name, message in call.window_errors().items()}
+    errors.update(_row_errors(rows))
+    if errors:
+        raise ValidationError(errors)
+    rules.derive_window(call, rows.rounds)
+    try:
+        call.full_clean()
+    except ValidationError as error:
+        errors = error.message_dict
+    if "floor_eur" not in errors and (below := rules.ceilings_below_floor(call, rows)):
+        errors["floor_eur"] = [_(
+            "The floor per project (%(floor)s) is above a ceiling per project (%(ceilings)s): a project's "
+            "ceiling cannot be below its floor. Lower the floor, or correct the ceiling."
+        ) % {"floor": rules.amount(call.floor_eur), "ceilings": ", ".join(below)}]
+    if not errors:
+        errors = {"publication_state": publication_errors(
+            call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged)}
+    if any(errors.values()):
+        raise ValidationError({name: messages for name, messages in errors.items() if messages})
+    return rows
 
 
 @transaction.atomic
@@ -85,10 +147,9 @@ def save_call(
     Admin forms and their inlines, the CSV import, partners' submissions, the bundled data's
     loader, importers, new editions and visitors' proposals all call this. `rows` are what the call
     has besides its own fields (`CallRows`): each part given replaces what the call has (a part
-    left `None` is kept). Everything is checked together before anything is written: each row's
-    own rules (a row's messages name it, "#2 closes_on: …"), the call's (its window is widened to
-    its rounds), and, for a published call, `publication_errors` (raised as a `ValidationError`
-    on `publication_state`). Then the call, its rows and its vocabularies are written, and the
+    left `None` is kept). Everything is checked together before anything is written
+    (`validate_call`: a `ValidationError` naming each field; the call's window is widened to its
+    rounds). Then the call, its rows and its vocabularies are written, and the
     read model and the registry version follow once, in the same transaction.
 
     `changed=False` says the caller changes none of the call's own fields (the loader comparing an
@@ -99,16 +160,9 @@ def save_call(
         call.refresh_from_db()  # its own fields as stored: only its rows (and what they derive) change
     given = rows or CallRows()
     rows = given.completed(call)
-    if errors := call.window_errors():  # an opening after a closing is refused before rounds widen it
-        raise ValidationError(errors)
-    _check_rows(call, given)
-    rows_change = call.pk is None or _rows_change(call, given)
-    if not (changed or rows_change):
+    if not (changed or call.pk is None or _rows_change(call, given)):
         return call
-    rules.derive_window(call, rows.rounds)
-    call.full_clean()
-    if errors := publication_errors(call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged):
-        raise ValidationError({"publication_state": errors})
+    validate_call(call=call, rows=rows, unsourced_acknowledged=unsourced_acknowledged)
     if call.publication_state == PublicationState.PUBLISHED:
         call.mark_published()
     _record_as(call, actor=actor, reason=reason)
@@ -127,23 +181,6 @@ ROW_PARTS = {
     "sources": ("sources", ["document", "title", "url", "locator", "accessed_on", "covers"]),
     "laureates": ("laureates", ["organisation", "project", "amount_eur", "region", "year"]),
 }
-
-
-def _check_rows(call, rows: CallRows) -> None:
-    """Each given row's own rules, before anything is written; messages name the row ("#2 …")."""
-    errors = {}
-    for part, (relation, _compared) in ROW_PARTS.items():
-        link = Call._meta.get_field(relation).field.name  # the row's link to its call
-        for number, row in enumerate(getattr(rows, part) or [], start=1):
-            try:
-                row.full_clean(exclude=[link])
-            except ValidationError as error:
-                errors.setdefault(part, []).extend(
-                    f"#{number} {field}: {message}" if field != "__all__" else f"#{number} {message}"
-                    for field, messages in error.message_dict.items() for message in messages
-                )
-    if errors:
-        raise ValidationError(errors)
 
 
 def _row_key(row, compared):

@@ -62,3 +62,38 @@ def call_form(**overrides):
         data.update(inline_management(prefix))
     data.update(overrides)
     return data
+
+
+def _csv_format(form) -> str:
+    return next(value for value, label in form.fields["format"].choices if "csv" in str(label).lower())
+
+
+def import_preview(client, csv_text, admin=ADMIN):
+    """The admin's import page given `csv_text` as a curator's file: its preview's response."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = client.get(f"{admin}import/")
+    response = client.post(f"{admin}import/", {
+        "resource": "0", "format": _csv_format(page.context["form"]),
+        "import_file": SimpleUploadedFile("calls.csv", csv_text.encode("utf-8"), content_type="text/csv"),
+    })
+    assert response.status_code == 200
+    return response
+
+
+def import_csv(client, csv_text, admin=ADMIN):
+    """The admin's import preview: returns the confirmation form's data."""
+    response = import_preview(client, csv_text, admin)
+    confirm = response.context["confirm_form"]
+    assert confirm is not None, response.context["result"].invalid_rows if response.context.get("result") else ""
+    return {name: confirm[name].value() for name in confirm.fields}
+
+
+def export_csv(client, admin=ADMIN) -> str:
+    """What the admin's export page gives a curator who exports every call as CSV, every column ticked."""
+    form = client.get(f"{admin}export/").context["form"]
+    data = {"format": _csv_format(form), "resource": "0"}
+    data.update({name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)})
+    response = client.post(f"{admin}export/", data)
+    assert response.status_code == 200, response.content[:500]
+    return response.content.decode("utf-8")

@@ -183,5 +183,14 @@ def curator_client(client, curator):
 
 
 @pytest.fixture
+def in_english():
+    """The test's own code (not a request) runs in English: the curators' CSV columns, messages."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"

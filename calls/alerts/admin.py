@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calls.admin_selection import CheckedSelectionMixin
 from calls.alerts.models import AlertSubscription
 
 EMAIL_PERMISSION = "alerts.view_subscriber_email"
@@ -55,7 +56,7 @@ def data_protection_export(subscriptions) -> dict:
 
 
 @admin.register(AlertSubscription)
-class AlertSubscriptionAdmin(admin.ModelAdmin):
+class AlertSubscriptionAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = [
         "__str__", "email", "kind", "query", "call", "language", "rhythm", "confirmed", "created_at",
         "last_sent_at", "sent_count",

@@ -13,23 +13,23 @@ How a submission is refused, field by field (the body maps each field to its mes
 - **422**: each field is valid as the schema states it, but the registry refuses it: a well-formed
   slug (programme, funder, theme) that names nothing in the registry, or fields that together
   break one of `CROSS_FIELD_RULES`, which no OpenAPI schema can state. `submit_call` raises the
-  latter (the model's rules, `Call.clean`, the rows' `clean`, `calls.rules`, and
+  latter (`services.validate_call`, every writer's one validation of a call and its rows, and
   `funders_named_once`) before anything is written.
 
 Whatever the status, the body maps each field to its messages, and a row's messages say which row,
 numbered from 1 (`row_message`: `{"rounds": ["#2 closes_on: …"]}`).
 """
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.settings import api_settings
 
 from calls import fields as call_fields
 from calls import services
 from calls.choices import PublicationState
 from calls.models import AidFormType, BeneficiaryType, Call, CallFunder, Ceiling, Region, Round, Source
 from calls.rules import CallRows
+from calls.services import row_message
 
 CALL_FIELDS = call_fields.names(submittable=True)  # declared once, in calls/fields.py
 
@@ -46,7 +46,7 @@ CROSS_FIELD_RULES = [
     "`closes_on` not before `opens_on`, for the call and for each of its `rounds`; the call's window is widened "
     "to its rounds, so a round may not close before the call opens either.",
     "`trl_max` not below `trl_min`; `funding_rate_max_pct` not below `funding_rate_min_pct`.",
-    "`ceilings`: no ceiling below the call's `floor_eur`.",
+    "`floor_eur`: not above any of the `ceilings`.",
 ]
 
 
@@ -83,13 +83,6 @@ def _save_under_a_free_slug(call: Call, *, user, slug_given: bool, rows: CallRow
     raise ValidationError({"slug": [_("No free slug for this title: give one.")]})
 
 
-def row_message(position: int, field: str | None, message) -> str:
-    """A row's error, in the one format of every answer (400 and 422): `#2 closes_on: …`, rows
-    numbered from 1 (`#2: …` for the row as a whole)."""
-    whole_row = not field or field in (NON_FIELD_ERRORS, api_settings.NON_FIELD_ERRORS_KEY)
-    return f"#{position}: {message}" if whole_row else f"#{position} {field}: {message}"
-
-
 def numbered_row_errors(errors: dict) -> dict:
     """A serializer's errors with each list's row errors flattened into `row_message`s: DRF gives
     the errors of a list as `{index: …}`, counted from 0 (a row's as a dict of its fields, a
@@ -106,19 +99,6 @@ def numbered_row_errors(errors: dict) -> dict:
         else:
             flat[name] = value
     return flat
-
-
-def _clean_children(name, instances, exclude):
-    """full_clean() each child row; an error names the row: `{"rounds": ["#2 closes_on: ..."]}`."""
-    messages = []
-    for position, instance in enumerate(instances, start=1):
-        try:
-            instance.full_clean(exclude=exclude)
-        except ValidationError as error:
-            for field, field_messages in error.message_dict.items():
-                messages += [row_message(position, field, message) for message in field_messages]
-    if messages:
-        raise ValidationError({name: messages})
 
 
 def _proposed_funder_line(row) -> str:
@@ -176,10 +156,7 @@ def submit_call(*, user, data: dict) -> Call:
             "themes": list(data.get("themes") or []),
         },
     )
-    # A row's own mistakes are named on its row, before its dates widen the call's window.
-    _clean_children("rounds", rounds, exclude=["call"])
-    _clean_children("ceilings", ceilings, exclude=["call"])
-    _clean_children("sources", sources, exclude=["call"])
+    # The call and its rows checked as one (`services.validate_call`), as every writer's.
     _save_under_a_free_slug(call, user=user, slug_given=bool(data.get("slug")), rows=rows)
     call.proposed_funders = [row["name"] for row in proposed]
     services.flag_likely_duplicates(call=call, funders=[row["funder"] for row in data.get("funders") or []

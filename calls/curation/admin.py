@@ -1,6 +1,7 @@
 """The curators' admin: calls with their rounds, ceilings, sources and laureates; history; CSV."""
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.admin import GenericTabularInline
@@ -17,10 +18,11 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from calls import fields as call_fields
 from calls import rules, services
-from calls.choices import PublicationState, Status
+from calls.admin_selection import CheckedSelectionMixin
+from calls.choices import CallCovers, ProgrammeCovers, PublicationState, Status
 from calls.concurrency import OptimisticLockForm
 from calls.curation import curator_digest
-from calls.curation.resources import CallResource, PendingImportGone
+from calls.curation.resources import CallResource, CuratorExportForm, PendingImportGone
 from calls.history import call_history_rows
 from calls.importing import base as importers
 from calls.importing import source_checks
@@ -62,6 +64,13 @@ class NoRevertMixin:
     def revert_disabled(self, request, obj=None):
         return True
 
+    def history_view(self, request, object_id, extra_context=None):
+        """The history of an entry; an address naming none (text, a NUL character) is Django's
+        "doesn't exist" message on the list, as its change page's, not a 500 from the database."""
+        if self.get_object(request, unquote(object_id)) is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
@@ -73,8 +82,47 @@ class NoRevertMixin:
         return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[object_id]))
 
 
-class NoDeleteMixin:
-    """Curators archive; nothing in the admin destroys an entry."""
+class CuratorNotesMixin:
+    """What curators note to each other is seen only by who may change calls (`fields.hidden_from`,
+    the one rule): a view-only staff member sees the entry without it on its change page and in
+    its history (the CSV export applies the same rule, `resources.CallResource`)."""
+
+    def _hidden_fields(self, request) -> set:
+        """The entry's fields this user may not see (`fields.hidden_from`: curator notes)."""
+        names = {field.name for field in self.model._meta.get_fields()}
+        return call_fields.hidden_from(request.user) & names
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or []), *sorted(self._hidden_fields(request))]
+
+    def get_fieldsets(self, request, obj=None):
+        hidden = self._hidden_fields(request)
+        return [
+            (name, {**options, "fields": [
+                kept for kept in (
+                    tuple(f for f in field if f not in hidden) if isinstance(field, tuple) else field
+                    for field in options["fields"]
+                ) if kept and kept not in hidden
+            ]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """simple-history's changes between versions, less the fields this user may not see."""
+        hidden = sorted(self._hidden_fields(request))
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(current, foreign_keys_are_objs=foreign_keys_are_objs,
+                                              excluded_fields=hidden)
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
+
+class NoDeleteMixin(CheckedSelectionMixin):
+    """Curators archive; nothing in the admin destroys an entry (and an action applies only to
+    rows ticked in the list, `CheckedSelectionMixin`)."""
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -151,7 +199,9 @@ CODE_FIELDS = call_fields.names(kind="codes")
 class CallRowsFormSet(BaseInlineFormSet):
     """Rows of a call being edited: each formset leaves its pending rows on the call (the form's
     instance, shared by every inline), so that the last one, the sources, checks the whole call
-    against `services.publication_errors` before anything is saved."""
+    with them through `services.validate_call`, the one validation of every writer, before
+    anything is saved. What it refuses is shown on the call's field it names (the floor, the
+    closing date, the publication state), as on every other path."""
 
     checks_the_call = False
 
@@ -160,15 +210,25 @@ class CallRowsFormSet(BaseInlineFormSet):
         if not hasattr(self.instance, "_pending_rows"):
             self.instance._pending_rows = CallRows.of(self.instance)
         setattr(self.instance._pending_rows, self.rows_name, pending_rows(self))
-        if self.checks_the_call:
-            rows = self.instance._pending_rows
-            self.instance._widened = rules.derive_window(self.instance, rows.rounds)
-            errors = services.publication_errors(
+        form = getattr(self.instance, "_admin_form", None)
+        if not self.checks_the_call or form is None or form.errors:
+            return  # the call's own mistakes are shown first, on its fields
+        rows = self.instance._pending_rows
+        self.instance._widened = rules.derive_window(self.instance, rows.rounds)
+        try:
+            services.validate_call(
                 call=self.instance, rows=rows,
                 unsourced_acknowledged=getattr(self.instance, "_unsourced_acknowledged", False),
             )
-            if errors:
-                raise ValidationError(errors)
+        except ValidationError as error:
+            elsewhere = []
+            for field, messages in error.message_dict.items():
+                if field in form.fields:
+                    form.add_error(field, messages)
+                else:
+                    elsewhere += messages
+            shown_above = _("The call was not saved: see the messages by its fields above.")
+            raise ValidationError(elsewhere or [shown_above]) from None
 
 
 def rows_formset(name, *, checks_the_call=False):
@@ -197,9 +257,41 @@ class CeilingInline(admin.TabularInline):
     fields = ["amount_eur", "condition", "to_confirm"]
 
 
+class CoversField(forms.MultipleChoiceField):
+    """A source's `covers` as boxes to tick, one per figure, by its label; a value posted as
+    words separated by commas (as the model stores it) is read as those words."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, label=_("covers"), error_messages={"invalid_choice": _(
+            "“%(value)s” is not something a source covers: tick those it supports among the boxes."
+        )}, help_text=_("Tick what this source says, for this edition: the figures it supports."), **kwargs)
+
+    def to_python(self, value):
+        return [word.strip() for item in super().to_python(value) for word in item.split(",") if word.strip()]
+
+
+def source_form(coverable):
+    """The form of a source in an inline: its `covers` ticked among `coverable`'s choices, stored in their order."""
+
+    class SourceForm(forms.ModelForm):
+        covers = CoversField(choices=coverable.choices)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.initial["covers"] = [word for word in coverable.values if word in self.instance.covered_fields]
+
+        def clean_covers(self):
+            return ", ".join(word for word in coverable.values if word in self.cleaned_data["covers"])
+
+    return SourceForm
+
+
 class SourceInline(admin.StackedInline):
     model = Source
     fk_name = "call"
+    form = source_form(CallCovers)
     formset = rows_formset("sources", checks_the_call=True)
     extra = 1
     fields = ["title", "url", "covers", ("document", "locator", "accessed_on"), "to_confirm"]
@@ -208,6 +300,7 @@ class SourceInline(admin.StackedInline):
 class ProgrammeSourceInline(admin.StackedInline):
     model = Source
     fk_name = "programme"
+    form = source_form(ProgrammeCovers)
     extra = 0
     fields = ["document", "title", "url", "locator", "accessed_on", "covers"]
 
@@ -228,6 +321,10 @@ class CallAdminForm(OptimisticLockForm):
     class Meta:
         model = Call
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance._admin_form = self  # the inlines' last formset checks the call and its rows (above)
 
     def clean(self):
         cleaned = super().clean()
@@ -270,10 +367,11 @@ class ProvenanceInline(GenericTabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
+class CallAdmin(CuratorNotesMixin, NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAdmin):
     form = CallAdminForm
     object_history_template = "admin/calls/call/object_history.html"
     resource_classes = [CallResource]
+    export_form_class = CuratorExportForm
 
     def process_import(self, request, **kwargs):
         """The import's confirmation; one whose pending file is gone (confirmed already, expired)
@@ -401,8 +499,9 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
 
     def history_view(self, request, object_id, extra_context=None):
         """The call's history with its rows' and vocabularies' changes, readable (`calls.history`)."""
-        call = self.get_object(request, object_id)
-        extra = {"history_rows": call_history_rows(call) if call is not None else []}
+        call = self.get_object(request, unquote(object_id))
+        hidden = self._hidden_fields(request)
+        extra = {"history_rows": call_history_rows(call, hidden=hidden) if call is not None else []}
         return super().history_view(request, object_id, extra_context={**(extra_context or {}), **extra})
 
     def _set_state(self, request, queryset, state, verb):
@@ -465,6 +564,10 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
             return None
         try:
             edition = services.create_new_edition(call=queryset.get(), actor=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return None
         except ValueError as error:
             self.message_user(request, str(error), messages.ERROR)
             return None
@@ -475,7 +578,7 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
         return redirect("admin:calls_call_change", edition.pk)
 
 
-class ReferenceAdminMixin(NoRevertMixin, NoDeleteMixin):
+class ReferenceAdminMixin(CuratorNotesMixin, NoRevertMixin, NoDeleteMixin):
     """Funders, programmes, themes and documents are embedded in calls: saving one goes through
     the services, which refresh the read model of the calls that show it."""
 
@@ -656,7 +759,7 @@ class PublicReportAdmin(NoDeleteMixin, admin.ModelAdmin):
 User = get_user_model()
 
 
-class RegistryUserAdmin(UserAdmin):
+class RegistryUserAdmin(CheckedSelectionMixin, UserAdmin):
     """Django's users admin, with an action making the chosen accounts partners (the `partners`
     group and an API token each), for staff who may change users and add tokens."""
 

@@ -14,6 +14,15 @@ def non_negative(field):
     )
 
 
+def negative_amounts(instance, *fields) -> dict:
+    """The amounts of `instance` below zero, each with its message (what `non_negative` refuses at
+    the database, said in the curator's words before it gets there)."""
+    return {
+        field: _("An amount cannot be negative.")
+        for field in fields if getattr(instance, field) is not None and getattr(instance, field) < 0
+    }
+
+
 def not_before(later, earlier, name):
     return models.CheckConstraint(
         condition=Q(**{f"{later}__isnull": True})

@@ -14,10 +14,20 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from calls.choices import ApplyUrlKind, CallType, FunderRole, PublicationState, Recurrence, Scope, Status
+from calls.choices import (
+    ApplyUrlKind,
+    CallCovers,
+    CallType,
+    FunderRole,
+    ProgrammeCovers,
+    PublicationState,
+    Recurrence,
+    Scope,
+    Status,
+)
 from calls.date_facts import facts_of_call
 from calls.dates import validate_supported_date, validate_supported_year
-from calls.models.base import DatedWindow, non_negative, not_before
+from calls.models.base import DatedWindow, negative_amounts, non_negative, not_before
 from calls.models.reference import AidFormType, BeneficiaryType, Document, Funder, Programme, Region, Theme
 from calls.querysets import CallQuerySet, today
 from calls.reading.cards import card_of
@@ -223,8 +233,10 @@ class Call(DatedWindow):
             value = getattr(self, field)
             if value is not None and not 1 <= value <= 9:
                 errors[field] = _("A TRL is between 1 and 9.")
-        if self.funding_rate_max_pct is not None and self.funding_rate_max_pct > 100:
-            errors["funding_rate_max_pct"] = _("A funding rate is at most 100%.")
+        for field in ("funding_rate_min_pct", "funding_rate_max_pct"):
+            if getattr(self, field) is not None and getattr(self, field) > 100:
+                errors[field] = _("A funding rate is at most 100%.")
+        errors.update(negative_amounts(self, "total_budget_eur", "floor_eur"))
         if self.editions_per_year is not None and not 1 <= self.editions_per_year <= 12:
             errors["editions_per_year"] = _("A call comes back between 1 and 12 times a year.")
         if self.previous_edition_id and self.previous_edition_id == self.pk:
@@ -346,7 +358,7 @@ class Round(DatedWindow):
         return self.name
 
     def clean(self):
-        if errors := self.window_errors():
+        if errors := {**self.window_errors(), **negative_amounts(self, "budget_eur")}:
             raise ValidationError(errors)
 
 
@@ -377,10 +389,6 @@ class Ceiling(models.Model):
     def clean(self):
         if self.amount_eur is not None and self.amount_eur <= 0:
             raise ValidationError({"amount_eur": _("A ceiling is a positive amount.")})
-        # Its call, saved or not yet (a call being added with its ceilings).
-        call = self.call if self.call_id or Ceiling.call.is_cached(self) else None
-        if call is not None and call.floor_eur and self.amount_eur and self.amount_eur < call.floor_eur:
-            raise ValidationError({"amount_eur": _("A ceiling cannot be below the call's floor.")})
 
 
 class Source(models.Model):
@@ -425,9 +433,22 @@ class Source(models.Model):
     def __str__(self):
         return f"{self.display_title} — {self.locator}" if self.locator else self.display_title
 
+    @property
+    def coverable(self) -> type:
+        """What this source may cover: a programme's dates and budget, or a call's figures."""
+        return ProgrammeCovers if self.programme_id and not self.call_id else CallCovers
+
     def clean(self):
+        errors = {}
         if not self.document_id and not self.title:
-            raise ValidationError({"title": _("Give the source's title or choose its document.")})
+            errors["title"] = _("Give the source's title or choose its document.")
+        if unknown := sorted(self.covered_fields - set(self.coverable.values)):
+            errors["covers"] = _(
+                "Not something a source covers: %(unknown)s. It covers some of: %(known)s."
+            ) % {"unknown": ", ".join(f"“{word}”" for word in unknown),
+                 "known": ", ".join(f"{word} ({label})" for word, label in self.coverable.choices)}
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def display_title(self):
@@ -461,3 +482,7 @@ class Laureate(models.Model):
 
     def __str__(self):
         return self.organisation
+
+    def clean(self):
+        if errors := negative_amounts(self, "amount_eur"):
+            raise ValidationError(errors)

@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from calls.choices import AidForm, Beneficiary, DatePrecision, FunderKind
 from calls.dates import format_partial_date, validate_supported_date
-from calls.models.base import non_negative, not_before
+from calls.models.base import negative_amounts, non_negative, not_before
 
 
 class Region(models.Model):
@@ -192,6 +192,8 @@ class Programme(models.Model):
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The end cannot be before the start.")})
+        if errors := negative_amounts(self, "budget_eur"):
+            raise ValidationError(errors)
         ancestor = self.parent
         while ancestor is not None:
             if ancestor.pk == self.pk:

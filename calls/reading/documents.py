@@ -1,7 +1,7 @@
 """A call's stored document: its API representation as the read model keeps it, built by plain
 Python from the call and its rows. The read side's own: it imports nothing of the API.
 
-The write path (`calls.read_model.refresh`) stores, per call, `call_document(call)`: the call's
+The write path (`calls.reading.read_model.refresh`) stores, per call, `call_document(call)`: the call's
 API representation (the fields of `calls.fields` marked `api`, in that order), less what does not
 belong to the call's own rows:
 

@@ -62,6 +62,14 @@ def spreadsheet_safe(value):
     return value
 
 
+def as_written(value):
+    """A cell of an export read back as it was written: the apostrophe `spreadsheet_safe` put
+    before text a spreadsheet would run as a formula is taken off (`'- item` is `- item`)."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
 class SpreadsheetSafeExportMixin:
     """For django-import-export resources: every exported cell goes through `spreadsheet_safe`."""
 

@@ -874,7 +874,7 @@ def test_an_invalid_submission_is_a_400_per_field(partner, submission_refs, chan
     ({"rounds": [{"name": "V1", "opens_on": "2027-03-01", "closes_on": "2027-02-01"}]}, "rounds"),
     ({"opens_on": "2027-05-01", "closes_on": None, "rounds": [{"name": "V1", "closes_on": "2027-03-01"}]},
      "closes_on"),
-    ({"floor_eur": 900_000}, "ceilings"),
+    ({"floor_eur": 900_000}, "floor_eur"),
 ])
 def test_fields_valid_alone_that_break_a_rule_together_are_a_422_naming_the_field(
     partner, submission_refs, changes, field,

@@ -10,7 +10,7 @@ from calls import services
 from calls.curation.resources import CallResource
 from calls.models import Call
 from calls.querysets import today
-from tests.admin_forms import ADMIN, call_form, change_form_data, inline_management
+from tests.admin_forms import ADMIN, call_form, change_form_data, import_csv, inline_management
 from tests.factories import (
     CallFactory,
     CeilingFactory,
@@ -139,6 +139,7 @@ def test_changelist_search_covers_funder_names(curator_client):
     assert "Appel X" in content and "Appel Y" not in content
 
 
+@pytest.mark.usefixtures("in_english")
 def test_csv_export_and_import_round_trip_through_the_resource():
     programme = ProgrammeFactory(slug="france-2030")
     CallFactory(slug="aap-export", title="Exporté", programme=programme, publication_state="draft")
@@ -147,7 +148,7 @@ def test_csv_export_and_import_round_trip_through_the_resource():
 
     incoming = tablib.Dataset(headers=dataset.headers)
     row = dict(zip(dataset.headers, dataset[0], strict=True))
-    row.update(slug="aap-importe", title="Importé")
+    row.update({"Slug": "aap-importe", "Title": "Importé", "Edit version": ""})
     incoming.append([row[h] for h in dataset.headers])
     result = CallResource().import_data(incoming, dry_run=False)
     assert not result.has_errors() and not result.has_validation_errors()
@@ -241,23 +242,6 @@ def test_curator_notes_are_exported_only_to_those_who_may_change_calls(curator):
     viewer = type(viewer).objects.get(pk=viewer.pk)  # fresh permission cache
     assert "Montant à confirmer" not in CallResource(user=viewer).export().csv
     assert "Montant à confirmer" in CallResource(user=curator).export().csv
-
-
-def import_csv(client, csv_text):
-    """The admin's import preview: returns the confirmation form's data."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    page = client.get(f"{ADMIN}import/")
-    formats = page.context["form"].fields["format"].choices
-    csv_index = next(value for value, label in formats if "csv" in str(label).lower())
-    response = client.post(f"{ADMIN}import/", {
-        "resource": "0", "format": csv_index,
-        "import_file": SimpleUploadedFile("calls.csv", csv_text.encode("utf-8"), content_type="text/csv"),
-    })
-    assert response.status_code == 200
-    confirm = response.context["confirm_form"]
-    assert confirm is not None, response.context["result"].invalid_rows if response.context.get("result") else ""
-    return {name: confirm[name].value() for name in confirm.fields}
 
 
 def test_the_import_confirmation_reads_only_a_pending_import_the_server_named(curator_client, tmp_path):
@@ -396,19 +380,21 @@ def test_csv_import_refuses_unknown_codes_in_list_columns_on_their_row():
     assert not Call.objects.filter(slug="aap-codes").exists()
 
 
+@pytest.mark.usefixtures("in_english")
 def test_csv_import_preview_shows_only_the_columns_that_change():
     CallFactory(slug="aap-revue", title="Revue", publication_state="draft", closes_on=datetime.date(2026, 7, 31))
     dataset = CallResource().export()
     assert len(dataset.headers) > 30
     row = dict(zip(dataset.headers, dataset[0], strict=True))
-    row["closes_on"] = "2026-08-31"
+    row["Closes on"] = "2026-08-31"
     incoming = tablib.Dataset([row[h] for h in dataset.headers], headers=dataset.headers)
     result = CallResource().import_data(incoming, dry_run=True)
     assert not result.has_validation_errors()
-    assert set(result.diff_headers) == {"slug", "title", "closes_on"}
+    assert set(result.diff_headers) == {"Slug", "Title", "Closes on"}
     assert len(result.valid_rows()[0].diff) == 3
 
 
+@pytest.mark.usefixtures("in_english")
 def test_csv_export_lists_rounds_and_ceilings_for_bulk_review():
     call = CallFactory(slug="aap-vagues", publication_state="draft", opens_on=None, closes_on=None)
     from tests.factories import RoundFactory
@@ -418,8 +404,8 @@ def test_csv_export_lists_rounds_and_ceilings_for_bulk_review():
     CeilingFactory(call=call, amount_eur=500_000, condition="PME")
     dataset = CallResource().export()
     row = dict(zip(dataset.headers, dataset[0], strict=True))
-    assert "Vague 1" in row["rounds"] and "2000000 EUR" in row["rounds"]
-    assert row["ceilings"] == "500000 EUR (PME)"
+    assert "Vague 1" in row["Rounds"] and "2000000 EUR" in row["Rounds"]
+    assert row["Ceilings"] == "500000 EUR (PME)"
 
 
 def test_a_curator_previews_a_drafts_public_page_which_the_public_cannot_see(curator_client):

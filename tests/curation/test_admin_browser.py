@@ -1,8 +1,9 @@
 """The curators' admin in a real browser (Playwright driving Debian's Chromium, as tests/site/test_browser.py).
 
 A curator adds a call with one round, one ceiling and one source: every click and every field
-filled is counted (the issue measured 42 before the form was regrouped). The calls list fits a
-1 280-pixel screen: no column is cut off.
+filled is counted (the issue measured 42 before the form was regrouped). A curator adds a call with
+two ceilings and a source covering them (boxes ticked) and publishes it on the first save. The
+calls list fits a 1 280-pixel screen: no column is cut off.
 Without /usr/bin/chromium these tests skip, saying why, unless REQUIRE_BROWSER=1 makes that a failure.
 """
 import datetime
@@ -57,7 +58,7 @@ class Counted:
         self.count += 1
 
 
-def test_adding_a_call_with_a_round_a_ceiling_and_a_source_takes_ten_interactions(curator_page, live_server):
+def test_adding_a_call_with_a_round_a_ceiling_and_a_source_takes_eleven_interactions(curator_page, live_server):
     page = curator_page
     page.goto(f"{live_server.url}/en/admin/calls/call/add/")
     curator = Counted(page)
@@ -69,7 +70,8 @@ def test_adding_a_call_with_a_round_a_ceiling_and_a_source_takes_ten_interaction
     curator.fill("#id_ceilings-0-amount_eur", "500000")
     curator.fill("#id_sources-0-title", "Cahier des charges")
     curator.fill("#id_sources-0-url", "https://example.org/cdc.pdf")
-    curator.fill("#id_sources-0-covers", "rounds, ceilings")
+    curator.click("input[name='sources-0-covers'][value='rounds']")  # what it covers: boxes to tick
+    curator.click("input[name='sources-0-covers'][value='ceilings']")
     curator.click("input[name=_save]")
     page.wait_for_url("**/en/admin/calls/call/")
 
@@ -81,9 +83,44 @@ def test_adding_a_call_with_a_round_a_ceiling_and_a_source_takes_ten_interaction
     assert (call.opens_on, call.closes_on) == (datetime.date(2027, 1, 15), datetime.date(2027, 3, 31))  # from it
     assert [c.amount_eur for c in call.ceilings.all()] == [500_000]
     assert call.sources.get().covered_fields == {"rounds", "ceilings"}
-    # 42 interactions before (the issue's count); 10 now: 2 fields, 3 for the round, 1 for the
-    # ceiling, 3 for the source, and Save.
-    assert curator.count == 10
+    # 42 interactions before (the issue's count); 11 now: 2 fields, 3 for the round, 1 for the
+    # ceiling, 4 for the source (title, address, two boxes ticked), and Save.
+    assert curator.count == 11
+
+
+def test_a_curator_adds_and_publishes_a_call_with_two_ceilings_and_a_source_covering_them(curator_page, live_server):
+    """The issue's case: the add form, two ceilings above the call's floor, one source covering the
+    dates, the floor and the ceilings (boxes ticked), published on the first save, nothing refused."""
+    page = curator_page
+    page.goto(f"{live_server.url}/en/admin/calls/call/add/")
+    page.fill("#id_title", "AAP Plateformes de bioproduction 2027")
+    page.select_option("#id_call_type", "call_for_projects")
+    page.fill("#id_opens_on", "2027-01-15")
+    page.fill("#id_closes_on", "2027-03-31")
+    page.fill("#id_floor_eur", "200000")
+    page.fill("#id_ceilings-0-amount_eur", "600000")
+    page.fill("#id_ceilings-0-condition", "plateformes déjà labellisées")
+    page.click("#ceilings-group .add-row a")  # a second ceiling
+    page.fill("#id_ceilings-1-amount_eur", "1500000")
+    page.fill("#id_ceilings-1-condition", "nouvelles plateformes")
+    page.fill("#id_sources-0-title", "Cahier des charges")
+    page.fill("#id_sources-0-url", "https://example.org/cdc.pdf")
+    for figure in ("opens_on", "closes_on", "floor_eur", "ceilings"):
+        page.check(f"input[name='sources-0-covers'][value='{figure}']")
+    page.select_option("#id_publication_state", "published")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/en/admin/calls/call/")
+    assert page.locator(".errorlist, .errornote").count() == 0
+    assert "was added successfully" in page.locator(".messagelist").inner_text()
+
+    call = Call.objects.get(title="AAP Plateformes de bioproduction 2027")
+    assert call.publication_state == "published" and call.published_at is not None
+    assert [(c.amount_eur, c.condition) for c in call.ceilings.all()] == [
+        (1_500_000, "nouvelles plateformes"), (600_000, "plateformes déjà labellisées")]
+    assert call.floor_eur == 200_000
+    assert call.sources.get().covered_fields == {"opens_on", "closes_on", "floor_eur", "ceilings"}
+    response = page.goto(f"{live_server.url}/appels/{call.slug}/")  # public now
+    assert response.status == 200 and "AAP Plateformes de bioproduction 2027" in page.locator("h1").inner_text()
 
 
 def test_the_calls_list_fits_1280_pixels_without_cutting_a_column(curator_page, live_server):

@@ -528,6 +528,7 @@ def test_numbers_stay_numbers_in_exports():
     assert spreadsheet_safe("Appel -2") == "Appel -2"
 
 
+@pytest.mark.usefixtures("in_english")
 def test_the_admin_export_resource_neutralises_formulas_through_the_same_function():
     from calls.curation.resources import CallResource
 
@@ -535,7 +536,7 @@ def test_the_admin_export_resource_neutralises_formulas_through_the_same_functio
 
     dataset = CallResource().export(Call.objects.all())
     row = dict(zip(dataset.headers, dataset[0], strict=True))
-    assert row["title"] == "'=1+1" and row["summary"] == "'@cmd"
+    assert row["Title"] == "'=1+1" and row["Summary"] == "'@cmd"
 
 
 # -- Syncs never let filters reach a withdrawn call's content; renamed slugs come as removals ----

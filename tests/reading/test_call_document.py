@@ -231,7 +231,7 @@ def test_the_texts_the_api_declares_null_when_empty_are_null_in_the_document():
 
 # -- The read side borrows nothing from the API ------------------------------------------------------
 
-API_MODULES = ("calls.api", "rest_framework", "drf_spectacular", "calls.views", "calls.templatetags")
+API_MODULES = ("calls.api", "rest_framework", "drf_spectacular", "calls.site.views", "calls.site.templatetags")
 
 
 def imported_modules(path: Path) -> set[str]:
