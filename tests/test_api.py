@@ -1209,3 +1209,23 @@ def test_funders_and_programmes_give_their_english_gloss_or_null(api):
     schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]
     assert schema["Funder"]["properties"]["name_en"]["nullable"] is True
     assert schema["Programme"]["properties"]["name_en"]["nullable"] is True
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/api/v1/calls/?q=vaccins%00", "q"), ("/api/v1/calls/?page=%00", "page"),
+    ("/api/v1/calls/?page_size=5%00", "page_size"), ("/api/v1/calls/?cursor=%00", "cursor"),
+    ("/api/v1/calls/?ordering=%00", "ordering"), ("/api/v1/calls/?format=json%00", "format"),
+    ("/api/v1/calls/?col%00our=blue", "col\\u0000our"),
+    ("/api/v1/sync/?updated_since=2026-01-01T00:00:00Z%00", "updated_since"),
+    ("/api/v1/funders/?page=%00", "page"), ("/api/v1/submissions/?page=%00", "page"),
+    ("/api/v1/exports/calls.csv?x=%00", "x"), ("/api/schema/?lang=%00", "lang"),
+    ("/api/v1/calls/integr%00ateurs/", "path"), ("/api/v1/funders/region%00occitanie/", "path"),
+    ("/api/v1/submissions/a%00b/", "path"), ("/api/v1/themes/%00/", "path"), ("/api/v1/nulle%00part/", "path"),
+])
+def test_a_nul_character_in_a_query_or_a_path_under_api_is_a_400_naming_it(partner, full_call, path, field):
+    """On SQLite and on PostgreSQL (which refuses NUL in a text): never a 500, and never a
+    query reaching the database with it."""
+    response = token_client(partner).get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {field: ["No NUL character (\\u0000) is allowed, in any text."]}
