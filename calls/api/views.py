@@ -252,8 +252,12 @@ SEARCH_PARAMETERS = [
         description="Your technology readiness level: calls whose TRL range includes it, or states none.",
     ),
     OpenApiParameter(
-        "amount", {"type": "number", "minimum": 0, "maximum": 10**13},
+        "amount", {"type": "integer", "minimum": 0, "maximum": 10**13},
         description="The amount you need, in euros: calls whose highest ceiling reaches it, or state none.",
+    ),
+    OpenApiParameter(
+        "amount_max", {"type": "integer", "minimum": 0, "maximum": 10**13},
+        description="The most you need, in euros: calls whose floor is not above it, or state none.",
     ),
     OpenApiParameter(
         "closing_within", {"type": "integer", "minimum": 0, "maximum": 3660},
@@ -320,7 +324,9 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
             )),
             400: OpenApiResponse(FieldErrorsSerializer, description=(
                 "Invalid submission: messages per field (a row's as `#2 closes_on: …`, rows numbered from 1); a "
-                "property the schema does not define, or a NUL character, is named too."
+                "property the schema does not define, or a NUL character, is named too. A `funders[].funder` slug "
+                "naming no funder of the registry (see `funders/`) is a 400 on its row, saying to give the "
+                "funder's `name` instead: a funder not in the registry is proposed to the curators by its name."
             )),
             401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED,
             413: OpenApiResponse(ErrorSerializer, description=f"The body is over {MAX_BODY_BYTES // 1024} KiB."),
