@@ -893,19 +893,24 @@ def test_a_submission_with_a_taken_slug_is_a_409_naming_the_slug(partner, submis
     assert Call.objects.count() == 1
 
 
-def test_a_funder_slug_that_names_nothing_is_a_422_naming_the_field_and_how_to_propose_one(
+def test_a_funder_slug_that_names_nothing_is_a_400_naming_the_field_and_how_to_propose_one(
     partner, submission_refs,
 ):
-    """Well-formed as the schema states it, refused by the registry: the field and its row named,
-    and how to propose a funder the registry lacks."""
+    """A mistake in the request (a funder the registry lacks is named by its `name`): the field
+    and its row named, and how to propose the funder; the schema documents this 400."""
     response = token_client(partner).post(
         CALLS, {**SUBMISSION, "funders": [{"funder": "region-occitanie"}, {"funder": "nobody"}]}, format="json",
         HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert response.status_code == 422, response.content
-    [message] = response.json()["funders"]
-    assert message.startswith("#2 funder: ") and "nobody" in message and "give its `name` instead" in message
+    assert response.status_code == 400, response.content
+    assert response.json() == {"funders": [
+        "#2 funder: No funder has the slug “nobody”: give its `name` instead to propose a funder not in the "
+        "registry yet."
+    ]}
     assert not Call.objects.exists()
+    schema = APIClient().get("/api/schema/?format=json").json()
+    documented = schema["paths"]["/api/v1/calls/"]["post"]["responses"]["400"]["description"]
+    assert "`funders[].funder` slug naming no funder" in documented and "`name` instead" in documented
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -1182,7 +1187,7 @@ def test_a_funder_row_needs_a_slug_or_a_name(partner, submission_refs):
     unknown = client.post(
         CALLS, {**SUBMISSION, "funders": [{"funder": "nobody"}]}, format="json", HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert unknown.status_code == 422 and "give its `name` instead" in json.dumps(unknown.json())
+    assert unknown.status_code == 400 and "give its `name` instead" in json.dumps(unknown.json())
 
 
 def test_missing_strings_are_null_like_missing_numbers(api):
