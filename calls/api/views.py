@@ -3,13 +3,17 @@
 Query logic lives in `queries` (what is read) and `calls.filters.CallFilterSet` (the one
 definition of the public filters, shared with the HTML search); serializers only format.
 """
+import functools
 import sys
+from pathlib import Path
 
 import django_filters
+import drf_spectacular_sidecar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.db.models import Q
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views import defaults
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -554,14 +558,39 @@ class ThemeViewSet(ReadOnlySlugViewSet):
 # -- Docs ----------------------------------------------------------------------------------------
 
 
+# ReDoc's bundle shows under its menu a logo it loads from its makers' CDN, which no option turns
+# off: this site serves the sidecar's bundle with that address made an empty `data:` image, which
+# fails to load and which ReDoc then leaves out. Nothing of the docs comes from another host.
+REDOC_BUNDLE = Path(drf_spectacular_sidecar.__file__).parent / (
+    "static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
+REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@functools.lru_cache(maxsize=1)
+def redoc_bundle() -> bytes:
+    """The sidecar's ReDoc bundle, its CDN logo replaced (read once per process)."""
+    return REDOC_BUNDLE.read_text(encoding="utf-8").replace(REDOC_CDN_LOGO, "data:,").encode()
+
+
+def redoc_script(request):
+    response = HttpResponse(redoc_bundle(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 class RedocView(SpectacularRedocView):
     """ReDoc, served from this site under its Content-Security-Policy: no CDN, no inline script.
 
     ReDoc styles itself by inserting <style> elements and runs its search in a Worker made from
-    a blob: this page alone allows inline styles and blob workers; scripts stay 'self' only.
+    a blob: this page alone allows inline styles and blob workers; scripts stay 'self' only. Its
+    bundle comes from `redoc_script`, which leaves out the logo ReDoc would load from its CDN.
     """
 
     template_name = "api/redoc.html"
+
+    @staticmethod
+    def _redoc_standalone():
+        return reverse("api-redoc-script")
     policy = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
