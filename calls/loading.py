@@ -157,6 +157,7 @@ def normalise_funder(entry):
     return {
         "slug": entry["slug"], "name": entry["name"], "name_en": entry.get("name_en") or None,
         "acronym": entry.get("acronym") or None,
+        **({"aliases": list(entry["aliases"])} if entry.get("aliases") else {}),  # optional: none is left out
         "kind": entry["kind"], "region": entry.get("region") or None, "country": entry.get("country") or "FR",
         "website": entry.get("website") or None, "description": _text(entry.get("description")),
     }
@@ -329,6 +330,7 @@ def write_funder(entry, *, actor=None, reason=ORIGIN_REASON):
         "name": entry["name"],
         "name_en": entry.get("name_en") or "",
         "acronym": entry.get("acronym") or "",
+        "aliases": "\n".join(entry.get("aliases") or []),
         "kind": entry["kind"],
         "region": Region.objects.get(code=entry["region"]) if entry.get("region") else None,
         "country": entry.get("country") or "FR",

@@ -479,3 +479,19 @@ def test_a_mapping_file_that_cannot_be_used_imports_nothing(db, tmp_path):
     with pytest.raises(CommandError, match="not a call's field an import may give: \\['montant'\\]"):
         call_command("import_calls", str(CSV), "--mapping", str(mapping), verbosity=0)
     assert not Call.objects.exists()
+
+
+def test_a_feeds_funder_is_matched_by_an_alias_of_a_registry_funder(funders, tmp_path):
+    """The feed writes the Région's official long name; the registry knows it by its usual name,
+    with the long one among its aliases: the aid is the Région's, no new funder is flagged."""
+    from calls.models import Region
+
+    region = FunderFactory(slug="region-occitanie", name="Région Occitanie", kind="regional_authority",
+                           region=Region.objects.get(code="76"),
+                           aliases="Région Occitanie / Pyrénées-Méditerranée\nConseil régional d'Occitanie")
+    run(both_pages(tmp_path, change={90001: {"financers": ["Région Occitanie / Pyrénées-Méditerranée"]},
+                                     90004: {"financers": ["region occitanie / pyrenees-mediterranee"]}}))
+    for aid in (90001, 90004):
+        call, provenance = imported(aid)
+        assert [f.slug for f in call.funders.all()] == [region.slug]
+        assert not [flag for flag in provenance.flags if flag["code"] == "new_funder"]
