@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address links in alert messages point to (settings' SITE_URL): this run's, unless the
+# environment or the command line gives one.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: setup run test test-quick lint load serve bench
 
@@ -39,7 +42,7 @@ run: load
 	@echo "  Create a curator account:  $(PY) manage.py create_curator <username> <email>"
 	@echo "  Email alerts: messages print in this terminal; send the digests due: $(PY) manage.py send_alerts"
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Tests run on every core (pytest-xdist), a test file's tests on one worker (module fixtures such
 # as the bundled registry are set up once). TEST_WORKERS=0 runs them in this process.

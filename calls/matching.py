@@ -19,12 +19,19 @@ def fold(text) -> str:
 
 
 class FunderIndex:
-    """Funders of the registry by name and acronym (case and accents ignored)."""
+    """Funders of the registry by every name they are known by (`Funder.known_names`: name,
+    acronym, aliases), case and accents ignored. A name that is one funder's name or acronym
+    names it before being another's alias."""
 
     def __init__(self):
         self.by_key = {}
-        for funder in Funder.objects.order_by("pk"):
+        funders = list(Funder.objects.order_by("pk"))
+        for funder in funders:
             for key in (funder.name, funder.acronym):
+                if fold(key):
+                    self.by_key.setdefault(fold(key), funder)
+        for funder in funders:
+            for key in funder.alias_list:
                 if fold(key):
                     self.by_key.setdefault(fold(key), funder)
 

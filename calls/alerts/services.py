@@ -213,14 +213,27 @@ def change(*, token: str, rhythm: str | None = None, language: str | None = None
     return subscription
 
 
+@dataclass
+class Unsubscribed:
+    """What an unsubscribe did: whether it deleted the alert (False: it was gone already), and the
+    alerts the address still has (they go on; the address is kept for them, and gone with the last)."""
+
+    deleted: bool
+    remaining: list = field(default_factory=list)
+
+
 @transaction.atomic
-def unsubscribe(*, token: str) -> bool:
-    """Delete the alert its link names, with what was sent to it; False if it was already gone."""
+def unsubscribe(*, token: str) -> Unsubscribed:
+    """Stop the alert its link names, and only that one: delete it with what was sent for it. The
+    address's other alerts go on (the page lists them, each with its own link to manage it); the
+    address is gone when its last alert is. (Deleting every alert of the address is `forget_address`.)"""
     subscription = subscription_from_token(token, purpose="manage")
     if subscription is None:
-        return False
+        return Unsubscribed(deleted=False)
+    email = subscription.email
     subscription.delete()
-    return True
+    remaining = list(AlertSubscription.objects.filter(email=email).select_related("call").order_by("created_at", "pk"))
+    return Unsubscribed(deleted=True, remaining=remaining)
 
 
 @transaction.atomic

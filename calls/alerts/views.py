@@ -175,8 +175,16 @@ class UnsubscribeView(TokenView):
         return self.render_to_response(self.get_context_data(subscription=self.subscription()))
 
     def post(self, request, *args, **kwargs):
-        deleted = services.unsubscribe(token=self.kwargs["token"])
-        return self.render_to_response(self.get_context_data(done=True, deleted=deleted))
+        done = services.unsubscribe(token=self.kwargs["token"])
+        others = [{
+            "call": other.call if other.is_reminder else None,
+            "search": None if other.is_reminder else describe_search(other.query, quote_text=other.is_confirmed),
+            "manage_url": reverse("alert-manage", args=[services.make_token(other, purpose="manage")]),
+        } for other in done.remaining]
+        forget_token = services.make_token(done.remaining[0], purpose="manage") if done.remaining else None
+        return self.render_to_response(self.get_context_data(
+            done=True, deleted=done.deleted, others=others, forget_token=forget_token,
+        ))
 
 
 class ForgetAddressView(TokenView):

@@ -46,8 +46,9 @@ SUBMISSION_UNPROCESSABLE = (
     + "\n".join(f"- {rule}" for rule in CROSS_FIELD_RULES)
 )
 SUBMISSION_ERRORS = (
-    "A field that breaks this schema (or that it does not define) is a 400 naming it; a well-formed slug naming "
-    "nothing in the registry a 422 naming the field (a funder not in the registry is named by its `name`); "
+    "A field that breaks this schema (or that it does not define) is a 400 naming it, so is a `funders[].funder` "
+    "slug naming no funder (a funder not in the registry is named by its `name` instead, and proposed to the "
+    "curators); a well-formed programme or theme slug naming nothing in the registry is a 422 naming the field; "
     "a `slug` already taken a 409; fields each valid that break a rule together (a closing before the opening, "
     "a ceiling below the floor, a funder named twice…) a 422 naming the field."
 )

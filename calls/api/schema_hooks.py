@@ -56,3 +56,27 @@ def document_texts(component):
             prop["pattern"] = SLUG
         else:
             prop["pattern"] = NON_BLANK_TEXT if prop.get("minLength", 0) >= 1 else TEXT
+
+
+NUL_REFUSAL = ("A NUL character (`\\u0000`) in the path or the query string (a parameter's name or value) is a 400: "
+               "the body names `path` or the parameter.")
+
+
+def document_nul_refusal(result, generator, request, public):
+    """Every operation answers a NUL character in its path or query string with a 400 naming where
+    (`calls.api.nul_characters`): each documents that 400, with the field errors' body, and a free
+    text parameter states that it holds no NUL."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
+                    schema["pattern"] = TEXT  # (a cursor: any text the API wrote, never a NUL)
+            refusal = operation["responses"].setdefault("400", {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}},
+                "description": "",
+            })
+            refusal["description"] = " ".join(filter(None, [refusal.get("description"), NUL_REFUSAL]))
+    return result

@@ -462,17 +462,33 @@ class SubmittedFunderListSerializer(serializers.ListSerializer):
     """The submitted call's funders, documented item by item as one funder or the other."""
 
 
+class RegistryFunderField(serializers.SlugRelatedField):
+    """A registry funder by its slug. A slug naming none is a mistake in the request, not a
+    reference the registry lacks: the partner names such a funder by `name` (proposed to the
+    curators), so the answer is a 400 saying so (code `unknown_funder`), not the 422 of a programme
+    or a theme that does not exist."""
+
+    default_error_messages = {"unknown_funder": _(
+        "No funder has the slug “{value}”: give its `name` instead to propose a funder not in the registry yet."
+    )}
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if any(detail.code == "does_not_exist" for detail in error.detail):
+                self.fail("unknown_funder", value=data)
+            raise
+
+
 class SubmittedFunderSerializer(ClosedSerializer):
     """A funder of the submitted call: one of the registry's, by `funder` (its slug), or one not in
     the registry yet, by `name` (with `kind` and `website` if known). A funder named so is proposed
     to the curators with the draft (in its curator note); they add it to the registry on review."""
 
-    funder = serializers.SlugRelatedField(
+    funder = RegistryFunderField(
         slug_field="slug", queryset=Funder.objects.all(), required=False,
-        help_text="Slug of a funder of the registry (see `funders/`).",
-        error_messages={"does_not_exist": _(
-            "No funder has the slug “{value}”: give its `name` instead to propose a funder not in the registry yet."
-        )},
+        help_text="Slug of a funder of the registry (see `funders/`); a funder not in it is named by `name`.",
     )
     name = serializers.CharField(
         max_length=200, required=False, help_text="Name of a funder not in the registry yet (instead of `funder`).",

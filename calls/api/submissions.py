@@ -7,11 +7,13 @@ Submissions of the same title at the same moment each get their own slug.
 How a submission is refused, field by field (the body maps each field to its messages):
 
 - **400**: a field breaks what the OpenAPI schema states of it (a type, a choice, a length, a
-  pattern, a range, a property the schema does not define, a NUL character anywhere);
-  `CallSubmissionSerializer` checks all of it;
+  pattern, a range, a property the schema does not define, a NUL character anywhere), or a
+  `funders[].funder` slug names no funder (the partner names a funder not in the registry by its
+  `name`, the message says so: `serializers.RegistryFunderField`); `CallSubmissionSerializer`
+  checks all of it;
 - **409**: the `slug` the partner chose is another call's;
 - **422**: each field is valid as the schema states it, but the registry refuses it: a well-formed
-  slug (programme, funder, theme) that names nothing in the registry, or fields that together
+  slug (programme, theme) that names nothing in the registry, or fields that together
   break one of `CROSS_FIELD_RULES`, which no OpenAPI schema can state. `submit_call` raises the
   latter (`services.validate_call`, every writer's one validation of a call and its rows, and
   `funders_named_once`) before anything is written.
@@ -40,8 +42,7 @@ SLUG_ATTEMPTS = 50
 # The rules a submission's fields must keep together (a 422 naming the field when broken): the
 # schema documents this list in the submission's 422 response (`schema_docs`).
 CROSS_FIELD_RULES = [
-    "`programme`, `funders[].funder`, `themes`: a slug of the registry (a funder not in it yet is named by its "
-    "`name` instead, and proposed to the curators).",
+    "`programme`, `themes`: a slug of the registry (see `programmes/`, `themes/`).",
     "`funders`: each funder once (a registry funder by its slug, a proposed one by its name, whatever the case).",
     "`closes_on` not before `opens_on`, for the call and for each of its `rounds`; the call's window is widened "
     "to its rounds, so a round may not close before the call opens either.",

@@ -31,8 +31,11 @@ urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", EnglishSchemaView.as_view(), name="api-schema"),
     # The split view serves its script as a file: the Content-Security-Policy allows no inline script.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Its page's rules come from a stylesheet (api/swagger_ui.html): no inline style either.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+         name="api-docs"),
     path("redoc/", views.RedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("redoc/redoc.standalone.js", views.redoc_script, name="api-redoc-script"),
     # Anything else under /api/ is a JSON 404, whatever DEBUG says (Django's debug 404 is HTML).
     re_path(r"^", errors.not_found),
 ]

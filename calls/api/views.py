@@ -3,10 +3,15 @@
 Query logic lives in `queries` (what is read) and `calls.reading.filters.CallFilterSet` (the one
 definition of the public filters, shared with the HTML search); serializers only format.
 """
+import functools
+from pathlib import Path
 
 import django_filters
+import drf_spectacular_sidecar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.http import HttpResponse
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -231,8 +236,12 @@ SEARCH_PARAMETERS = [
         description="Your technology readiness level: calls whose TRL range includes it, or states none.",
     ),
     OpenApiParameter(
-        "amount", {"type": "number", "minimum": 0, "maximum": 10**13},
+        "amount", {"type": "integer", "minimum": 0, "maximum": 10**13},
         description="The amount you need, in euros: calls whose highest ceiling reaches it, or state none.",
+    ),
+    OpenApiParameter(
+        "amount_max", {"type": "integer", "minimum": 0, "maximum": 10**13},
+        description="The most you need, in euros: calls whose floor is not above it, or state none.",
     ),
     OpenApiParameter(
         "closing_within", {"type": "integer", "minimum": 0, "maximum": 3660},
@@ -299,7 +308,9 @@ CALL_OR_REMOVED = PolymorphicProxySerializer(
             )),
             400: OpenApiResponse(FieldErrorsSerializer, description=(
                 "Invalid submission: messages per field (a row's as `#2 closes_on: …`, rows numbered from 1); a "
-                "property the schema does not define, or a NUL character, is named too."
+                "property the schema does not define, or a NUL character, is named too. A `funders[].funder` slug "
+                "naming no funder of the registry (see `funders/`) is a 400 on its row, saying to give the "
+                "funder's `name` instead: a funder not in the registry is proposed to the curators by its name."
             )),
             401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED,
             413: OpenApiResponse(ErrorSerializer, description=f"The body is over {MAX_BODY_BYTES // 1024} KiB."),
@@ -527,14 +538,39 @@ class ThemeViewSet(ReadOnlySlugViewSet):
 # -- Docs ----------------------------------------------------------------------------------------
 
 
+# ReDoc's bundle shows under its menu a logo it loads from its makers' CDN, which no option turns
+# off: this site serves the sidecar's bundle with that address made an empty `data:` image, which
+# fails to load and which ReDoc then leaves out. Nothing of the docs comes from another host.
+REDOC_BUNDLE = Path(drf_spectacular_sidecar.__file__).parent / (
+    "static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
+REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@functools.lru_cache(maxsize=1)
+def redoc_bundle() -> bytes:
+    """The sidecar's ReDoc bundle, its CDN logo replaced (read once per process)."""
+    return REDOC_BUNDLE.read_text(encoding="utf-8").replace(REDOC_CDN_LOGO, "data:,").encode()
+
+
+def redoc_script(request):
+    response = HttpResponse(redoc_bundle(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 class RedocView(SpectacularRedocView):
     """ReDoc, served from this site under its Content-Security-Policy: no CDN, no inline script.
 
     ReDoc styles itself by inserting <style> elements and runs its search in a Worker made from
-    a blob: this page alone allows inline styles and blob workers; scripts stay 'self' only.
+    a blob: this page alone allows inline styles and blob workers; scripts stay 'self' only. Its
+    bundle comes from `redoc_script`, which leaves out the logo ReDoc would load from its CDN.
     """
 
     template_name = "api/redoc.html"
+
+    @staticmethod
+    def _redoc_standalone():
+        return reverse("api-redoc-script")
     policy = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "

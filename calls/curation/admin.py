@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Case, Prefetch, Value, When
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -590,8 +590,24 @@ class ReferenceAdminMixin(CuratorNotesMixin, NoRevertMixin, NoDeleteMixin):
 class FunderAdmin(ReferenceAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "name_en", "acronym", "kind", "region", "country"]
     list_filter = ["kind", "region", "country"]
-    search_fields = ["name", "name_en", "acronym", "slug"]
+    search_fields = ["name", "name_en", "acronym", "aliases", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def get_search_results(self, request, queryset, search_term):
+        """The search, and the funder autocomplete of a call's funders: the funders known by the
+        term itself (`Funder.known_names`: name, acronym or an alias; case and accents aside) come
+        first, then the others the search finds, by name. "Région Occitanie" gives the Région
+        before AD'OCC, whose name holds those words."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = importers.fold(search_term)
+        if not term:
+            return results, may_have_duplicates
+        known = [funder.pk for funder in queryset.only("pk", "name", "acronym", "aliases")
+                 if term in {importers.fold(name) for name in funder.known_names()}]
+        if known:
+            results = results | queryset.filter(pk__in=known)
+        ranked = results.annotate(known_by_term=Case(When(pk__in=known, then=Value(0)), default=Value(1)))
+        return ranked.order_by("known_by_term", "name", "pk"), may_have_duplicates
 
 
 @admin.register(Programme)

@@ -179,7 +179,7 @@ class AidesTerritoires(Importer):
         flags = []
         scope, regions, perimeter_flag = perimeter_scope(aid["perimeter"])
         if perimeter_flag:
-            flags.append({"code": "perimeter", "value": aid["perimeter"]})
+            flags.append({"code": perimeter_flag, "value": aid["perimeter"]})
         if fold(aid["recurrence"]) in RECURRING:
             flags.append({"code": "recurring", "value": aid["recurrence"]})
         description = html_to_text(aid["description"])
@@ -244,24 +244,27 @@ def call_type(aid) -> str:
 
 
 def perimeter_scope(perimeter) -> tuple:
-    """(scope, INSEE region codes, whether to flag) for aides-territoires' perimeter name.
+    """(scope, INSEE region codes, the review flag's code or None) for aides-territoires' perimeter name.
 
     "France" (and its mainland or overseas parts) is national, "Europe" European, a region by its
-    name regional with its code, a department ("Finistère (29)") regional with its region's code
-    (flagged: narrower than the region). Anything else (a commune, an intercommunality) is
-    regional with no region: flagged for a curator to place.
+    name regional with its code; a department ("Finistère (29)") regional with its region's code,
+    flagged `department` (narrower than the region). No perimeter at all is national for want of
+    better, flagged `no_perimeter` (never silently national). Anything else (a commune, an
+    intercommunality) is regional with no region, flagged `perimeter` for a curator to place.
     """
     name = fold(perimeter)
-    if not name or name in NATIONAL_PERIMETERS:
-        return Scope.NATIONAL, [], False
+    if not name:
+        return Scope.NATIONAL, [], "no_perimeter"
+    if name in NATIONAL_PERIMETERS:
+        return Scope.NATIONAL, [], None
     if name in EUROPEAN_PERIMETERS:
-        return Scope.EUROPEAN, [], False
+        return Scope.EUROPEAN, [], None
     if name in REGION_NAMES:
-        return Scope.REGIONAL, [REGION_NAMES[name]], False
+        return Scope.REGIONAL, [REGION_NAMES[name]], None
     match = re.search(r"\((\d[0-9AB]|\d{3})\)\s*$", perimeter.upper())
     if match and match.group(1) in DEPARTMENTS:
-        return Scope.REGIONAL, [DEPARTMENTS[match.group(1)]], True
-    return Scope.REGIONAL, [], True
+        return Scope.REGIONAL, [DEPARTMENTS[match.group(1)]], "department"
+    return Scope.REGIONAL, [], "perimeter"
 
 
 def _codes(labels, table) -> list:

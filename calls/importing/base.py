@@ -60,11 +60,25 @@ FLAGS = {
     "new_funder": _("Funder not in the registry: create it or link an existing one"),
     "duplicate": _("Likely duplicate of"),
     "perimeter": _("Perimeter not placed in a region"),
+    "department": _("Perimeter is a department: placed in its region, narrower than the region (say so in the "
+                    "call's eligibility)"),
+    "no_perimeter": _("No perimeter given: taken as national until a curator checks where applicants may be"),
     "recurring": _("Recurring: link its editions"),
 }
 # Fields an importer may give: the rest of a call is the curators' (see the module's docstring).
 IMPORTED_FIELDS = set(call_fields.names(importable=True))
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def reads_whole_feed(*, from_file: bool, partial: bool = False, whole_feed: bool = False) -> bool:
+    """Whether an import reads the origin's whole feed, so that the imported records it lacks are
+    flagged as gone. A read of the feed itself (its API) is whole unless said partial (`--partial`).
+    A file is not, unless said to be (`--whole-feed`): a saved answer may be one page, a filtered
+    export or an old one, and flagging the feed's other records as gone would send curators after
+    calls still in the feed. Saying both is a `ValueError`."""
+    if partial and whole_feed:
+        raise ValueError("--partial and --whole-feed contradict each other: say one")
+    return whole_feed if from_file else not partial
 
 
 class RecordError(ValueError):

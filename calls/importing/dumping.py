@@ -53,7 +53,9 @@ def theme_entry(theme):
 def funder_entry(funder):
     return {
         "slug": funder.slug, "name": funder.name, "name_en": funder.name_en or None,
-        "acronym": funder.acronym or None, "kind": funder.kind,
+        "acronym": funder.acronym or None,
+        **({"aliases": funder.alias_list} if funder.alias_list else {}),  # optional: none is left out
+        "kind": funder.kind,
         "region": funder.region_id, "country": funder.country, "website": funder.website or None,
         "description": funder.description,
     }

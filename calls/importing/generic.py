@@ -13,7 +13,8 @@ page_url: lien                   # the record's page: its source, and a key to f
 source_title: "Portail exemple"  # the source's title (the record's title is appended)
 origin_urls: [page_financeur]    # other pages that identify it (optional)
 funders: {from: financeurs, split: "|"}   # names or acronyms, matched to the registry's funders
-whole_file: true                 # the file is the whole export: records absent from it are flagged
+whole_file: true                 # optional, false unless said: the file is the whole export, so records
+                                 # absent from it are flagged as gone (--whole-feed says it for one run)
 relevance:                       # optional: the same filter as aides-territoires' (see base.Relevance)
   keywords: [biothérapie, bioproduction]
   fields: [titre, description]   # the columns it looks in
@@ -89,7 +90,7 @@ class Mapping:
         self.source_title = data.get("source_title") or self.origin
         self.origin_urls = [_column(c, f"{where}: origin_urls") for c in data.get("origin_urls") or []]
         self.funders = _spec(data["funders"], f"{where}: funders") if data.get("funders") else None
-        self.whole_file = bool(data.get("whole_file", True))
+        self.whole_file = bool(data.get("whole_file", False))
         relevance = dict(data.get("relevance") or {})
         self.relevance_fields = [_column(c, f"{where}: relevance.fields") for c in relevance.pop("fields", [])]
         try:

@@ -128,6 +128,17 @@ def _text(value):
     return value or ""
 
 
+def funder_aliases(entry) -> list[str]:
+    """A funder entry's optional `aliases`: a list of names (one name alone is taken as a list of
+    one); anything else is a `ValueError` naming the funder."""
+    value = entry.get("aliases") or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValueError(f"funders: {entry.get('slug')}: aliases is a list of names")
+    return value
+
+
 def _sorted_rows(rows):
     return sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
 
@@ -158,6 +169,7 @@ def normalise_funder(entry):
     return {
         "slug": entry["slug"], "name": entry["name"], "name_en": entry.get("name_en") or None,
         "acronym": entry.get("acronym") or None,
+        **({"aliases": funder_aliases(entry)} if entry.get("aliases") else {}),  # optional: none is left out
         "kind": entry["kind"], "region": entry.get("region") or None, "country": entry.get("country") or "FR",
         "website": entry.get("website") or None, "description": _text(entry.get("description")),
     }
@@ -330,6 +342,7 @@ def write_funder(entry, *, actor=None, reason=ORIGIN_REASON):
         "name": entry["name"],
         "name_en": entry.get("name_en") or "",
         "acronym": entry.get("acronym") or "",
+        "aliases": "\n".join(funder_aliases(entry)),
         "kind": entry["kind"],
         "region": Region.objects.get(code=entry["region"]) if entry.get("region") else None,
         "country": entry.get("country") or "FR",

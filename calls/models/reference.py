@@ -108,6 +108,12 @@ class Funder(models.Model):
         help_text=_("English gloss of the name, our words; official name kept"),
     )
     acronym = models.CharField(_("acronym"), max_length=40, blank=True)
+    aliases = models.TextField(
+        _("aliases"), blank=True,
+        help_text=_("Other names the funder is known by, one per line: its official long name, acronyms, "
+                    "former names (as the funder or a source writes them). Imports and the admin's search find "
+                    "the funder by them."),
+    )
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=40, choices=FunderKind.choices)
     region = models.ForeignKey(
@@ -136,9 +142,21 @@ class Funder(models.Model):
         gloss in brackets where there is one (French pages show the official name alone)."""
         return glossed_name(self.name, self.name_en)
 
+    @property
+    def alias_list(self) -> list[str]:
+        """The aliases, one per line, in their order (blank lines and repeats left out)."""
+        return list(dict.fromkeys(line.strip() for line in self.aliases.splitlines() if line.strip()))
+
+    def known_names(self) -> list[str]:
+        """Every name the funder is known by: its name, its acronym and its aliases. A feed's funder
+        (`importers.base.FunderIndex`) and a curator's search in the admin's autocomplete
+        (`admin.FunderAdmin`) match any of them."""
+        return [name for name in (self.name, self.acronym, *self.alias_list) if name]
+
     def clean(self):
         if self.kind == FunderKind.REGIONAL_AUTHORITY and not self.region_id:
             raise ValidationError({"region": _("A regional authority needs its region.")})
+        self.aliases = "\n".join(self.alias_list)  # one per line, no blank line, each once
 
 
 class Programme(models.Model):

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "calls.api.language.APILanguageMiddleware",  # /api/: the language of Accept-Language
+    "calls.api.nul_characters.NulCharacterMiddleware",  # /api/: a NUL in the path or query is a 400
     "registry.middleware.AdminQueryNulMiddleware",  # /admin/: a NUL in a filter is a 400
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -229,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums", "calls.api.schema_docs.describe_parameters",
         "calls.api.schema_hooks.document_filter_limits",  # lengths and counts the filters accept
+        "calls.api.schema_hooks.document_nul_refusal",  # a NUL in a path or query: a 400 everywhere
     ],
 }
 

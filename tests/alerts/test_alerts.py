@@ -259,7 +259,7 @@ def test_no_reminder_form_for_a_call_without_a_deadline_ahead(client):
 
 # --- Unsubscribing and changing ------------------------------------------------------------------
 
-def test_one_click_unsubscribe_by_the_headers_post_deletes_the_address(client):
+def test_one_click_unsubscribe_by_the_headers_post_deletes_the_last_alert_and_the_address(client):
     subscribe_and_confirm(client)
     with clock(D0 + DAY):
         published_call(title="Vecteurs nouveaux", published_on=D0 + DAY)
@@ -273,6 +273,7 @@ def test_one_click_unsubscribe_by_the_headers_post_deletes_the_address(client):
     response = provider.post(urlsplit(url).path, "List-Unsubscribe=One-Click",
                              content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200
+    assert "Cette alerte est supprimée, et votre adresse avec elle" in unescape(response.content.decode())
     assert not AlertSubscription.objects.filter(email="ana@example.org").exists()
     assert not SentAlert.objects.exists()
     again = provider.post(urlsplit(url).path, "List-Unsubscribe=One-Click",
@@ -281,6 +282,35 @@ def test_one_click_unsubscribe_by_the_headers_post_deletes_the_address(client):
     with clock(D0 + 3 * DAY):
         published_call(title="Vecteurs encore", published_on=D0 + 3 * DAY)
         assert send_alerts() == 0
+
+
+def test_unsubscribing_from_one_alert_stops_that_one_and_says_the_others_go_on(client):
+    """The page says what was done: this alert is deleted, the address's other alert goes on (the
+    address is kept for it), with a link to manage it; nothing says the address is deleted."""
+    subscribe_and_confirm(client)
+    vectors = AlertSubscription.objects.get()
+    with clock(D0, 11):
+        subscribe(client, query="q=anticorps")
+        confirm = link_to(mail.outbox[-1], "/confirmer/")
+        assert client.post(confirm).status_code == 302
+    antibodies = AlertSubscription.objects.exclude(pk=vectors.pk).get()
+    token = services.make_token(vectors, purpose="manage")
+    asked = unescape(client.get(f"/alertes/desabonner/{token}/").content.decode())
+    assert "Arrêter cette alerte ? Plus rien ne sera envoyé pour elle ; vos autres alertes" in asked
+    response = Client(enforce_csrf_checks=True).post(f"/alertes/desabonner/{token}/", "List-Unsubscribe=One-Click",
+                                                     content_type="application/x-www-form-urlencoded")
+    page = unescape(response.content.decode())
+    assert response.status_code == 200
+    assert list(AlertSubscription.objects.values_list("pk", flat=True)) == [antibodies.pk]
+    assert "Cette alerte est supprimée : plus rien ne sera envoyé pour elle." in page
+    assert "Votre adresse a encore 1 autre alerte, qui continue" in page and "anticorps" in page
+    assert "votre adresse avec elle" not in page
+    manage = re.search(r'href="(/alertes/gerer/[^"]+/)"', page).group(1)
+    assert "anticorps" in client.get(manage).content.decode()
+    with clock(D0 + DAY):
+        published_call(title="Vecteurs nouveaux, anticorps nouveaux", published_on=D0 + DAY)
+    with clock(D0 + 2 * DAY):
+        assert send_alerts() == 1  # the other alert's digest, only
 
 
 def test_unsubscribe_link_shows_a_button_and_changes_nothing_by_itself(client):
@@ -796,3 +826,29 @@ def test_local_ip_literal_and_dotless_domains_are_a_form_error(client, address):
 def test_the_alerts_admin_address_from_before_their_app_leads_to_their_new_one(admin_client):
     response = admin_client.get("/en/admin/calls/alertsubscription/?q=ana")
     assert (response.status_code, response["Location"]) == (301, "/en/admin/alerts/alertsubscription/?q=ana")
+
+
+def test_make_run_points_the_links_of_alert_messages_to_the_address_it_serves():
+    """`make run PORT=8123` gives runserver SITE_URL=http://127.0.0.1:8123, and the messages'
+    links are built on that setting (a SITE_URL given by the environment is kept)."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("SITE_URL", "DJANGO_SETTINGS_MODULE", "MAKEFLAGS", "MAKELEVEL")}
+    dry_run = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=settings.BASE_DIR, env=environment,
+                             capture_output=True, text=True, check=True).stdout
+    [line] = [line for line in dry_run.splitlines() if "runserver" in line]
+    assert line == "SITE_URL=http://127.0.0.1:8123 .venv/bin/python manage.py runserver 127.0.0.1:8123"
+    given = subprocess.run(["make", "-n", "run"], cwd=settings.BASE_DIR, capture_output=True, text=True,
+                           env={**environment, "SITE_URL": "https://registry.example.org"}, check=True).stdout
+    assert "SITE_URL=https://registry.example.org .venv/bin/python manage.py runserver 127.0.0.1:8000" in given
+    # What runserver's settings then give the messages' links (the local settings, as `make run`).
+    link = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c",
+         "from calls.alerts.messages import site_url; print(site_url('/alertes/gerer/x/'))"],
+        cwd=settings.BASE_DIR, capture_output=True, text=True, check=True,
+        env={**environment, "SITE_URL": "http://127.0.0.1:8123"},
+    ).stdout.strip()
+    assert link == "http://127.0.0.1:8123/alertes/gerer/x/"

@@ -894,19 +894,24 @@ def test_a_submission_with_a_taken_slug_is_a_409_naming_the_slug(partner, submis
     assert Call.objects.count() == 1
 
 
-def test_a_funder_slug_that_names_nothing_is_a_422_naming_the_field_and_how_to_propose_one(
+def test_a_funder_slug_that_names_nothing_is_a_400_naming_the_field_and_how_to_propose_one(
     partner, submission_refs,
 ):
-    """Well-formed as the schema states it, refused by the registry: the field and its row named,
-    and how to propose a funder the registry lacks."""
+    """A mistake in the request (a funder the registry lacks is named by its `name`): the field
+    and its row named, and how to propose the funder; the schema documents this 400."""
     response = token_client(partner).post(
         CALLS, {**SUBMISSION, "funders": [{"funder": "region-occitanie"}, {"funder": "nobody"}]}, format="json",
         HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert response.status_code == 422, response.content
-    [message] = response.json()["funders"]
-    assert message.startswith("#2 funder: ") and "nobody" in message and "give its `name` instead" in message
+    assert response.status_code == 400, response.content
+    assert response.json() == {"funders": [
+        "#2 funder: No funder has the slug “nobody”: give its `name` instead to propose a funder not in the "
+        "registry yet."
+    ]}
     assert not Call.objects.exists()
+    schema = APIClient().get("/api/schema/?format=json").json()
+    documented = schema["paths"]["/api/v1/calls/"]["post"]["responses"]["400"]["description"]
+    assert "`funders[].funder` slug naming no funder" in documented and "`name` instead" in documented
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -1046,7 +1051,12 @@ def test_the_docs_are_served_without_a_cdn(api):
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html and "/static/drf_spectacular_sidecar/" in html
-    assert "cdn" not in html.lower()
+    assert "cdn" not in html.lower() and "<style" not in html  # (the site's CSP refuses inline styles)
+    redoc = api.get("/api/redoc/").content.decode()
+    assert '<script src="/api/redoc/redoc.standalone.js">' in redoc
+    bundle = api.get("/api/redoc/redoc.standalone.js")
+    assert bundle.status_code == 200 and bundle["Content-Type"].startswith("text/javascript")
+    assert b"Redoc" in bundle.content and b"cdn.redoc.ly" not in bundle.content
 
 
 # -- Issue 12: the API's root, its language, proposed funders, the submission's answer, nulls ------
@@ -1183,7 +1193,7 @@ def test_a_funder_row_needs_a_slug_or_a_name(partner, submission_refs):
     unknown = client.post(
         CALLS, {**SUBMISSION, "funders": [{"funder": "nobody"}]}, format="json", HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert unknown.status_code == 422 and "give its `name` instead" in json.dumps(unknown.json())
+    assert unknown.status_code == 400 and "give its `name` instead" in json.dumps(unknown.json())
 
 
 def test_missing_strings_are_null_like_missing_numbers(api):
@@ -1210,3 +1220,23 @@ def test_funders_and_programmes_give_their_english_gloss_or_null(api):
     schema = api.get("/api/schema/?format=json").json()["components"]["schemas"]
     assert schema["Funder"]["properties"]["name_en"]["nullable"] is True
     assert schema["Programme"]["properties"]["name_en"]["nullable"] is True
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/api/v1/calls/?q=vaccins%00", "q"), ("/api/v1/calls/?page=%00", "page"),
+    ("/api/v1/calls/?page_size=5%00", "page_size"), ("/api/v1/calls/?cursor=%00", "cursor"),
+    ("/api/v1/calls/?ordering=%00", "ordering"), ("/api/v1/calls/?format=json%00", "format"),
+    ("/api/v1/calls/?col%00our=blue", "col\\u0000our"),
+    ("/api/v1/sync/?updated_since=2026-01-01T00:00:00Z%00", "updated_since"),
+    ("/api/v1/funders/?page=%00", "page"), ("/api/v1/submissions/?page=%00", "page"),
+    ("/api/v1/exports/calls.csv?x=%00", "x"), ("/api/schema/?lang=%00", "lang"),
+    ("/api/v1/calls/integr%00ateurs/", "path"), ("/api/v1/funders/region%00occitanie/", "path"),
+    ("/api/v1/submissions/a%00b/", "path"), ("/api/v1/themes/%00/", "path"), ("/api/v1/nulle%00part/", "path"),
+])
+def test_a_nul_character_in_a_query_or_a_path_under_api_is_a_400_naming_it(partner, full_call, path, field):
+    """On SQLite and on PostgreSQL (which refuses NUL in a text): never a 500, and never a
+    query reaching the database with it."""
+    response = token_client(partner).get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {field: ["No NUL character (\\u0000) is allowed, in any text."]}

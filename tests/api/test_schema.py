@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, settings
 from tests.schema_support import (  # noqa: F401 (fixtures)
     CHECKS,
     load_schema,
+    naming_registry_funders,
     partner_headers,
     registry_sample,
     unthrottled,
@@ -44,6 +45,6 @@ def test_the_served_schema_is_the_fuzzed_one(client):
 def test_api_conforms_to_its_schema(
         case, wsgi_in_test_transaction, registry_sample, unthrottled, partner_headers):  # noqa: F811 (fixtures)
     headers = partner_headers if case.method == "POST" else None
-    case.call_and_validate(headers=headers, checks=CHECKS)
+    naming_registry_funders(case).call_and_validate(headers=headers, checks=CHECKS)
 
 

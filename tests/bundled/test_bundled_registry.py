@@ -276,3 +276,15 @@ def test_at_least_fifteen_series_show_their_next_edition_on_the_day_the_data_was
             if call.current_status in (Status.OPEN, Status.UPCOMING)
         }
     assert len(expected | announced) >= 15, (len(expected), len(announced))
+
+
+def test_the_bundled_regions_are_found_by_the_names_their_sources_give_them():
+    """Aliases of the bundled data (a source's or the funder's own name), as importers match them."""
+    from calls.matching import FunderIndex
+
+    index = FunderIndex()
+    assert index.find("Région Occitanie").slug == "region-occitanie"
+    assert index.find("Région Occitanie / Pyrénées-Méditerranée").slug == "region-occitanie"
+    assert index.find("Région PACA").slug == "region-provence-alpes-cote-d-azur"
+    assert index.find("Région Provence-Alpes-Côte d'Azur").slug == "region-provence-alpes-cote-d-azur"
+    assert index.find("AD'OCC").slug == "ad-occitanie"

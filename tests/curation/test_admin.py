@@ -586,3 +586,51 @@ def test_the_revert_of_an_old_version_is_not_offered_and_writes_nothing(curator_
                                {"name": "Bpifrance"}).status_code == 302
     funder.refresh_from_db()
     assert funder.name == "Bpifrance Financement"
+
+
+# -- Funders' aliases -------------------------------------------------------------------------------
+
+def occitanie_funders():
+    from calls.models import Region
+
+    occitanie = Region.objects.get(code="76")
+    agency = FunderFactory(slug="ad-occitanie", kind="regional_authority", region=occitanie, acronym="AD'OCC",
+                           name="Agence de développement économique de la Région Occitanie (AD'OCC)")
+    region = FunderFactory(slug="region-occitanie", kind="regional_authority", region=occitanie,
+                           name="Région Occitanie / Pyrénées-Méditerranée", aliases="Région Occitanie")
+    return region, agency
+
+
+@pytest.mark.parametrize("term", ["Région Occitanie", "region occitanie", "RÉGION OCCITANIE"])
+def test_the_funder_autocomplete_gives_first_the_funder_known_by_the_term(curator_client, term):
+    """A curator typing "Région Occitanie" picks the Région (its alias), not AD'OCC, whose name
+    holds the same words and comes first by name; case and accents aside."""
+    region, agency = occitanie_funders()
+    FunderFactory(name="Bpifrance", slug="bpifrance")
+    response = curator_client.get("/admin/autocomplete/", {
+        "term": term, "app_label": "calls", "model_name": "callfunder", "field_name": "funder",
+    })
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]][0] == str(region.pk)
+    if term == "Région Occitanie":  # the search's own matches follow
+        assert [row["id"] for row in response.json()["results"]] == [str(region.pk), str(agency.pk)]
+    acronym = curator_client.get("/admin/autocomplete/", {
+        "term": "ad'occ", "app_label": "calls", "model_name": "callfunder", "field_name": "funder",
+    }).json()["results"]
+    assert [row["id"] for row in acronym] == [str(agency.pk)]
+
+
+def test_a_curator_gives_a_funder_its_aliases_one_per_line(curator_client):
+    region, _agency = occitanie_funders()
+    url = f"/en/admin/calls/funder/{region.pk}/change/"
+    data = change_form_data(curator_client.get(url))
+    data["aliases"] = "  Région Occitanie \r\n\r\nOccitanie\r\nRégion Occitanie\r\n"
+    response = curator_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    region.refresh_from_db()
+    assert region.aliases == "Région Occitanie\nOccitanie"
+    assert region.known_names() == ["Région Occitanie / Pyrénées-Méditerranée", "Région Occitanie", "Occitanie"]
+    assert region.history.first().history_change_reason == "admin"  # through the services
+    assert [row["id"] for row in curator_client.get("/admin/autocomplete/", {
+        "term": "Occitanie", "app_label": "calls", "model_name": "callfunder", "field_name": "funder",
+    }).json()["results"]][0] == str(region.pk)

@@ -58,7 +58,8 @@ def generated_registry(size=12):
         if call.scope == "regional":
             call.regions.set(Region.objects.filter(code__in=["11", "84"]))
             reindex(call=call)
-        CallFunderFactory(call=call, role="operator", funder__name_en="Glossed funder" if n == 0 else "")
+        CallFunderFactory(call=call, role="operator", funder__name_en="Glossed funder" if n == 0 else "",
+                          funder__aliases="Nom officiel long\nNOL" if n == 1 else "")
         # Within the call's window (a call's window covers its rounds: calls.rules), its opening unknown.
         RoundFactory(call=call, name="Vague 1", opens_on=None, closes_on=datetime.date(2022, 3, 1))
         CeilingFactory(call=call, amount_eur=600_000, condition="plateformes labellisées")
@@ -84,6 +85,9 @@ def test_a_dump_restored_into_an_empty_registry_gives_the_same_registry(tmp_path
     assert Programme.objects.get(slug="sabb").name_en == "Biotherapies acceleration strategy"
     assert Funder.objects.filter(name_en="Glossed funder").count() == 1
     assert {f["name_en"] for f in dump["funders"]} == {"Glossed funder", None}  # null when there is no gloss
+    # Aliases are optional: a funder with none has no `aliases` key.
+    assert [f["aliases"] for f in dump["funders"] if "aliases" in f] == [["Nom officiel long", "NOL"]]
+    assert Funder.objects.get(aliases="Nom officiel long\nNOL").known_names()[1:] == ["Nom officiel long", "NOL"]
     assert Call.objects.get(slug="generated-005").previous_edition.slug == "generated-004"
     assert Call.objects.get(slug="generated-001").submitted_by.username == "cluster-partner"
 

@@ -199,7 +199,7 @@ def test_a_curators_change_is_kept_and_the_feeds_new_value_waits(registry, tmp_p
 
 def test_a_topic_gone_from_the_feed_is_flagged_never_deleted(registry, tmp_path, capsys):
     run(pages(tmp_path))
-    call_command("import_eu_topics", "--file", str(pages(tmp_path, drop={EIC})))
+    call_command("import_eu_topics", "--file", str(pages(tmp_path, drop={EIC})), "--whole-feed")
 
     assert "no longer in the feed since 2026-11-30" in capsys.readouterr().out
     call, provenance = imported(EIC)
@@ -213,7 +213,8 @@ def test_a_topic_gone_from_the_feed_is_flagged_never_deleted(registry, tmp_path,
 def test_a_topic_leaving_the_search_after_its_deadline_is_not_flagged(registry, tmp_path):
     run(pages(tmp_path))
     with time_machine.travel(datetime.datetime(2027, 7, 1, 10, 0, tzinfo=datetime.UTC), tick=True):
-        run(pages(tmp_path, drop={EIC, HLTH}))  # EIC closed on 10 June; HLTH's second stage is in September
+        # EIC closed on 10 June; HLTH's second stage is in September
+        run(pages(tmp_path, drop={EIC, HLTH}), "--whole-feed")
     assert imported(EIC)[1].missing_since is None
     assert imported(HLTH)[1].missing_since == datetime.date(2027, 7, 1)
 

@@ -108,7 +108,7 @@ def test_every_field_of_an_aid_is_mapped_to_a_draft_call(funders, tmp_path):
     rolling, provenance = imported(90005)
     assert rolling.call_type == "open_scheme" and rolling.is_rolling
     assert rolling.scope == "regional" and [r.code for r in rolling.regions.all()] == ["53"]  # Finistère
-    assert {"code": "perimeter", "value": "Finistère (29)"} in provenance.flags
+    assert {"code": "department", "value": "Finistère (29)"} in provenance.flags
     assert sorted(b.code for b in rolling.beneficiaries.all()) == [
         "association", "large_company", "midcap", "sme", "startup"]
 
@@ -222,7 +222,8 @@ def test_an_aid_gone_from_the_feed_is_flagged_never_deleted(funders, tmp_path, c
     run(both_pages(tmp_path))
     calls = Call.objects.count()
 
-    call_command("import_aides_territoires", "--file", str(PAGE1), verbosity=0)  # page 2's aids are gone
+    # page 2's aids are gone, and the file is said to be the whole feed
+    call_command("import_aides_territoires", "--file", str(PAGE1), "--whole-feed", verbosity=0)
 
     assert Call.objects.count() == calls
     gone, provenance = imported(90005)
@@ -239,6 +240,33 @@ def test_a_partial_read_flags_nothing_as_gone(funders, tmp_path):
     run(both_pages(tmp_path))
     run(PAGE1, "--partial")
     assert not Provenance.objects.filter(missing_since__isnull=False).exists()
+
+
+def test_a_file_import_flags_nothing_as_gone_unless_told_it_is_the_whole_feed(funders, tmp_path, capsys):
+    """A saved answer may be one page or an old one: the feed's other aids are not gone for it."""
+    run(both_pages(tmp_path))
+    run(PAGE1)  # page 2's aids are not in this file
+    assert not Provenance.objects.filter(missing_since__isnull=False).exists()
+    from calls.importing.management.commands.import_aides_territoires import Command
+
+    assert "--whole-feed" in Command().create_parser("manage.py", "import_aides_territoires").format_help()
+    with pytest.raises(CommandError, match="contradict"):
+        run(PAGE1, "--partial", "--whole-feed")
+    run(PAGE1, "--whole-feed")
+    assert imported(90005)[1].missing_since == datetime.date(2026, 11, 30)
+
+
+def test_an_aid_without_a_perimeter_is_flagged_and_a_department_says_what_it_means(funders, tmp_path, capsys):
+    call_command("import_aides_territoires", "--file", str(both_pages(tmp_path, change={90001: {"perimeter": ""}})))
+    out = capsys.readouterr().out
+    call, provenance = imported(90001)
+    assert call.scope == "national" and not call.regions.exists()
+    assert {"code": "no_perimeter", "value": ""} in provenance.flags
+    assert "No perimeter given: taken as national until a curator checks where applicants may be" in out
+    department, provenance = imported(90005)
+    assert {"code": "department", "value": "Finistère (29)"} in provenance.flags
+    assert ("Perimeter is a department: placed in its region, narrower than the region (say so in the call's "
+            "eligibility): Finistère (29)") in out
 
 
 # --- Deduplication -----------------------------------------------------------------------------------
@@ -479,3 +507,19 @@ def test_a_mapping_file_that_cannot_be_used_imports_nothing(db, tmp_path):
     with pytest.raises(CommandError, match="not a call's field an import may give: \\['montant'\\]"):
         call_command("import_calls", str(CSV), "--mapping", str(mapping), verbosity=0)
     assert not Call.objects.exists()
+
+
+def test_a_feeds_funder_is_matched_by_an_alias_of_a_registry_funder(funders, tmp_path):
+    """The feed writes the Région's official long name; the registry knows it by its usual name,
+    with the long one among its aliases: the aid is the Région's, no new funder is flagged."""
+    from calls.models import Region
+
+    region = FunderFactory(slug="region-occitanie", name="Région Occitanie", kind="regional_authority",
+                           region=Region.objects.get(code="76"),
+                           aliases="Région Occitanie / Pyrénées-Méditerranée\nConseil régional d'Occitanie")
+    run(both_pages(tmp_path, change={90001: {"financers": ["Région Occitanie / Pyrénées-Méditerranée"]},
+                                     90004: {"financers": ["region occitanie / pyrenees-mediterranee"]}}))
+    for aid in (90001, 90004):
+        call, provenance = imported(aid)
+        assert [f.slug for f in call.funders.all()] == [region.slug]
+        assert not [flag for flag in provenance.flags if flag["code"] == "new_funder"]

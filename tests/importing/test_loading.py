@@ -142,3 +142,19 @@ def test_an_update_of_an_unchanged_call_refreshes_nothing(monkeypatch):
     load_registry(data={"calls": [SMALL_CALL]}, update=True)
 
     assert (done, read_model.current_version()) == ([], version)
+
+
+@pytest.mark.django_db
+def test_a_funders_aliases_are_optional_in_the_data_and_a_single_name_is_one_alias():
+    from calls.models import Funder
+
+    base = {"kind": "state_agency", "country": "FR"}
+    load_registry(data={"funders": [
+        {**base, "slug": "sans-alias", "name": "Sans alias"},
+        {**base, "slug": "un-alias", "name": "Un alias", "aliases": "Nom seul"},
+        {**base, "slug": "deux-alias", "name": "Deux alias", "aliases": ["Nom long officiel", "NLO"]},
+    ]})
+    assert {f.slug: f.alias_list for f in Funder.objects.filter(slug__in=["sans-alias", "un-alias", "deux-alias"])} == {
+        "sans-alias": [], "un-alias": ["Nom seul"], "deux-alias": ["Nom long officiel", "NLO"]}
+    with pytest.raises(ValueError, match="aliases is a list of names"):
+        load_registry(data={"funders": [{**base, "slug": "mauvais", "name": "Mauvais", "aliases": [1, 2]}]})

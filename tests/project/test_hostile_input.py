@@ -138,12 +138,12 @@ def test_the_edges_of_a_filters_range_are_accepted(registry, name, value, finds)
 
 def test_the_api_names_every_bad_filter_in_one_400(registry):
     query = ("region=99&status=forgotten&trl=12&amount=-5&closes_after=someday&closing_within=1e9"
-             "&ordering=random&consortium=maybe&foreign=partout&theme=%00&q=" + "x" * 201)
+             "&ordering=random&consortium=maybe&foreign=partout&q=" + "x" * 201)
     for path in ("/api/v1/calls/?", "/api/v1/sync/?updated_since=2026-01-01T00:00:00Z&"):
         response = APIClient().get(path + query)
         assert response.status_code == 400, (path, response.content)
         assert set(response.json()) == {"region", "status", "trl", "amount", "closes_after", "closing_within",
-                                        "ordering", "consortium", "foreign", "theme", "q"}, path
+                                        "ordering", "consortium", "foreign", "q"}, path
     response = APIClient().get("/api/v1/calls/?updated_since=yesterday")
     assert response.status_code == 400 and set(response.json()) == {"updated_since"}
 
@@ -205,7 +205,8 @@ def test_each_surface_answers_hostile_values_as_documented(client, linked_regist
         cache.clear()  # more requests than a client's rate
         response = client.get(path + ("&" if "?" in path else "?") + urlencode({name: values}, doseq=True))
         body = b"".join(response.streaming_content if response.streaming else [response.content]).decode()
-        if kind == "api" and what in ("wrong", "refused"):
+        if (kind == "api" and what in ("wrong", "refused")) or (path.startswith("/api/") and "\x00" in values):
+            # (the API refuses a NUL anywhere in a request, even in a parameter it does not read)
             assert response.status_code == 400 and list(response.json()) == [name], (name, response.content)
         elif kind == "download" and what == "refused":
             assert response.status_code == 400 and f"{name}:" in body, name
@@ -661,7 +662,7 @@ def test_read_endpoints_are_documented_as_open_to_anonymous_clients():
 
 
 @pytest.mark.parametrize("path", ["/api/v1/funders//", "/api/v1/calls//", "/api/v1/nope", "/api/nope/",
-                                  "/api/v2/calls/", "/api/v1/calls/%00/", "/api/v1/calls/a.b/",
+                                  "/api/v2/calls/", "/api/v1/calls/a.b/",
                                   "/api/v1/calls/%C3%A9t%C3%A9/", "/api/v1/calls/" + "x" * 300 + "/"])
 @pytest.mark.parametrize("debug", [False, True])
 def test_every_answer_under_api_is_json_even_a_404_with_debug_on(client, settings, path, debug):

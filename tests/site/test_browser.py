@@ -301,17 +301,26 @@ def test_the_start_ups_journey(browser, live_server, startup_registry, device):
     context.close()
 
 
-def test_redoc_renders_the_api_docs_under_the_sites_csp(page, live_server):
-    """/api/redoc/ loads ReDoc from this site and shows the operations; no script is refused."""
-    refused = []  # a script or a style the policy refused (ReDoc's logo, an image on its CDN, may be)
-    page.on("console", lambda message: refused.append(message.text)
-            if "Content Security Policy" in message.text and ("script-src" in message.text
-                                                              or "style-src" in message.text) else None)
-    response = page.goto(live_server.url + "/api/redoc/")
+@pytest.mark.parametrize("path, operation", [("/api/docs/", ".opblock"), ("/api/redoc/", "h2")])
+def test_the_api_docs_render_under_the_sites_csp_with_nothing_from_another_host(page, live_server, path, operation):
+    """/api/docs/ (Swagger UI) and /api/redoc/ (ReDoc) show the operations with no error in the
+    console (a style, a script or an image the policy refused would be one) and load nothing from
+    another host (no CDN: a logo, a font, a script)."""
+    from urllib.parse import urlsplit
+
+    errors, elsewhere = [], []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    host = urlsplit(live_server.url).netloc
+    page.on("request", lambda request: elsewhere.append(request.url)
+            if urlsplit(request.url).scheme in ("http", "https") and urlsplit(request.url).netloc != host else None)
+    response = page.goto(live_server.url + path)
     assert response.status == 200 and "script-src 'self'" in response.headers["content-security-policy"]
-    page.locator("h2", has_text="Search calls").first.wait_for(state="visible", timeout=30_000)
-    assert page.locator("h2", has_text="Submit a call").count() >= 1
-    assert refused == []
+    page.locator(operation, has_text="Submit a call").first.wait_for(state="visible", timeout=30_000)
+    assert page.locator(operation, has_text="Search calls").count() >= 1
+    page.wait_for_load_state("networkidle")
+    assert errors == [], errors
+    assert elsewhere == [], elsewhere
 
 
 def test_the_charts_text_is_at_least_12_px_on_a_390_px_phone(browser, live_server, startup_registry):
