@@ -131,6 +131,7 @@ class CallFilterSet(django_filters.FilterSet):
     )
     funder = django_filters.ModelMultipleChoiceFilter(
         queryset=Funder.objects.all(), to_field_name="slug", method="filter_funder", label=_("Funder"),
+        field_name="funders",  # what the value names, for the schema (the method reads the facet rows)
     )
     funder_kind = django_filters.MultipleChoiceFilter(
         choices=FunderKind.choices, method="filter_funder_kind", label=_("Kind of funder"),
@@ -149,6 +150,7 @@ class CallFilterSet(django_filters.FilterSet):
     )
     theme = django_filters.ModelMultipleChoiceFilter(
         queryset=Theme.objects.all(), to_field_name="slug", method="filter_theme", label=_("Theme"),
+        field_name="themes",  # what the value names, for the schema (the method reads the facet rows)
     )
     aid_form = django_filters.MultipleChoiceFilter(
         choices=AidForm.choices, method="filter_aid_form", label=_("Form of aid"),

@@ -34,7 +34,7 @@ def test_confirming_an_import_whose_pending_file_is_unknown_imports_nothing_and_
 @pytest.mark.parametrize("path, action", [
     (ADMIN, "archive"), ("/en/admin/calls/publicreport/", "mark_handled"),
     ("/en/admin/calls/calltoreverify/", "mark_verified_today"), ("/en/admin/auth/user/", "make_partners"),
-    ("/en/admin/calls/alertsubscription/", "export_for_data_protection"),
+    ("/en/admin/alerts/alertsubscription/", "export_for_data_protection"),
 ])
 @pytest.mark.parametrize("ticked", ["\x00", "abc", "1\x00"])
 def test_an_action_on_rows_that_are_no_rows_of_the_list_is_a_message(admin_client, path, action, ticked):

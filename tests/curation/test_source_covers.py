@@ -18,6 +18,7 @@ def test_a_sources_covers_are_boxes_labelled_with_the_calls_figures(curator_clie
     assert [str(label) for _word, label in form.fields["covers"].choices] == [
         "opening date", "closing date", "rounds", "total budget (EUR)", "ceilings", "floor per project (EUR)",
         "funding rate", "duration", "TRL", "laureates", "recurrence", "edition year",
+        "stopped, according to its page",
     ]
     content = curator_client.get(f"{ADMIN}add/").content.decode()
     assert 'type="checkbox" name="sources-0-covers" value="floor_eur"' in content
