@@ -17,6 +17,7 @@ none is missed. `count` is then the number of changes from the cursor on, this p
 import base64
 import binascii
 import datetime
+import functools
 import hashlib
 import json
 import math
@@ -298,8 +299,10 @@ class RegistryPagination(PageNumberPagination):
 
     # -- The calls list --
 
-    def page_of_ids(self, queryset, request, *, count: int, values=()) -> list[tuple]:
-        """The page's calls, in order, as `(id, *values)`: by keyset after `cursor`, else by offset."""
+    def page_of_ids(self, queryset, request, *, count: int, values=(), keep=None) -> list[tuple]:
+        """The page's calls, in order, as `(id, *values)`: by keyset after `cursor`, else by offset.
+        `keep(fetch)`, when given, returns the rows `fetch()` reads, or those it kept of an earlier
+        request (`queries.kept_page`)."""
         self.request, self.mode, self.count = request, "list", count
         size = self.get_page_size(request)
         sort = SortKeys(queryset)
@@ -310,7 +313,7 @@ class RegistryPagination(PageNumberPagination):
         if cursor:
             self.number = _page_number(raw)
             condition = sort.after(sort.decode(cursor))
-            rows = list(rows.filter(condition)[: size + 1]) if condition is not None else []
+            rows = rows.filter(condition)[: size + 1] if condition is not None else rows.none()
         else:
             self.number = last_page if raw == "last" else _page_number(raw or "1")
             if self.number is None or self.number > last_page:
@@ -318,7 +321,8 @@ class RegistryPagination(PageNumberPagination):
                     page_number=raw, message="That page contains no results"
                 ))
             start = (self.number - 1) * size
-            rows = list(rows[start: start + size + 1])
+            rows = rows[start: start + size + 1]
+        rows = list(rows) if keep is None else keep(functools.partial(list, rows))
         more, rows = len(rows) > size, rows[:size]
         url = self.request.build_absolute_uri()
         self.next_link = None

@@ -11,6 +11,7 @@ import hashlib
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from calls.choices import PublicationState
 from calls.models import Call, RegistryVersion
@@ -125,20 +126,46 @@ def counted(queryset, *, query_params, version: Version) -> int:
     The count is kept in the cache (Redis in production) under the request's filters, the
     registry version read for the validators and today's date: a write (which moves the version)
     or midnight (statuses) gives a fresh count, and every page of a list after the first costs no
-    count. A count is kept only if the version has not moved while it was taken.
+    count (`kept_for_version`).
     """
     filters = sorted(
         (name, sorted(query_params.getlist(name))) for name in query_params if name not in PAGE_PARAMETERS
     )
-    key = "api-count:" + hashlib.sha256(
-        repr((filters, version.number, today(), queryset.db)).encode()
-    ).hexdigest()
-    count = cache.get(key)
-    if count is None:
-        count = queryset.order_by().count()
-        if _version_row(queryset.db)[0] == version.number:
-            cache.set(key, count, COUNT_CACHE_SECONDS)
-    return count
+    return kept_for_version("api-count", lambda: queryset.order_by().count(), query=filters, version=version,
+                            using=queryset.db, seconds=COUNT_CACHE_SECONDS, recheck=True)
+
+
+PAGE_CACHE_SECONDS = 600
+
+
+def kept_for_version(kind: str, compute, *, query, version: Version, using: str, seconds: int, recheck=False):
+    """`compute()`, kept in the cache under `kind`, `query` (what the request asks), the registry
+    version read for the validators and today's date: a write (which moves the version) or midnight
+    (statuses) computes it again. With `recheck`, a value is kept only if the version has not moved
+    while it was computed (one more primary-key read, on a miss only); without, a value computed
+    just after a write may be kept under the version before it, which no request reads once the
+    write is seen."""
+    key = f"{kind}:" + hashlib.sha256(repr((query, version.number, today(), using)).encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if not recheck or _version_row(using)[0] == version.number:
+            cache.set(key, value, seconds)
+    return value
+
+
+def kept_page(queryset, *, query_params, version: Version):
+    """For `pagination.page_of_ids`: a list page's rows (ids in the list's order, with their status,
+    deadline and sort keys) kept per request and registry version (`kept_for_version`), so a page
+    asked again costs no sort of every call the filters keep (a sort on today's deadlines, which no
+    index serves)."""
+    query = (get_language(), sorted((name, sorted(query_params.getlist(name))) for name in query_params
+                                    if name != "format"))
+
+    def keep(fetch):
+        return kept_for_version("api-page", fetch, query=query, version=version, using=queryset.db,
+                                seconds=PAGE_CACHE_SECONDS)
+    return keep
 
 
 def listing(queryset=None):

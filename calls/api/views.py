@@ -348,7 +348,9 @@ class CallViewSet(mixins.CreateModelMixin, ReadOnlySlugViewSet):
         if is_fresh(request, version):
             return not_modified(version)
         count = queries.counted(queryset, query_params=request.query_params, version=version)
-        page = paginator.page_of_ids(queryset, request, count=count, values=("current_status", "next_deadline"))
+        page = paginator.page_of_ids(queryset, request, count=count, values=("current_status", "next_deadline"),
+                                     keep=queries.kept_page(queryset, query_params=request.query_params,
+                                                            version=version))
         representations = stored.read_representations(queries.listed_rows(page), request=request)
         results = [representations[pk] for pk, *_ in page if pk in representations]
         return set_validators(paginator.get_paginated_response(results), version)

@@ -11,6 +11,7 @@ import datetime
 
 from django.core.cache import cache
 from django.db import connections, router
+from django.db.models import Q
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -183,8 +184,13 @@ def _not_drafts():
 
 
 def _expected_editions(on: datetime.date) -> dict[int, ExpectedEdition]:
-    """One query: every call that is not a draft, with its opening date and previous edition."""
-    rows = list(_not_drafts().values_list(*_ROW))
+    """One query: every call that is not a draft and may belong to a series (it has a previous
+    edition, is one, or its sources say it comes back every year), with its opening date and
+    previous edition. The other calls have no estimate (`_estimates`): a single edition with no
+    rhythm stated."""
+    in_series = (Q(previous_edition__isnull=False) | Q(editions_per_year=1)
+                 | Q(pk__in=Call.objects.filter(previous_edition__isnull=False).values("previous_edition_id")))
+    rows = list(_not_drafts().filter(in_series).values_list(*_ROW))
     by_pk = {row[0]: row for row in rows}
     return _estimates((by_pk, {row[1] for row in rows if row[1] is not None}), set(by_pk), on)
 

@@ -5,6 +5,7 @@ Filter names are the public contract. Eligibility filters read as an applicant r
 European, international calls, and regional calls that include region 11); `amount`,
 `trl` and `beneficiary` keep calls that state nothing on the matter, since they may apply.
 """
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -12,7 +13,10 @@ import hashlib
 import django_filters
 from django import forms
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Count, F, Q, Value
+from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -449,45 +453,76 @@ EVERY_VALUE = {"beneficiary": ("index__names_no_beneficiary", Beneficiary.values
     "index__open_to_every_region", list(REGIONS))}
 ALL_VALUES = "*"
 FACETS = (*LINKED_FACETS, "call_type", "status")
+# PostgreSQL: the name the calls every active filter keeps go by in the statement counting facets.
+SHARED_CALLS = "facet_shared_calls"
 
 
 def count_facets(calls_without, active=FACETS) -> dict[str, dict[str, int]]:
     """For each facet, the number of calls each value gives, counted on `calls_without(facet)`
     (the calls every other active filter keeps), in one SQL statement (a UNION ALL of grouped
     counts). Facets whose own filter is not in `active` are counted on the same calls (every
-    active filter's), so they share one grouped count: the search runs once for them all."""
+    active filter's), so they share one grouped count.
+
+    On PostgreSQL, those calls (`calls_without(None)`) are read once for every count made on them:
+    the statement starts with them as a materialised table (`SHARED_CALLS`), which the grouped
+    counts of the shared facets, of the calls suiting every value, and of the types read."""
+    every_filter = calls_without(None).values("pk")
+    shared_sql = None  # PostgreSQL: (SQL, params) of the shared calls, when they may be found
+    if connections[every_filter.db].vendor == "postgresql":
+        with contextlib.suppress(EmptyResultSet):  # a search that finds nothing by construction
+            shared_sql = every_filter.query.get_compiler(using=every_filter.db).as_sql()
+    shared_read = []
+
+    def ids(excluded):
+        if excluded is None and shared_sql is not None:
+            shared_read.append(True)
+            return RawSQL(f"SELECT id FROM {SHARED_CALLS}", ())
+        return calls_without(excluded).values("pk")
+
     parts = []
     own = [facet for facet in LINKED_FACETS if facet in active]
     shared = [facet for facet in LINKED_FACETS if facet not in active]
-    groups = [(calls_without(facet), [facet]) for facet in own]
+    groups = [(ids(facet), [facet]) for facet in own]
     if shared:
-        groups.append((calls_without(None), shared))
+        groups.append((ids(None), shared))
     for calls, facets in groups:
-        ids = calls.values("pk")
         parts.append(
-            CallFacet.objects.filter(facet__in=facets, call_index_id__in=ids).order_by()
+            CallFacet.objects.filter(facet__in=facets, call_index_id__in=calls).order_by()
             .values("facet", "value").annotate(n=Count("call_index_id"))
         )
         for facet in facets:
             if facet in EVERY_VALUE:
                 flag, _values = EVERY_VALUE[facet]
                 parts.append(
-                    Call.objects.filter(pk__in=ids, **{flag: True}).order_by()
+                    Call.objects.filter(pk__in=calls, **{flag: True}).order_by()
                     .values(facet=Value(facet), value=Value(ALL_VALUES)).annotate(n=Count("pk"))
                 )
     parts.append(
-        Call.objects.filter(pk__in=calls_without("call_type" if "call_type" in active else None).values("pk"))
+        Call.objects.filter(pk__in=ids("call_type" if "call_type" in active else None))
         .order_by().values(facet=Value("call_type"), value=F("call_type")).annotate(n=Count("pk"))
     )
     parts.append(
-        Call.objects.filter(pk__in=calls_without("status" if "status" in active else None).values("pk"))
+        Call.objects.filter(pk__in=ids("status" if "status" in active else None))
         .order_by().values(facet=Value("status"), value=status_expression()).annotate(n=Count("pk"))
     )
+    rows = parts[0].union(*parts[1:], all=True).values_list("facet", "value", "n")
+    if shared_read:
+        rows = _rows_after(rows, SHARED_CALLS, shared_sql)
     counts = {facet: {} for facet in FACETS}
-    for facet, value, n in parts[0].union(*parts[1:], all=True).values_list("facet", "value", "n"):
+    for facet, value, n in rows:
         if value == ALL_VALUES:
             for every in EVERY_VALUE[facet][1]:
                 counts[facet][every] = counts[facet].get(every, 0) + n
         else:
             counts[facet][value] = counts[facet].get(value, 0) + n
     return counts
+
+
+def _rows_after(queryset, name, ids_sql) -> list[tuple]:
+    """The rows of `queryset`, its statement preceded by the table `name` (one column, `id`) of the
+    ids the query `ids_sql` (SQL, params) reads, materialised: read once however many parts of the
+    statement read it."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"WITH {name} (id) AS MATERIALIZED ({ids_sql[0]}) {sql}", (*ids_sql[1], *params))
+        return cursor.fetchall()

@@ -1,8 +1,12 @@
 """A funder's or a programme's calls on its page: one group per status, each group paginated on
 its own, so a funder with thousands of past calls costs what a funder with ten does; and the
 indexes of funders and programmes, each with its number of calls in each status."""
+import functools
+import operator
+
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -31,16 +35,34 @@ def page_number(raw, num_pages: int) -> int:
 
 
 class _CountedIds:
-    """A group's call ids in page order, counted beforehand: the paginator reads only its page."""
+    """A group's calls, counted beforehand, for its paginator: the page's ids are read with those
+    of every other group's page (`_pages_ids`), the paginator only slices them out."""
 
-    def __init__(self, ids, total):
-        self.ids, self.total = ids, total
+    def __init__(self, total):
+        self.total, self.page_ids = total, []
 
     def __len__(self):
         return self.total
 
     def __getitem__(self, index):
-        return list(self.ids[index])
+        return self.page_ids
+
+
+def _pages_ids(calls, slices: dict[str, tuple[int, int]]) -> dict[str, list[int]]:
+    """The ids of each group's page, `{status: (first, last)}` positions (from 0, last excluded) in
+    the group's order: one query for every group, ranking each group's calls in its order."""
+    if not slices:
+        return {}
+    ranked = calls.filter(status_condition(list(slices))).annotate(
+        group_rank=Window(RowNumber(), partition_by=F("current_status"), order_by=list(ORDER)))
+    pages = functools.reduce(operator.or_, (
+        Q(current_status=status, group_rank__gt=first, group_rank__lte=last)
+        for status, (first, last) in slices.items()))
+    found = {status: [] for status in slices}
+    for status, pk, _rank in ranked.filter(pages).order_by("group_rank").values_list(
+            "current_status", "pk", "group_rank"):
+        found[status].append(pk)
+    return found
 
 
 def _group_labels():
@@ -74,7 +96,7 @@ def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PA
     Each group: `status`, `label`, `count`, `total_budget` and `budget_count` (over the whole
     group, not the page), `calls` (the page's), `page_obj`, `page_links`, `previous_url`,
     `next_url`, and `search_url`: the search (`search`, e.g. `{"funder": slug}`) for the same
-    calls. Queries: one for every count and total, one per non-empty group for its page, one for
+    calls. Queries: one for every count and total, one for every group's page, one for
     the page's calls (with their cards, `calls.reading.cards`: one more for the themes' names), whatever the
     number of calls. `calls` should be `Call.objects.listed_cards()`, filtered.
     """
@@ -84,7 +106,7 @@ def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PA
             count=Count("pk"), total_budget=Sum("total_budget_eur"), budget_count=Count("total_budget_eur"),
         )
     }
-    groups = []
+    groups, paging = [], {}  # paging: {status: (paginator, page number)} of the non-empty groups
     for status, label in _group_labels():
         row = totals.get(status, {})
         count = row.get("count", 0)
@@ -98,22 +120,30 @@ def calls_by_status(calls, query, search: dict[str, str], per_page: int = PER_PA
             ),
         }
         if count:
-            ids = calls.filter(status_condition([status])).order_by(*ORDER).values_list("pk", flat=True)
-            paginator = Paginator(_CountedIds(ids, count), per_page)
-            param, anchor = f"{status}_page", f"group-{status}"
-            page = paginator.page(page_number(query.get(param), paginator.num_pages))
-            group["page_obj"] = page
-            if page.has_other_pages():
-                group["page_links"] = [
-                    {"number": number, "url": _page_url(query, param, number, anchor), "current": number == page.number}
-                    if number != paginator.ELLIPSIS else {"gap": True}
-                    for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-                ]
-            if page.has_previous():
-                group["previous_url"] = _page_url(query, param, page.previous_page_number(), anchor)
-            if page.has_next():
-                group["next_url"] = _page_url(query, param, page.next_page_number(), anchor)
+            paginator = Paginator(_CountedIds(count), per_page)
+            paging[status] = (paginator, page_number(query.get(f"{status}_page"), paginator.num_pages))
         groups.append(group)
+    pages_ids = _pages_ids(calls, {
+        status: ((number - 1) * per_page, number * per_page) for status, (_paginator, number) in paging.items()})
+    for group in groups:
+        if group["status"] not in paging:
+            continue
+        status = group["status"]
+        paginator, number = paging[status]
+        paginator.object_list.page_ids = pages_ids[status]
+        param, anchor = f"{status}_page", f"group-{status}"
+        page = paginator.page(number)
+        group["page_obj"] = page
+        if page.has_other_pages():
+            group["page_links"] = [
+                {"number": n, "url": _page_url(query, param, n, anchor), "current": n == page.number}
+                if n != paginator.ELLIPSIS else {"gap": True}
+                for n in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+            ]
+        if page.has_previous():
+            group["previous_url"] = _page_url(query, param, page.previous_page_number(), anchor)
+        if page.has_next():
+            group["next_url"] = _page_url(query, param, page.next_page_number(), anchor)
     page_ids = [pk for group in groups if group["page_obj"] for pk in group["page_obj"].object_list]
     found = {call.pk: call for call in calls_with_cards(calls, page_ids)}
     for group in groups:

@@ -14,13 +14,23 @@ validates in another browser, and `Cache-Control: private` keeps shared caches f
 page. A browser without the CSRF cookie gets its secret here (as the page would give it), so its
 first page's ETag already matches its next request. Signed-in users (staff) get no validators and
 no 304; a page whose rendering sets a cookie or writes the session keeps no ETag.
+
+The same parts, the browser's CSRF secret aside, name the page in the shared cache (`cached_page`):
+an anonymous visitor's page is rendered once per registry version, day, language, address and
+release, with a placeholder where its forms carry the CSRF token; each visitor then gets it with
+their own token put in. A signed-in user's page is never stored nor served from it, nor a page
+whose rendering set a cookie or wrote the session; a write through the services moves the version,
+so the next visit renders the page again.
 """
 import functools
 import hashlib
+import zlib
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers, quote_etag
 from django.utils.crypto import salted_hmac
@@ -33,6 +43,11 @@ SALT = "calls.site.revalidation.page-etag"
 # What a page is rendered by: a new release (templates, translations, code, static files) is a new page.
 RELEASE_SOURCES = ("templates", "locale", "calls", "registry")
 RELEASE_SUFFIXES = {".html", ".txt", ".mo", ".py"}
+# How long a rendered page stays in the shared cache: its key changes with every public write and at
+# midnight anyway; this only bounds how long an address nobody asks for again takes room.
+PAGE_CACHE_SECONDS = 300
+# Rendered where the page's forms carry the browser's CSRF token, replaced by each browser's own.
+CSRF_PLACEHOLDER = "csrf-token-of-this-browser-a3f9c2d1"
 
 
 @functools.cache
@@ -61,6 +76,34 @@ def page_etag(request, version) -> str:
     return quote_etag(salted_hmac(SALT, "|".join(str(part) for part in parts)).hexdigest()[:32])
 
 
+def page_cache_key(request, version) -> str:
+    """Where an anonymous visitor's page is kept: the ETag's parts but the browser's CSRF secret."""
+    parts = [release(), version, today().isoformat(), get_language(), request.build_absolute_uri()]
+    return "page:" + hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()
+
+
+def cached_page(request, key):
+    """The page kept under `key`, with this browser's CSRF token in its forms (None if none is kept)."""
+    kept = cache.get(key)
+    if kept is None:
+        return None
+    headers, compressed = kept
+    content = zlib.decompress(compressed).replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
+def _keep_page(request, key, response):
+    """After rendering: keep the page (with the placeholder) unless it is personal, then give this
+    browser its token."""
+    if "ETag" in response:  # not personal (see `_unless_personal`)
+        headers = [(name, value) for name, value in response.items() if name != "ETag"]
+        cache.set(key, (headers, zlib.compress(response.content, 1)), PAGE_CACHE_SECONDS)
+    response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+
+
 def revalidate_every_time(response):
     """Browsers keep the page for themselves only, and ask before showing it again."""
     patch_cache_control(response, private=True, no_cache=True)
@@ -82,11 +125,19 @@ class RevalidatedPageMixin:
             if not_modified is not None:
                 not_modified["ETag"] = etag
                 return revalidate_every_time(not_modified)
+            key = page_cache_key(request, version)
+            kept = cached_page(request, key)
+            if kept is not None:
+                kept["ETag"] = etag
+                return revalidate_every_time(kept)
             response = super().dispatch(request, *args, **kwargs)
         if response.status_code == 200:
             response["ETag"] = etag
             if hasattr(response, "add_post_render_callback"):
+                if response.context_data is not None:  # rendered once for every visitor: see `cached_page`
+                    response.context_data["csrf_token"] = CSRF_PLACEHOLDER
                 response.add_post_render_callback(functools.partial(_unless_personal, request))
+                response.add_post_render_callback(functools.partial(_keep_page, request, key))
             else:
                 _unless_personal(request, response)
         return revalidate_every_time(response)

@@ -326,6 +326,25 @@ def test_pages_after_the_first_reuse_the_count_until_a_write(api):
     assert api.get(f"{CALLS}?page_size=3").json()["count"] == 8
 
 
+def test_a_list_page_asked_again_reads_only_the_version_and_its_documents(api):
+    _fill(7)
+    url = f"{CALLS}?page_size=3&page=2"
+    first = api.get(url).json()
+    sql = _list_queries(api, url)
+    assert len(sql) == 2 and "calls_registryversion" in sql[0]  # the page's ids and the count are kept
+    assert api.get(url).json() == first
+
+
+def test_a_kept_list_page_changes_after_a_write(api):
+    _fill(4)
+    url = f"{CALLS}?page_size=2"
+    before = [call["slug"] for call in api.get(url).json()["results"]]
+    assert before == [call["slug"] for call in api.get(url).json()["results"]]
+    make(slug="bientot-clos", opens_on=today() - DAY, closes_on=today())  # closes before the others
+    after = [call["slug"] for call in api.get(url).json()["results"]]
+    assert after[0] == "bientot-clos" and after[1] == before[0]
+
+
 def test_a_write_anywhere_gives_every_list_a_new_etag(api, full_call):
     etags = {url: api.get(url)["ETag"] for url in (CALLS, f"{CALLS}integrateurs/", "/api/v1/themes/")}
     services.save_reference(instance=ThemeFactory(slug="nouveau-theme"))

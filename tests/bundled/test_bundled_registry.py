@@ -27,6 +27,7 @@ BASES = [
     "",  # the home page's default search
     "region=11&beneficiary=startup&amount=500000&trl=4",  # the start-up's journey
     "status=open&status=upcoming&status=closed&status=dates_unknown&foreign=include",  # everything
+    "q=bioproduction&region=84",  # words and a facet of the applicant's
 ]
 
 

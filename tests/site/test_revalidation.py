@@ -4,7 +4,9 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils.cache import get_max_age
 
 from calls import services
@@ -145,3 +147,66 @@ def test_the_first_page_gives_the_csrf_cookie_its_etag_is_built_with(registry, a
 def test_a_missing_page_has_no_etag(client, registry, at_noon):
     response = visit(client, "/appels/nulle-part/")
     assert response.status_code == 404 and "ETag" not in response
+
+
+
+def csrf_token_of(response):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[1]
+
+
+def reads_calls(captured):
+    """Whether a request read the calls' rows (it rendered its page, not read it from the cache)."""
+    return any("calls_call" in query["sql"] for query in captured.captured_queries)
+
+
+def test_an_anonymous_page_is_rendered_once_and_each_browser_gets_its_own_token(registry, at_noon,
+                                                                               django_assert_num_queries):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    page = visit(first, "/?q=vecteurs")
+    assert "Vecteurs viraux" in page.content.decode()
+    with django_assert_num_queries(1):  # the registry version: the page itself is kept
+        again = visit(second, "/?q=vecteurs")
+    assert again.status_code == 200 and again["ETag"] != page["ETag"]
+    assert again["Content-Type"] == page["Content-Type"] == "text/html; charset=utf-8"
+    token = csrf_token_of(again)
+    assert token != csrf_token_of(page)
+    assert again.content.decode().replace(token, "T") == page.content.decode().replace(csrf_token_of(page), "T")
+    # Its forms carry the second browser's own token: they work for it, and its ETag is its own.
+    assert visit(second, "/?q=vecteurs", again["ETag"]).status_code == 304
+    switched = second.post("/i18n/setlang/", {"csrfmiddlewaretoken": token, "language": "en", "next": "/"})
+    assert switched.status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/", "/?q=vecteurs", "/appels/vecteurs/", "/financeurs/bpi/",
+                                 "/programmes/france-2030/", "/calendrier/"])
+def test_a_kept_page_changes_after_a_write_through_the_services(registry, at_noon, url):
+    assert "Vecteurs viraux" in visit(Client(), url).content.decode()
+    assert "Vecteurs viraux" in visit(Client(), url).content.decode()  # the kept page
+    registry.title = "Vecteurs non viraux"
+    services.save_call(call=registry, unsourced_acknowledged=True)
+    assert "Vecteurs non viraux" in visit(Client(), url).content.decode()
+
+
+def test_a_kept_page_changes_at_midnight(registry):
+    # Open until NOON + 30 days: open that day, closed the next.
+    last_day = NOON + datetime.timedelta(days=30)
+    with time_machine.travel(last_day, tick=False):
+        assert ">Open</span>" in visit(Client(), "/en/appels/vecteurs/").content.decode()
+        assert ">Open</span>" in visit(Client(), "/en/appels/vecteurs/").content.decode()
+    with time_machine.travel(last_day + datetime.timedelta(days=1), tick=False):
+        assert ">Closed</span>" in visit(Client(), "/en/appels/vecteurs/").content.decode()
+
+
+def test_a_signed_in_users_page_is_never_kept_nor_served_from_the_cache(registry, at_noon):
+    staff = Client()
+    staff.force_login(CuratorFactory())
+    assert visit(staff, "/?q=vecteurs").status_code == 200
+    with CaptureQueriesContext(connection) as captured:  # nothing kept by the curator's visit
+        rendered = visit(Client(), "/?q=vecteurs")
+    assert rendered.status_code == 200 and reads_calls(captured)
+    with CaptureQueriesContext(connection) as captured:  # the visitor's page is kept…
+        visit(Client(), "/?q=vecteurs")
+    assert not reads_calls(captured)
+    with CaptureQueriesContext(connection) as captured:  # …but the curator's is rendered for them
+        response = visit(staff, "/?q=vecteurs")
+    assert response.status_code == 200 and reads_calls(captured) and "ETag" not in response

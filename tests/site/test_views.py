@@ -530,6 +530,22 @@ def test_funder_and_programme_pages_read_as_many_queries_for_60_calls_as_for_5(c
         assert many == count <= 16, (path, count, many)
 
 
+
+def test_a_funder_page_reads_as_many_queries_with_one_group_of_calls_as_with_four(client, busy_funder):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    past_only = FunderFactory(slug="seulement-passe")
+    CallFunderFactory(call=make(slug="passe-seul", opens_on=today() - 60 * DAY, closes_on=today() - 3 * DAY),
+                      funder=past_only)
+    counts = {}
+    for slug in ("seulement-passe", "charge"):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/financeurs/{slug}/")
+        counts[slug] = (len(captured), len([group for group in response.context["groups"] if group["count"]]))
+    assert counts["seulement-passe"][1] == 1 and counts["charge"][1] == 4
+    assert counts["seulement-passe"][0] == counts["charge"][0]
+
 # --- What a page of cards reads ----------------------------------------------------------------
 
 def _listed_call(n, funders=2, themes=2):
