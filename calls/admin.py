@@ -308,7 +308,7 @@ class CallAdmin(NoRevertMixin, NoDeleteMixin, ImportExportMixin, SimpleHistoryAd
         (_("Dates"), {
             "fields": [
                 ("opens_on", "opens_on_precision"), ("closes_on", "closes_on_precision"), "is_rolling",
-                ("recurrence", "editions_per_year"), "edition_year",
+                ("recurrence", "editions_per_year"), "edition_year", "discontinued",
             ],
             "description": _("A call's window covers its rounds: dates of rounds outside it widen it."),
         }),

@@ -13,7 +13,12 @@ computed once by the write path from the call's dates and its rounds' dates:
 - whether its **dates are unknown**: not rolling nor permanent, neither an opening nor a closing
   date, no dated round, and no laureates announced (an edition whose laureates are known is over);
 - its **edition year**, when its dates are unknown but its edition is named by a year ("i-Lab
-  2023"): once that year has passed, the edition is over.
+  2023"): once that year has passed, the edition is over;
+- when its dates are unknown, the day its **next edition** had surely opened by (`succeeded_on`:
+  that edition's first opening date, or else its first closing date): once it has, this one is over.
+
+A scheme whose page says it stopped or was replaced (`discontinued`) has no open period without an
+end, and its dates are not "unknown": it is closed unless a dated period still holds.
 
 A **permanent** scheme (a funder's standing aid with no call window, `Recurrence.PERMANENT`) is open
 like a rolling call: from its opening date (or always) to its closing date (or with no end); an end
@@ -21,8 +26,9 @@ date closes it.
 
 From them, the status on a day `on` is (`DateFacts.status_on`, and in SQL `status_conditions`):
 open while a period holds `on`; otherwise upcoming while the last opening is after `on`; otherwise
-"dates not given" when the dates are unknown and no edition year has passed; otherwise closed
-(on evidence: its dates, its laureates, or its past edition year). The next deadline is the nearest
+"dates not given" when the dates are unknown, no edition year has passed and no next edition has
+opened; otherwise closed (on evidence: its dates, its laureates, its past edition year, its page
+saying it stopped, or its next edition). The next deadline is the nearest
 last day of a period that is not past: a closed call never shows a future deadline.
 """
 import dataclasses
@@ -33,7 +39,7 @@ from django.apps import apps
 from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from .choices import Recurrence, Status
+from .choices import PublicationState, Recurrence, Status
 
 # Stored in place of "no first day" and "no last day", so that SQL compares plain dates. The
 # registry's own dates are 1990-2100 (`calls.dates`): these can't be mistaken for one.
@@ -51,6 +57,7 @@ class DateFacts:
     last_opening: datetime.date | None
     dates_unknown: bool
     edition_year: int | None = None
+    succeeded_on: datetime.date | None = None
 
     @property
     def open_from(self) -> datetime.date:
@@ -76,13 +83,17 @@ class DateFacts:
             return Status.OPEN
         if self.last_opening is not None and self.last_opening > on:
             return Status.UPCOMING
-        if self.dates_unknown and not self.edition_passed(on):
+        if self.dates_unknown and not self.edition_passed(on) and not self.succeeded(on):
             return Status.DATES_UNKNOWN
         return Status.CLOSED
 
     def edition_passed(self, on: datetime.date) -> bool:
         """Whether the year the edition is named by is over on `on`."""
         return self.edition_year is not None and self.edition_year < on.year
+
+    def succeeded(self, on: datetime.date) -> bool:
+        """Whether the next edition had opened by `on`."""
+        return self.succeeded_on is not None and self.succeeded_on <= on
 
     def next_deadline(self, on: datetime.date) -> datetime.date | None:
         """The nearest deadline on or after `on`: the last day of a period not past."""
@@ -93,12 +104,14 @@ def date_facts(
     *, opens_on: datetime.date | None, closes_on: datetime.date | None, is_rolling: bool,
     rounds: Iterable[tuple[datetime.date | None, datetime.date | None]],
     permanent: bool = False, laureates_announced: bool = False, edition_year: int | None = None,
+    discontinued: bool = False, next_edition_opened_by: datetime.date | None = None,
 ) -> DateFacts:
-    """The date facts of a call with these dates and rounds (`(opens_on, closes_on)` pairs)."""
+    """The date facts of a call with these dates and rounds (`(opens_on, closes_on)` pairs);
+    `next_edition_opened_by` is `opened_by()` of its next edition's facts."""
     dated_rounds = [(start, end) for start, end in rounds if start is not None or end is not None]
     periods = set()
     is_rolling = is_rolling or permanent  # a standing scheme is open as a rolling call is
-    if is_rolling:
+    if is_rolling and not (discontinued and closes_on is None):
         periods.add((opens_on or EARLIEST, closes_on or LATEST))
     for start, end in dated_rounds:
         if end is not None:  # a round without a closing date is never open; its opening still counts
@@ -107,16 +120,29 @@ def date_facts(
         periods.add((opens_on or EARLIEST, closes_on))
     openings = [day for day in [opens_on, *(start for start, _ in dated_rounds)] if day is not None]
     no_dates = not is_rolling and opens_on is None and closes_on is None and not dated_rounds
+    unknown = no_dates and not laureates_announced and not discontinued
     return DateFacts(
         periods=tuple(sorted(periods)),
         last_opening=max(openings, default=None),
-        dates_unknown=no_dates and not laureates_announced,
+        dates_unknown=unknown,
         edition_year=edition_year if no_dates else None,
+        succeeded_on=next_edition_opened_by if unknown else None,
     )
 
 
+def opened_by(*, opens_on: datetime.date | None, closes_on: datetime.date | None, rounds) -> datetime.date | None:
+    """The day a call had surely opened by: its first opening date (its own or a round's), or else
+    its first closing date; None for a call without dates."""
+    openings = [day for day in [opens_on, *(start for start, _ in rounds)] if day is not None]
+    if openings:
+        return min(openings)
+    closings = [day for day in [closes_on, *(end for _, end in rounds)] if day is not None]
+    return min(closings, default=None)
+
+
 def facts_of_call(call, rounds=None, laureates=None) -> DateFacts:
-    """The date facts of a `Call` with its rounds and laureates (those given, else those it has)."""
+    """The date facts of a `Call` with its rounds and laureates (those given, else those it has),
+    and its next edition when published."""
     rounds = call.rounds.all() if rounds is None else rounds
     laureates = call.laureates.all() if laureates is None else laureates
     return date_facts(
@@ -125,6 +151,22 @@ def facts_of_call(call, rounds=None, laureates=None) -> DateFacts:
         permanent=call.recurrence == Recurrence.PERMANENT,
         laureates_announced=any(True for _ in laureates),
         edition_year=call.edition_year,
+        discontinued=call.discontinued,
+        next_edition_opened_by=_next_edition_opened_by(call),
+    )
+
+
+def _next_edition_opened_by(call) -> datetime.date | None:
+    """`opened_by()` of the call's published next edition (None without one)."""
+    try:
+        following = call.next_edition
+    except call.__class__.next_edition.RelatedObjectDoesNotExist:
+        return None
+    if following is None or following.publication_state != PublicationState.PUBLISHED:
+        return None
+    return opened_by(
+        opens_on=following.opens_on, closes_on=following.closes_on,
+        rounds=[(r.opens_on, r.closes_on) for r in following.rounds.all()],
     )
 
 
@@ -157,7 +199,7 @@ def status_conditions(on: datetime.date, prefix: str = "index__") -> dict[str, Q
     is_upcoming = ~is_open & Q(**{f"{prefix}last_opening__gt": on})
     is_unknown = Q(**{f"{prefix}dates_unknown": True}) & (
         Q(**{f"{prefix}edition_year__isnull": True}) | Q(**{f"{prefix}edition_year__gte": on.year})
-    )
+    ) & (Q(**{f"{prefix}succeeded_on__isnull": True}) | Q(**{f"{prefix}succeeded_on__gt": on}))
     return {
         Status.OPEN: is_open,
         Status.UPCOMING: is_upcoming,

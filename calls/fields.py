@@ -56,6 +56,7 @@ CALL_FIELDS = (
     F("recurrence", csv=True, csv_import=True, submittable=True, importable=True, recurs=True),
     F("editions_per_year", csv_import=True, submittable=True, importable=True, recurs=True),
     F("edition_year", csv=True, csv_import=True, submittable=True, importable=True),
+    F("discontinued", csv=True, csv_import=True, submittable=True, importable=True),
     F("next_deadline", kind="derived", csv=True, dump=False),
     F("rounds", kind="rows", csv_import=True),
     F("total_budget_eur", csv=True, csv_import=True, submittable=True, importable=True),

@@ -192,6 +192,8 @@ class CallQuerySet(models.QuerySet):
         from .cards import DOCUMENT_KEYS
 
         parts = {f"card_{key}": KeyTransform(key, "index__document") for key in DOCUMENT_KEYS}
+        # Why an undated call reads closed (`closed_because`).
+        parts["card_succeeded_on"] = F("index__succeeded_on")
         return self.with_status().with_max_ceiling().annotate(**parts)
 
     def listed_cards(self):

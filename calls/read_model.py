@@ -25,11 +25,11 @@ BATCH = 500  # calls computed and written together
 # Moved when what a row holds changes meaning (2: edition years, laureates closing undated
 # editions, the thesaurus and vocabularies in the search document): `fill_missing`, run on every
 # start, then rebuilds every row once.
-FORMAT = 2
+FORMAT = 3  # 3: a page saying a scheme stopped, an undated edition's next edition
 # The columns `refresh()` writes, besides the search vector (compared by `rebuild()`).
 COMPARED_FIELDS = [
-    "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "edition_year", "deadlines",
-    "max_ceiling_eur", "for_applicants_in_france", "open_to_every_region", "names_no_beneficiary",
+    "open_from", "open_until", "period_count", "last_opening", "dates_unknown", "edition_year", "succeeded_on",
+    "deadlines", "max_ceiling_eur", "for_applicants_in_france", "open_to_every_region", "names_no_beneficiary",
     "search_title", "search_text", "document",
 ]
 
@@ -37,9 +37,9 @@ COMPARED_FIELDS = [
 def _calls(call_ids, using):
     return (
         Call.objects.using(using).filter(pk__in=call_ids)
-        .select_related("programme")
+        .select_related("programme", "next_edition")
         .prefetch_related(
-            "rounds", "ceilings", "themes", "beneficiaries", "regions", "aid_forms", "laureates",
+            "next_edition__rounds", "rounds", "ceilings", "themes", "beneficiaries", "regions", "aid_forms", "laureates",
             "funder_roles__funder", "sources__document",
         )
     )
@@ -117,6 +117,7 @@ def entry_of(call, using="default", programmes=None) -> IndexEntry:
         "last_opening": facts.last_opening,
         "dates_unknown": facts.dates_unknown,
         "edition_year": facts.edition_year,
+        "succeeded_on": facts.succeeded_on,
         "deadlines": [day.isoformat() for day in facts.deadlines],
         "max_ceiling_eur": max(ceilings, default=None),
         "for_applicants_in_france": in_france,
@@ -181,6 +182,7 @@ def refresh(*, call_ids, using=None, batch=BATCH, public=False) -> None:
     """
     using = using or router.db_for_write(CallIndex)
     call_ids = list(call_ids)
+    call_ids += _editions_before(call_ids, using)
     with transaction.atomic(using=using):
         programmes = None
         for ids in _batches(call_ids, batch):
@@ -188,6 +190,19 @@ def refresh(*, call_ids, using=None, batch=BATCH, public=False) -> None:
             _write(_entries(ids, using, programmes), using)
         if public or not call_ids or _seen_by_the_public(call_ids, using):
             bump_version(using=using)
+
+
+def _editions_before(call_ids, using) -> list[int]:
+    """The calls whose stored facts read these calls' dates: their previous editions, and those
+    whose row still holds a next edition that is no longer theirs (`CallIndex.succeeded_on`)."""
+    if not call_ids:
+        return []
+    previous = Call.objects.using(using).filter(next_edition__pk__in=call_ids).values_list("pk", flat=True)
+    detached = CallIndex.objects.using(using).filter(
+        succeeded_on__isnull=False, call__next_edition__isnull=True,
+    ).values_list("pk", flat=True)
+    seen = set(call_ids)
+    return [pk for pk in {*previous, *detached} if pk not in seen]
 
 
 def _seen_by_the_public(call_ids, using) -> bool:

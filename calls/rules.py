@@ -33,6 +33,8 @@ SOURCED_FIGURES = {
     # What a call's time rests on besides its dates: a current page saying it is permanent or
     # recurring (and how often), the page naming its edition's year.
     "recurrence": "recurrence", "editions_per_year": "recurrence", "edition_year": "edition_year",
+    # A page saying the scheme stopped or was replaced.
+    "discontinued": "discontinued",
 }
 
 
@@ -111,7 +113,7 @@ def unsourced_figures(call, rows: CallRows) -> list[str]:
     round_dates = {d for r in rows.rounds for d in (r.opens_on, r.closes_on) if d}
     for name, word in SOURCED_FIGURES.items():
         value = getattr(call, name)
-        if value in (None, "") or word in covered:
+        if value in (None, "", False) or word in covered:
             continue
         if name in ("opens_on", "closes_on") and value in round_dates and "rounds" in covered:
             continue

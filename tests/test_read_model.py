@@ -38,21 +38,22 @@ def window(draw):
     return opens, closes
 
 
-# What a call's time rests on besides its dates: a recurrence, laureates, an edition year.
+# What a call's time rests on besides its dates: a recurrence, laureates, an edition year, a page
+# saying it stopped.
 evidence = st.tuples(
     st.sampled_from(["", Recurrence.ONE_OFF, Recurrence.RECURRING, Recurrence.PERMANENT]),
-    st.booleans(), st.none() | st.sampled_from([2025, 2026, 2027]),
+    st.booleans(), st.none() | st.sampled_from([2025, 2026, 2027]), st.booleans(),
 )
 call_dates = st.tuples(window(), st.booleans(), st.lists(window(), max_size=3))
 
 
-def _write_call(n, dates, time_evidence=("", False, None)):
+def _write_call(n, dates, time_evidence=("", False, None, False)):
     (opens, closes), rolling, rounds = dates
-    recurrence, laureates, edition_year = time_evidence
+    recurrence, laureates, edition_year, discontinued = time_evidence
     call = Call(
         title=f"Appel {n}", slug=f"appel-genere-{n}", call_type="call_for_projects", opens_on=opens,
         closes_on=closes, is_rolling=rolling, publication_state=PublicationState.DRAFT,
-        recurrence=recurrence, edition_year=edition_year,
+        recurrence=recurrence, edition_year=edition_year, discontinued=discontinued,
     )
     rows = [Round(name=f"Vague {i}", opens_on=o, closes_on=c) for i, (o, c) in enumerate(rounds)]
     try:
@@ -162,6 +163,46 @@ def test_what_a_calls_time_rests_on_besides_its_dates():
     assert rows[recurring.slug] == (Status.DATES_UNKNOWN, None)
     assert Call.objects.with_status(datetime.date(2027, 1, 1)).get(pk=this_year.pk).current_status == Status.CLOSED
     assert [c.slug for c in Call.objects.open(on)] == [permanent.slug]
+
+
+def test_a_page_saying_a_scheme_stopped_and_a_next_edition_having_opened_close_an_undated_call():
+    """On 2026-06-15: a standing scheme whose page says it stopped is closed; an undated edition
+    is closed once its published next edition has opened (by its first opening date, else its
+    first closing date), not before, and not by a draft."""
+    on = datetime.date(2026, 6, 15)
+    stopped = CallFactory(opens_on=None, closes_on=None, recurrence=Recurrence.PERMANENT, discontinued=True)
+    undated_stopped = CallFactory(opens_on=None, closes_on=None, discontinued=True)
+    first = CallFactory(opens_on=None, closes_on=None)
+    CallFactory(previous_edition=first, opens_on=datetime.date(2026, 3, 1), closes_on=datetime.date(2026, 9, 30))
+    before_next = CallFactory(opens_on=None, closes_on=None)
+    CallFactory(previous_edition=before_next, opens_on=datetime.date(2026, 9, 1), closes_on=None)
+    only_a_deadline = CallFactory(opens_on=None, closes_on=None)
+    CallFactory(previous_edition=only_a_deadline, opens_on=None, closes_on=datetime.date(2026, 5, 31))
+    draft_next = CallFactory(opens_on=None, closes_on=None)
+    CallFactory(previous_edition=draft_next, opens_on=datetime.date(2025, 1, 1), closes_on=datetime.date(2025, 3, 1),
+                publication_state=PublicationState.DRAFT)
+
+    statuses = {c.slug: c.current_status for c in Call.objects.with_status(on)}
+    assert statuses[stopped.slug] == Status.CLOSED
+    assert statuses[undated_stopped.slug] == Status.CLOSED
+    assert statuses[first.slug] == Status.CLOSED
+    assert statuses[before_next.slug] == Status.DATES_UNKNOWN
+    assert statuses[only_a_deadline.slug] == Status.CLOSED
+    assert statuses[draft_next.slug] == Status.DATES_UNKNOWN
+    assert Call.objects.with_status(datetime.date(2026, 9, 1)).get(pk=before_next.pk).current_status == Status.CLOSED
+    assert read_model.rebuild() == []
+
+
+def test_moving_a_next_edition_to_another_series_reopens_the_question_for_the_first(db):
+    on = datetime.date(2026, 6, 15)
+    first, other = CallFactory(opens_on=None, closes_on=None), CallFactory(opens_on=None, closes_on=None)
+    following = CallFactory(previous_edition=first, opens_on=datetime.date(2026, 3, 1))
+    assert Call.objects.with_status(on).get(pk=first.pk).current_status == Status.CLOSED
+    following.previous_edition = other
+    services.save_call(call=following)
+    statuses = {c.pk: c.current_status for c in Call.objects.with_status(on)}
+    assert (statuses[first.pk], statuses[other.pk]) == (Status.DATES_UNKNOWN, Status.CLOSED)
+    assert read_model.rebuild() == []
 
 
 # -- Incremental maintenance equals a rebuild ----------------------------------------------------

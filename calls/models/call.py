@@ -84,6 +84,11 @@ class Call(DatedWindow):
         _("edition year"), null=True, blank=True, validators=[validate_supported_year],
         help_text=_("The year of this edition when its dates are not given: once past, the call is closed."),
     )
+    discontinued = models.BooleanField(
+        _("stopped, according to its page"), default=False,
+        help_text=_("A page says the scheme stopped or was replaced (a source covering 'discontinued'): "
+                    "the call is closed whatever its recurrence."),
+    )
     total_budget_eur = models.BigIntegerField(_("total budget (EUR)"), null=True, blank=True)
     floor_eur = models.BigIntegerField(_("floor per project (EUR)"), null=True, blank=True)
     funding_rate_min_pct = models.PositiveSmallIntegerField(_("funding rate min (%)"), null=True, blank=True)

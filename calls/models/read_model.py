@@ -41,6 +41,8 @@ class CallIndex(models.Model):
     last_opening = models.DateField(null=True, db_index=True)
     dates_unknown = models.BooleanField(default=False)
     edition_year = models.PositiveSmallIntegerField(null=True)  # of an edition whose dates are unknown
+    # Of an edition whose dates are unknown: the day its published next edition had surely opened by.
+    succeeded_on = models.DateField(null=True)
     deadlines = models.JSONField(default=list)
     max_ceiling_eur = models.BigIntegerField(null=True)
     # Eligibility read as an applicant reads it (facet rows hold the rest, see `CallFacet`).

@@ -93,11 +93,17 @@ def deadline_text(call):
 
 
 def closed_because(call) -> str:
-    """Why an undated call reads closed: its past edition year, else its laureates (the evidence
-    `calls.date_facts` closes it on)."""
+    """Why a call without a closing date reads closed: its past edition year, its page saying it
+    stopped, its next edition having opened, else its laureates (the evidence `calls.date_facts`
+    closes it on)."""
     if call.opens_on is None and call.edition_year is not None and call.edition_year < today().year:
         return _("Closed: %(year)s edition") % {"year": call.edition_year}
+    if call.discontinued:
+        return _("Closed: stopped, according to its page")
     if call.opens_on is None:
+        succeeded_on = call.card_succeeded_on if hasattr(call, "card_succeeded_on") else call.index.succeeded_on
+        if succeeded_on is not None and succeeded_on <= today():
+            return _("Closed: its next edition has opened")
         return _("Closed: laureates announced")
     return _("Closed")
 
