@@ -10,7 +10,7 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 from calls.choices import Recurrence, Status
-from calls.date_facts import date_facts
+from calls.date_facts import date_facts, opened_by
 from calls.dates import parse_partial_date
 from calls.importing.loading import read_data
 
@@ -19,16 +19,30 @@ DATA = read_data()
 CALLS = [call for call in DATA["calls"] if call.get("publication_state", "published") == "published"]
 
 
-def status_on(entry, on=CHECKED_ON):
-    def day(value, end):
-        return parse_partial_date(value, end=end)[0]
+def _day(value, end):
+    return parse_partial_date(value, end=end)[0]
 
+
+def _rounds(entry):
+    return [(_day(r.get("opens_on"), False), _day(r.get("closes_on"), True)) for r in entry.get("rounds") or []]
+
+
+# The published entry whose `previous_edition` names a slug: that slug's next edition.
+NEXT_EDITION = {call["previous_edition"]: call for call in CALLS if call.get("previous_edition")}
+
+
+def status_on(entry, on=CHECKED_ON):
+    following = NEXT_EDITION.get(entry["slug"])
     return date_facts(
-        opens_on=day(entry.get("opens_on"), False), closes_on=day(entry.get("closes_on"), True),
-        is_rolling=bool(entry.get("is_rolling")),
-        rounds=[(day(r.get("opens_on"), False), day(r.get("closes_on"), True)) for r in entry.get("rounds") or []],
+        opens_on=_day(entry.get("opens_on"), False), closes_on=_day(entry.get("closes_on"), True),
+        is_rolling=bool(entry.get("is_rolling")), rounds=_rounds(entry),
         permanent=entry.get("recurrence") == Recurrence.PERMANENT,
         laureates_announced=bool(entry.get("laureates")), edition_year=entry.get("edition_year"),
+        discontinued=bool(entry.get("discontinued")),
+        next_edition_opened_by=following and opened_by(
+            opens_on=_day(following.get("opens_on"), False), closes_on=_day(following.get("closes_on"), True),
+            rounds=_rounds(following),
+        ),
     ).status_on(on)
 
 
@@ -91,8 +105,22 @@ def test_each_entry_whose_dates_are_not_given_says_what_was_searched():
 def test_past_editions_read_closed_on_their_evidence():
     """Examples an applicant met as "dates not given" before they were settled."""
     by_slug = {call["slug"]: call for call in DATA["calls"]}
-    for slug in ("i-lab-2023", "clara-oncostarter-2020", "clara-preuve-du-concept-2021", "inca-plbio-2021"):
+    for slug in (
+        "i-lab-2023", "clara-oncostarter-2020", "clara-preuve-du-concept-2021", "inca-plbio-2021",
+        "hdf-avenir-projets",  # its next edition opened on 1 November 2022
+        "genopole-booster-7",  # its next edition, Gene.iO, opened in 2021
+        "cap-rdi-centre-val-de-loire",  # its page says the Region replaced it
+    ):
         assert status_on(by_slug[slug]) == Status.CLOSED, slug
+
+
+def test_a_scheme_read_as_stopped_cites_the_page_that_says_so():
+    uncited = [
+        call["slug"] for call in DATA["calls"]
+        if call.get("discontinued")
+        and not any("discontinued" in (source.get("covers") or []) for source in call.get("sources") or [])
+    ]
+    assert uncited == []
 
 
 def _urls():
