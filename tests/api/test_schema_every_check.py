@@ -1,7 +1,8 @@
 """The schema is the contract: every schemathesis check, valid and invalid data, 100 examples per
-operation (marked `slow`; `make test-quick` does not even collect it: building its cases is most of
-the suite's collection time)."""
+operation (marked `slow`; `make test-quick` leaves it out). The schema is a fixture, loaded when
+the test runs: collecting builds no case."""
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import ChecksConfig, OperationConfig
 
@@ -47,7 +48,13 @@ def load_strict_schema():
     return loaded
 
 
-strict_schema = load_strict_schema()
+@pytest.fixture
+def every_check_schema():
+    return load_strict_schema()
+
+
+# Loaded when the test runs (its operations are the test's subtests), not when tests are collected.
+strict_schema = schemathesis.pytest.from_fixture("every_check_schema")
 
 
 def all_checks():
