@@ -94,19 +94,6 @@ def _skip_postgres_tests(items):
 
 
 SLOW_LEFT_OUT = pytest.StashKey[int]()
-# Modules of slow tests only, which `-m "not slow"` does not even collect (building their cases is
-# what their collection costs): the quick tier stays quick from its first second.
-SLOW_ONLY_MODULES = {"test_schema_every_check.py"}
-
-
-def pytest_ignore_collect(collection_path, config):
-    if collection_path.name in SLOW_ONLY_MODULES and "not slow" in (config.getoption("markexpr") or ""):
-        config.stash[SLOW_MODULES_LEFT_OUT] = True
-        return True
-    return None
-
-
-SLOW_MODULES_LEFT_OUT = pytest.StashKey[bool]()
 
 
 def pytest_deselected(items):
@@ -121,11 +108,8 @@ def pytest_deselected(items):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     left_out = config.stash.get(SLOW_LEFT_OUT, 0)
-    modules = " and the slow-only modules (" + ", ".join(sorted(SLOW_ONLY_MODULES)) + ")" if config.stash.get(
-        SLOW_MODULES_LEFT_OUT, False) else ""
-    if left_out or modules:
-        terminalreporter.write_sep("=", f"{left_out} slow tests{modules} skipped (run `make test` for all)",
-                                   yellow=True)
+    if left_out:
+        terminalreporter.write_sep("=", f"{left_out} slow tests skipped (run `make test` for all)", yellow=True)
 
 
 @pytest.fixture(autouse=True)
