@@ -1,6 +1,12 @@
 """Helpers shared by test modules (test modules never import from one another)."""
 import datetime
+import json
 
+from django.core.serializers.json import DjangoJSONEncoder
+from rest_framework import serializers
+
+from calls.api.queries import calls_for_api
+from calls.api.serializers import CallSerializer
 from calls.models import (
     Call,
     CallFunder,
@@ -14,16 +20,17 @@ from calls.models import (
     Theme,
 )
 from calls.querysets import today
-from calls.reading import read_model
-from tests.factories import CallFactory
+from calls.reading.documents import CALL_ROWS, call_document, document_fields
+from tests.factories import CallFactory, refresh_read_model
 
 DAY = datetime.timedelta(days=1)
 
 
 def reindex(*, call):
     """After a test wrote a call's rows with factories, behind the services' back: bring the read
-    model up to date as `services.save_call` does for every writer."""
-    read_model.refresh(call_ids=[call.pk])
+    model up to date as `services.save_call` does for every writer (at the end of the block, inside
+    `factories.one_refresh()`)."""
+    refresh_read_model(call_id=call.pk)
 
 
 def make(**fields):
@@ -52,3 +59,23 @@ def all_results(api, url):
         results += body["results"]
         url = body["next"]
     return results
+
+
+def declared_fields_give(call) -> dict:
+    """What DRF gives for `call` from `CallSerializer`'s declared fields, field by field (DRF's own
+    `to_representation`, as the API served it before the document was built by the read side),
+    less today's status and the editions: the stored document's reference. `url` is the path (no
+    request)."""
+    live = calls_for_api().get(pk=call.pk)
+    data = serializers.ModelSerializer.to_representation(CallSerializer(), live)
+    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return {name: data[name] for name in document_fields()}
+
+
+def stored_document(call) -> dict:
+    """The document of `call`, built from the call read as the read model reads it."""
+    return call_document(Call.objects.select_related("programme").prefetch_related(*CALL_ROWS).get(pk=call.pk))
+
+
+def without_bookkeeping(document) -> dict:
+    return {name: value for name, value in document.items() if not name.startswith("_")}

@@ -757,7 +757,7 @@ def test_dry_run_lists_without_sending_or_recording(client):
         assert not SentAlert.objects.exists() and send_alerts() == 1
 
 
-@pytest.mark.parametrize("calls", [2, 12])
+@pytest.mark.parametrize("calls", [2, pytest.param(12, marks=pytest.mark.slow)])  # (many calls: the slow tier)
 def test_sending_reads_a_bounded_number_of_queries_per_alert(client, django_assert_max_num_queries, calls):
     for n in range(3):
         subscribe_and_confirm(client, address=f"person{n}@example.org")

@@ -46,7 +46,7 @@ def test_the_served_schema_is_the_fuzzed_one(client, quick_schema):
 
 @schema.parametrize()
 @settings(
-    max_examples=20, deadline=None, derandomize=True, database=None,
+    max_examples=5, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture,
                            HealthCheck.data_too_large],
 )

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from calls import services
 from calls.choices import PublicationState
 from calls.querysets import today
-from tests.factories import CallFactory, CallFunderFactory, CeilingFactory, RoundFactory, SourceFactory
+from tests.factories import CallFactory, CallFunderFactory, CeilingFactory, RoundFactory, SourceFactory, one_refresh
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
@@ -161,12 +161,13 @@ def test_a_sync_page_costs_the_same_queries_whatever_the_calls_and_their_rows(ap
     since = timezone.now() - DAY
     counts = []
     for n in (3, 30):
-        for _ in range(n):
-            call = make()
-            CallFunderFactory(call=call)
-            RoundFactory(call=call, opens_on=today() - DAY, closes_on=today() + DAY)
-            CeilingFactory(call=call)
-            SourceFactory(call=call)
+        with one_refresh():
+            for _ in range(n):
+                call = make()
+                CallFunderFactory(call=call)
+                RoundFactory(call=call, opens_on=today() - DAY, closes_on=today() + DAY)
+                CeilingFactory(call=call)
+                SourceFactory(call=call)
         with CaptureQueriesContext(connection) as queries:
             assert api.get(url(SYNC, since, page_size=100)).status_code == 200
         counts.append(len(queries))

@@ -1,6 +1,7 @@
 """The bundled registry, loaded once for this module (`bundled_registry`, each test's changes
 rolled back): it loads and updates without losing curators' work, renders every page, survives
-a dump and a restore, and its search and facets say what they give."""
+a dump and a restore, its search and facets say what they give, and every call's stored document
+is what the API's declared fields give."""
 import json
 
 import pytest
@@ -12,9 +13,10 @@ from calls.importing.loading import KINDS, load_registry, read_data
 from calls.models import Call, Funder, Laureate, Programme, Provenance, Source, Theme
 from calls.reading.filters import FACETS, CallFilterSet
 from tests.admin_forms import change_form_data
-from tests.helpers import empty_the_registry
+from tests.helpers import declared_fields_give, empty_the_registry, stored_document, without_bookkeeping
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("bundled_registry")]
+# The whole bundled registry (large data): the slow tier (`make test`, CI), not `make test-quick`.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("bundled_registry")]
 
 
 def _search(query):
@@ -289,3 +291,16 @@ def test_the_bundled_regions_are_found_by_the_names_their_sources_give_them():
     assert index.find("Région PACA").slug == "region-provence-alpes-cote-d-azur"
     assert index.find("Région Provence-Alpes-Côte d'Azur").slug == "region-provence-alpes-cote-d-azur"
     assert index.find("AD'OCC").slug == "ad-occitanie"
+
+
+def test_every_bundled_calls_document_is_what_the_api_serializers_fields_give():
+    calls = list(Call.objects.order_by("pk"))
+    assert len(calls) > 100  # the bundled registry, drafts and archived calls too
+    compared = 0
+    for call in calls:
+        document = stored_document(call)
+        expected = declared_fields_give(call)
+        assert list(without_bookkeeping(document)) == list(expected), call.slug  # same keys, same order
+        assert without_bookkeeping(document) == expected, call.slug
+        compared += 1
+    assert compared == len(calls)

@@ -190,6 +190,7 @@ def test_no_host_by_that_name_is_gone():
     assert not SourceCheck(url="https://x.org/a", final_url="HTTPS://x.org/a/").has_moved
 
 
+@pytest.mark.slow  # waits out the delays between visits
 def test_at_most_four_pages_at_once_and_a_delay_between_visits_of_a_host():
     class Counter:
         def __init__(self):

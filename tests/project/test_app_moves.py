@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 BEFORE = [("calls", "0026_discontinued_and_next_edition_evidence"), ("alerts", None)]
 
 
+@pytest.mark.slow  # migrates a database back and forth
 @pytest.mark.django_db(transaction=True)
 def test_a_registry_migrated_before_the_move_keeps_its_alerts_and_their_permissions():
     executor = MigrationExecutor(connection)

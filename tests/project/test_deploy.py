@@ -28,6 +28,9 @@ NGINX = Path("/usr/sbin/nginx")
 CONFIG = ROOT / "deploy" / "nginx" / "registry.conf"
 THROTTLED = "/api/v1/"  # the API's root: the anonymous API throttle, per client address
 
+# nginx and gunicorn processes: the slow tier (`make test`, CI), not `make test-quick`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def nginx_binary():

@@ -89,24 +89,39 @@ def test_every_filter_of_the_filterset_has_its_hostile_values_here():
     assert set(WRONG) == set(CallFilterSet.base_filters)
 
 
+def refused_and_wrong(name):
+    """The values refused whatever the filter (they find nothing), and `name`'s wrong ones."""
+    refused = [[value] for value in TOO_LONG] + [["open"] * TOO_MANY]
+    wrong = [[value] for value in WRONG[name] + ([] if name == "q" else HOSTILE)]
+    return refused, wrong
+
+
 @pytest.mark.parametrize("name", list(WRONG))
 def test_a_hostile_value_is_an_error_on_its_filter_and_never_widens_the_search(registry, name):
     """An invalid value is an error on that filter alone: the HTML search shows it and leaves the
     filter out (the other filters still apply), the API answers 400 naming it. A value over
     MAX_VALUE_LENGTH characters, or over MAX_VALUES repeats, makes the search find nothing."""
-    refused = [[value] for value in TOO_LONG] + [["open"] * TOO_MANY]
-    wrong = [[value] for value in WRONG[name] + ([] if name == "q" else HOSTILE)]
+    refused, wrong = refused_and_wrong(name)
     for values in refused + wrong:
         filterset = bound(name, values)
         assert not filterset.is_valid(), (name, values)
         assert list(filterset.errors) == [name], (name, values, filterset.errors)
         found = [call.slug for call in filterset.qs]
+        assert found == ([] if values in refused else ["visible"]), (name, values)
+
+
+@pytest.mark.slow  # every filter's every hostile value, its facet counts computed each time
+@pytest.mark.parametrize("name", list(WRONG))
+def test_a_hostile_value_never_widens_the_counts_beside_the_results(registry, name):
+    """The facet counts the search page shows beside the results: those of the search without the
+    refused filter, or nothing at all for a refused search."""
+    refused, wrong = refused_and_wrong(name)
+    for values in refused + wrong:
+        filterset = bound(name, values)
+        filterset.is_valid()
         cache.clear()  # counts computed for this value (the cache is tested below)
-        counts = filterset.facet_counts()  # what the search page shows beside the results
-        if values in refused:
-            assert found == [] and counts["status"] == {}, (name, values)
-        else:
-            assert found == ["visible"] and counts["status"] == {"open": 1}, (name, values)
+        counts = filterset.facet_counts()
+        assert counts["status"] == ({} if values in refused else {"open": 1}), (name, values)
 
 
 def test_a_refused_search_never_changes_the_counts_the_next_visitor_sees(registry):
@@ -393,6 +408,7 @@ def test_the_admin_refuses_dates_outside_the_range(curator_client, field, value)
     assert not Call.objects.exists()
 
 
+@pytest.mark.slow  # twelve threads, each with its connection
 @pytest.mark.django_db(transaction=True)
 def test_twelve_simultaneous_submissions_of_one_title_make_twelve_drafts_with_distinct_slugs(on_postgres):
     """Threads on PostgreSQL (each its own connection and transaction); one after the other on
@@ -437,6 +453,7 @@ def test_twelve_simultaneous_submissions_of_one_title_make_twelve_drafts_with_di
 # -- Extreme dates already stored (before the validators, or written around them) ---------------
 
 
+@pytest.mark.slow  # 19 pages, for 3 precisions of each extreme date
 @pytest.mark.parametrize("extreme", ["min", "max"])
 def test_a_stored_extreme_date_never_makes_a_page_the_timeline_or_ical_fail(client, extreme):
     import datetime

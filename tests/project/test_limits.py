@@ -74,6 +74,7 @@ def concurrently(count, request) -> list:
     return responses
 
 
+@pytest.mark.slow  # threads racing on each shared cache
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path,scope", [("/calendrier/", "pages"), ("/api/v1/themes/", "anon")])
 def test_concurrent_clients_get_exactly_the_rate_through(shared_cache, settings, path, scope):
@@ -105,6 +106,7 @@ def test_a_throttled_client_passes_after_retry_after_not_before(client, settings
             assert client.get("/calendrier/", REMOTE_ADDR="10.3.3.3").status_code == status, seconds
 
 
+@pytest.mark.slow  # threads racing on each shared cache
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_password_guesses_get_exactly_the_limit_of_password_checks(shared_cache, settings, monkeypatch):
     settings.LOGIN_FAILURE_LIMIT = 5

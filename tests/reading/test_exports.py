@@ -222,6 +222,7 @@ def concurrently(urls) -> list:
     return responses
 
 
+@pytest.mark.slow  # threads held on a build
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("url", [JSON, CSV])
 def test_requests_during_a_first_build_get_a_503_with_retry_after_at_once_then_the_built_file(url, builds, monkeypatch):

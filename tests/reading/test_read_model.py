@@ -260,9 +260,21 @@ def _rows_written(call, **rows):
     services.save_call(call=call, rows=services.CallRows(**rows), changed=False, unsourced_acknowledged=True)
 
 
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(EDITS)
+def test_the_read_model_kept_by_the_services_equals_a_rebuild_on_a_few_generated_edits(db, edits):
+    """The quick tier's run of the property below (a few examples, every commit)."""
+    _check_kept_equals_rebuild(edits)
+
+
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(EDITS)
 def test_the_read_model_kept_by_the_services_equals_a_rebuild(db, edits):
+    _check_kept_equals_rebuild(edits)
+
+
+def _check_kept_equals_rebuild(edits):
     with transaction.atomic():
         state = {"made": 0, "theme": ThemeFactory(slug="bioproduction"), "funder": FunderFactory(name="Bpifrance")}
         for edit, n, when in edits:
@@ -315,8 +327,9 @@ def test_the_default_search_reads_dates_from_the_read_model_in_a_bounded_number_
     ThemeFactory()
     with CaptureQueriesContext(connection) as first:
         client.get("/", {"q": "appel"})
-    for _ in range(20):
-        RoundFactory()
+    with factories.one_refresh():
+        for _ in range(20):
+            RoundFactory()
     with CaptureQueriesContext(connection) as second:
         client.get("/", {"q": "appel"})
     assert len(second) == len(first)
@@ -363,11 +376,13 @@ def test_a_rebuild_runs_as_many_queries_for_12_calls_as_for_3():
     once, bulk inserts, whatever the number of calls (and the depth of their programmes)."""
     parent = factories.ProgrammeFactory()
     programme = factories.ProgrammeFactory(parent=factories.ProgrammeFactory(parent=parent))
-    for n in range(3):
-        _a_call_with_every_kind_of_row(n, programme)
+    with factories.one_refresh():
+        for n in range(3):
+            _a_call_with_every_kind_of_row(n, programme)
     few = _queries_of_a_rebuild()
-    for n in range(3, 12):
-        _a_call_with_every_kind_of_row(n, programme if n % 2 else parent)
+    with factories.one_refresh():
+        for n in range(3, 12):
+            _a_call_with_every_kind_of_row(n, programme if n % 2 else parent)
     assert CallPeriod.objects.count() == 24  # two periods each: each call has rows of every kind
     assert _queries_of_a_rebuild() == few
 

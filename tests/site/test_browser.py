@@ -19,7 +19,8 @@ from tests.helpers import reindex
 # Playwright's sync API runs an event loop in this thread: let Django's ORM run under it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# A browser and a live server: the slow tier (`make test`, CI), not `make test-quick`.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 

@@ -260,7 +260,7 @@ def test_every_bar_of_every_chart_counts_and_sums_exactly_the_calls_its_link_lis
     assert "un budget pluriannuel compte en entier dans chaque année" in body.lower()
 
 
-@pytest.mark.parametrize("count", [3, 20])
+@pytest.mark.parametrize("count", [3, pytest.param(20, marks=pytest.mark.slow)])  # (many calls: the slow tier)
 def test_home_and_panorama_queries_stay_bounded(client, django_assert_max_num_queries, count):
     theme = ThemeFactory(slug="bioproduction")
     for n in range(count):

@@ -20,6 +20,7 @@ from tests.factories import (
     RoundFactory,
     SourceFactory,
     ThemeFactory,
+    one_refresh,
 )
 from tests.helpers import make, reindex  # a published call open today: the pages use the real today
 
@@ -29,25 +30,27 @@ DAY = datetime.timedelta(days=1)
 
 def full_call(n=0, **fields):
     """A call with everything a result shows: funder, ceiling, theme, beneficiary, region."""
-    call = make(title=f"Appel complet {n}", slug=f"complet-{n}", total_budget_eur=10_000_000, **fields)
-    CallFunderFactory(call=call, funder=FunderFactory(name=f"Financeur complet {n}", slug=f"financeur-complet-{n}"))
-    CeilingFactory(call=call, amount_eur=1_500_000)
-    call.themes.add(ThemeFactory(slug="bioproduction", name="Bioproduction", name_en="Biomanufacturing"))
-    reindex(call=call)
-    call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
-    reindex(call=call)
+    with one_refresh():
+        call = make(title=f"Appel complet {n}", slug=f"complet-{n}", total_budget_eur=10_000_000, **fields)
+        CallFunderFactory(call=call, funder=FunderFactory(name=f"Financeur complet {n}",
+                                                          slug=f"financeur-complet-{n}"))
+        CeilingFactory(call=call, amount_eur=1_500_000)
+        call.themes.add(ThemeFactory(slug="bioproduction", name="Bioproduction", name_en="Biomanufacturing"))
+        call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
     return call
 
 
 @pytest.fixture
 def calls():
     now = today()
-    return {
-        "open": full_call(0),
-        "upcoming": make(title="Appel à venir", slug="upcoming", opens_on=now + 10 * DAY, closes_on=now + 40 * DAY),
-        "closed": make(title="Appel clos", slug="closed", opens_on=now - 40 * DAY, closes_on=now - 10 * DAY),
-        "regional": make(title="Appel francilien", slug="idf", scope=Scope.REGIONAL),
-    }
+    with one_refresh():
+        return {
+            "open": full_call(0),
+            "upcoming": make(title="Appel à venir", slug="upcoming", opens_on=now + 10 * DAY,
+                             closes_on=now + 40 * DAY),
+            "closed": make(title="Appel clos", slug="closed", opens_on=now - 40 * DAY, closes_on=now - 10 * DAY),
+            "regional": make(title="Appel francilien", slug="idf", scope=Scope.REGIONAL),
+        }
 
 
 # --- The search page -------------------------------------------------------------------------
@@ -175,15 +178,16 @@ def test_bad_page_numbers_are_clamped(client, calls):
 
 
 def seed(count):
-    for n in range(count):
-        call = full_call(n)
-        call.regions.add(Region.objects.get(code="11"))
-        reindex(call=call)
-        RoundFactory(call=call, opens_on=call.opens_on, closes_on=call.closes_on)
-        SourceFactory(call=call)
+    with one_refresh():
+        for n in range(count):
+            call = full_call(n)
+            call.regions.add(Region.objects.get(code="11"))
+            reindex(call=call)
+            RoundFactory(call=call, opens_on=call.opens_on, closes_on=call.closes_on)
+            SourceFactory(call=call)
 
 
-@pytest.mark.parametrize("count", [5, 30])
+@pytest.mark.parametrize("count", [5, pytest.param(30, marks=pytest.mark.slow)])  # (many calls: the slow tier)
 def test_search_page_queries_stay_bounded(client, django_assert_max_num_queries, count):
     seed(count)
     # 24 before issue 11, plus the calls naming no beneficiary (their facet count) and the editions' dates.
@@ -192,7 +196,7 @@ def test_search_page_queries_stay_bounded(client, django_assert_max_num_queries,
     assert response.context["paginator"].count == count
 
 
-@pytest.mark.parametrize("count", [5, 30])
+@pytest.mark.parametrize("count", [5, pytest.param(30, marks=pytest.mark.slow)])  # (many calls: the slow tier)
 def test_timeline_and_detail_queries_stay_bounded(client, django_assert_max_num_queries, count):
     seed(count)
     with django_assert_max_num_queries(22):
@@ -401,15 +405,18 @@ def busy_funder():
     """A funder with 25 past calls (closed 1 to 25 days ago), 3 open, 1 upcoming, 1 without dates."""
     funder = FunderFactory(name="Financeur chargé", slug="charge")
     now = today()
-    for n in range(1, 26):
-        call = make(title=f"Passé {n}", slug=f"passe-{n}", opens_on=now - 60 * DAY, closes_on=now - n * DAY)
-        CallFunderFactory(call=call, funder=funder)
-    for n in (30, 10, 20):  # open, closing in 30, 10, 20 days
-        CallFunderFactory(call=make(title=f"Ouvert {n}", slug=f"ouvert-{n}", closes_on=now + n * DAY), funder=funder)
-    CallFunderFactory(call=make(title="À venir", slug="a-venir", opens_on=now + 5 * DAY, closes_on=now + 50 * DAY),
-                      funder=funder)
-    CallFunderFactory(call=make(title="Sans dates", slug="sans-dates", opens_on=None, closes_on=None), funder=funder)
-    make(title="Appel d'un autre", slug="autre")
+    with one_refresh():
+        for n in range(1, 26):
+            call = make(title=f"Passé {n}", slug=f"passe-{n}", opens_on=now - 60 * DAY, closes_on=now - n * DAY)
+            CallFunderFactory(call=call, funder=funder)
+        for n in (30, 10, 20):  # open, closing in 30, 10, 20 days
+            CallFunderFactory(call=make(title=f"Ouvert {n}", slug=f"ouvert-{n}", closes_on=now + n * DAY),
+                              funder=funder)
+        CallFunderFactory(call=make(title="À venir", slug="a-venir", opens_on=now + 5 * DAY,
+                                    closes_on=now + 50 * DAY), funder=funder)
+        CallFunderFactory(call=make(title="Sans dates", slug="sans-dates", opens_on=None, closes_on=None),
+                          funder=funder)
+        make(title="Appel d'un autre", slug="autre")
     return funder
 
 
@@ -488,6 +495,7 @@ def test_programme_page_in_english_pages_the_calls_of_its_sub_programmes(client)
     assert group_counts(client.get("/en/programmes/mesure/"))["closed"] == len([n for n in range(1, 24) if n % 3 == 2])
 
 
+@pytest.mark.slow  # 60 calls
 def test_funder_and_programme_pages_read_as_many_queries_for_60_calls_as_for_5(client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -505,14 +513,15 @@ def test_funder_and_programme_pages_read_as_many_queries_for_60_calls_as_for_5(c
     ]
 
     def add_calls(start, stop):
-        for n in range(start, stop):
-            call = make(slug=f"requete-{n}", programme=programme, scope=Scope.REGIONAL, **dates[n % 4])
-            CallFunderFactory(call=call, funder=funder)
-            CallFunderFactory(call=call)
-            call.themes.add(theme)
-            call.regions.add(*regions)
-            call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
-            reindex(call=call)
+        with one_refresh():
+            for n in range(start, stop):
+                call = make(slug=f"requete-{n}", programme=programme, scope=Scope.REGIONAL, **dates[n % 4])
+                CallFunderFactory(call=call, funder=funder)
+                CallFunderFactory(call=call)
+                call.themes.add(theme)
+                call.regions.add(*regions)
+                call.beneficiaries.add(BeneficiaryType.objects.get(code="startup"))
+                reindex(call=call)
 
     def queries(path):
         with CaptureQueriesContext(connection) as captured:
@@ -571,19 +580,20 @@ def _queries(client, url):
     return len(captured)
 
 
+@pytest.mark.slow  # 20 calls with their rows, for each of three pages
 @pytest.mark.parametrize("url", ["/?q=appel", "/?region=11&beneficiary=sme", "/financeurs/financeur-0-0/"])
 def test_a_page_of_cards_reads_as_many_queries_for_twenty_calls_as_for_two(client, url):
     # Each call's funders, themes, beneficiaries and regions come from its stored document, not
     # from its rows: the number of queries doesn't grow with the cards on the page.
-    first = [_listed_call(n) for n in range(2)]
-    for call in first[1:]:  # every call under the first funder, so its page lists them all
-        CallFunderFactory(call=call, funder=first[0].funder_roles.first().funder)
-        reindex(call=call)
+    with one_refresh():
+        first = [_listed_call(n) for n in range(2)]
+        for call in first[1:]:  # every call under the first funder, so its page lists them all
+            CallFunderFactory(call=call, funder=first[0].funder_roles.first().funder)
     few = _queries(client, url)
-    for n in range(2, 20):
-        call = _listed_call(n, funders=3, themes=3)
-        CallFunderFactory(call=call, funder=first[0].funder_roles.first().funder)
-        reindex(call=call)
+    with one_refresh():
+        for n in range(2, 20):
+            call = _listed_call(n, funders=3, themes=3)
+            CallFunderFactory(call=call, funder=first[0].funder_roles.first().funder)
     many = _queries(client, url)
     assert many == few
     assert many <= 11
