@@ -106,10 +106,26 @@ def pytest_deselected(items):
     )
 
 
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands its count to the controller, which prints the summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["slow_left_out"] = session.config.stash.get(SLOW_LEFT_OUT, 0)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller, as each worker ends: every worker collected the whole suite, so each left
+    out the same tests (their largest count, not their sum)."""
+    left_out = getattr(node, "workeroutput", {}).get("slow_left_out", 0)
+    node.config.stash[SLOW_LEFT_OUT] = max(node.config.stash.get(SLOW_LEFT_OUT, 0), left_out)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     left_out = config.stash.get(SLOW_LEFT_OUT, 0)
     if left_out:
-        terminalreporter.write_sep("=", f"{left_out} slow tests skipped (run `make test` for all)", yellow=True)
+        tests = "test" if left_out == 1 else "tests"
+        terminalreporter.write_sep("=", f"{left_out} slow {tests} left out (run `make test` for all)", yellow=True)
 
 
 @pytest.fixture(autouse=True)
