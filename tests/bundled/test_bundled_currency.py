@@ -6,6 +6,7 @@ Read from the data files with the registry's own date rules (`calls.date_facts`)
 the figures below describe the data as curated, not whatever day the suite runs on.
 """
 import datetime
+import functools
 import re
 from urllib.parse import parse_qsl, urlsplit
 
@@ -15,8 +16,16 @@ from calls.dates import parse_partial_date
 from calls.importing.loading import read_data
 
 CHECKED_ON = datetime.date(2026, 12, 6)
-DATA = read_data()
-CALLS = [call for call in DATA["calls"] if call.get("publication_state", "published") == "published"]
+
+
+@functools.cache
+def data():
+    """The bundled data files, read when a test first needs them (not while tests are collected)."""
+    return read_data()
+
+
+def published():
+    return [call for call in data()["calls"] if call.get("publication_state", "published") == "published"]
 
 
 def _day(value, end):
@@ -27,12 +36,14 @@ def _rounds(entry):
     return [(_day(r.get("opens_on"), False), _day(r.get("closes_on"), True)) for r in entry.get("rounds") or []]
 
 
-# The published entry whose `previous_edition` names a slug: that slug's next edition.
-NEXT_EDITION = {call["previous_edition"]: call for call in CALLS if call.get("previous_edition")}
+@functools.cache
+def next_editions():
+    """The published entry whose `previous_edition` names a slug: that slug's next edition."""
+    return {call["previous_edition"]: call for call in published() if call.get("previous_edition")}
 
 
 def status_on(entry, on=CHECKED_ON):
-    following = NEXT_EDITION.get(entry["slug"])
+    following = next_editions().get(entry["slug"])
     return date_facts(
         opens_on=_day(entry.get("opens_on"), False), closes_on=_day(entry.get("closes_on"), True),
         is_rolling=bool(entry.get("is_rolling")), rounds=_rounds(entry),
@@ -50,20 +61,23 @@ def for_applicants_in_france(entry):
     return entry.get("country", "FR") == "FR" or entry.get("scope") in ("european", "international")
 
 
-ACTIONABLE = [
-    call for call in CALLS
-    if status_on(call) in (Status.OPEN, Status.UPCOMING) and for_applicants_in_france(call)
-    and call.get("call_type") != "proposed_measure"
-]
+def actionable():
+    return [
+        call for call in published()
+        if status_on(call) in (Status.OPEN, Status.UPCOMING) and for_applicants_in_france(call)
+        and call.get("call_type") != "proposed_measure"
+    ]
 
 
 def test_a_start_up_has_at_least_thirty_calls_and_schemes_to_act_on():
-    assert len(ACTIONABLE) >= 30, sorted(call["slug"] for call in ACTIONABLE)
+    calls = actionable()
+    assert len(calls) >= 30, sorted(call["slug"] for call in calls)
 
 
 def test_most_calls_one_can_apply_to_link_to_where_one_applies_and_the_others_say_why():
-    without = [call for call in ACTIONABLE if not call.get("apply_url")]
-    assert len(without) <= 0.2 * len(ACTIONABLE), sorted(call["slug"] for call in without)
+    calls = actionable()
+    without = [call for call in calls if not call.get("apply_url")]
+    assert len(without) <= 0.2 * len(calls), sorted(call["slug"] for call in without)
     unexplained = [
         call["slug"] for call in without
         if not re.search(r"apply_url|lien|candidat", call.get("curator_note") or "", re.IGNORECASE)
@@ -75,13 +89,13 @@ def test_an_application_link_is_never_a_press_release_or_a_news_page():
     """(A funder with no application page is linked by its contact page, labelled so.)"""
     news = re.compile(r"/(press|presse|actualites?|news|communiques?)(/|-|\.|$)", re.IGNORECASE)
     assert [
-        call["slug"] for call in ACTIONABLE
+        call["slug"] for call in actionable()
         if call.get("apply_url_kind", "application") == "application" and news.search(call.get("apply_url") or "")
     ] == []
 
 
 def test_a_permanent_scheme_rests_on_a_page_read_within_twelve_months_of_its_check():
-    for call in CALLS:
+    for call in published():
         if call.get("recurrence") != Recurrence.PERMANENT:
             continue
         checked = parse_partial_date(call.get("last_verified_on"), end=False)[0]
@@ -94,7 +108,7 @@ def test_a_permanent_scheme_rests_on_a_page_read_within_twelve_months_of_its_che
 
 
 def test_each_entry_whose_dates_are_not_given_says_what_was_searched():
-    undated = [call for call in CALLS if status_on(call) == Status.DATES_UNKNOWN]
+    undated = [call for call in published() if status_on(call) == Status.DATES_UNKNOWN]
     silent = [
         call["slug"] for call in undated
         if not re.search(r"cherch|searched|trouv|relue? le|read on", call.get("curator_note") or "", re.IGNORECASE)
@@ -104,7 +118,7 @@ def test_each_entry_whose_dates_are_not_given_says_what_was_searched():
 
 def test_past_editions_read_closed_on_their_evidence():
     """Examples an applicant met as "dates not given" before they were settled."""
-    by_slug = {call["slug"]: call for call in DATA["calls"]}
+    by_slug = {call["slug"]: call for call in data()["calls"]}
     for slug in (
         "i-lab-2023", "clara-oncostarter-2020", "clara-preuve-du-concept-2021", "inca-plbio-2021",
         "hdf-avenir-projets",  # its next edition opened on 1 November 2022
@@ -116,7 +130,7 @@ def test_past_editions_read_closed_on_their_evidence():
 
 def test_a_scheme_read_as_stopped_cites_the_page_that_says_so():
     uncited = [
-        call["slug"] for call in DATA["calls"]
+        call["slug"] for call in data()["calls"]
         if call.get("discontinued")
         and not any("discontinued" in (source.get("covers") or []) for source in call.get("sources") or [])
     ]
@@ -125,13 +139,13 @@ def test_a_scheme_read_as_stopped_cites_the_page_that_says_so():
 
 def _urls():
     for kind in ("calls", "programmes"):
-        for entry in DATA[kind]:
+        for entry in data()[kind]:
             yield entry["slug"], entry.get("apply_url")
             for source in entry.get("sources") or []:
                 yield entry["slug"], source.get("url")
-    for funder in DATA["funders"]:
+    for funder in data()["funders"]:
         yield funder["slug"], funder.get("website")
-    for document in DATA["documents"]:
+    for document in data()["documents"]:
         yield document["key"], document.get("url")
 
 

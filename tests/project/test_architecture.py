@@ -1,6 +1,7 @@
 """The house's shape (docs/architecture.md): no circle of imports, and each context imports only
 what it may. Read from the source with `ast`: every import counts, those inside functions too."""
 import ast
+import functools
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -48,7 +49,11 @@ def _imports(name: str, path: pathlib.Path):
                 yield target, node.lineno, id(node) in in_function
 
 
-GRAPH = {name: {target for target, _line, _local in _imports(name, path)} for name, path in MODULES.items()}
+@functools.cache
+def import_graph():
+    """Each module and the project modules it imports (read when a test needs it, not while tests
+    are collected)."""
+    return {name: {target for target, _line, _local in _imports(name, path)} for name, path in MODULES.items()}
 
 
 def _cycles(graph):
@@ -91,7 +96,7 @@ def context(module: str) -> str:
 
 
 def test_no_module_imports_itself_through_others():
-    assert _cycles(GRAPH) == []
+    assert _cycles(import_graph()) == []
 
 
 def test_no_project_module_is_imported_inside_a_function():
@@ -119,7 +124,7 @@ ALLOWED = {
 def test_each_context_imports_only_what_it_may():
     crossing = sorted(
         f"{name} ({context(name)}) imports {target} ({context(target)})"
-        for name, targets in GRAPH.items() for target in targets
+        for name, targets in import_graph().items() for target in targets
         if context(target) not in ALLOWED[context(name)] | {context(name), "project"}
     )
     assert crossing == []
@@ -138,6 +143,6 @@ def test_the_read_side_borrows_nothing_from_the_api_the_site_nor_drf():
                 modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 borrowed += [f"{name}: {module}" for module in modules
                              if module.split(".")[0] in ("rest_framework", "drf_spectacular")]
-    borrowed += [f"{name}: {target}" for name, targets in GRAPH.items() if context(name) == "reading"
+    borrowed += [f"{name}: {target}" for name, targets in import_graph().items() if context(name) == "reading"
                  for target in targets if context(target) in ("site", "api")]
     assert borrowed == []
