@@ -45,7 +45,7 @@ run: load
 	SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Python caches compiled modules and pytest its rewritten test modules (__pycache__, ignored by
-# git) even where the environment says not to: collecting the tests again takes 2 s instead of 5.
+# git) even where the environment says not to: collecting the tests again takes 1 s instead of 5.
 unexport PYTHONDONTWRITEBYTECODE
 
 # Tests run on every core (pytest-xdist), a test file's tests on one worker (module fixtures such
