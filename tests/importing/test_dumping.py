@@ -26,6 +26,7 @@ from tests.factories import (
     SourceFactory,
     ThemeFactory,
     UserFactory,
+    one_refresh,
 )
 from tests.helpers import empty_the_registry, reindex
 
@@ -42,31 +43,33 @@ def generated_registry(size=12):
     partner = UserFactory(username="cluster-partner")
     previous = None
     states = ["published", "draft", "archived"]
-    for n in range(size):
-        call = CallFactory(
-            slug=f"generated-{n:03d}", programme=child if n % 2 else None, previous_edition=previous if n % 4 else None,
-            publication_state=states[n % 3], closes_on=datetime.date(2022, 12, 31), closes_on_precision="year",
-            opens_on=None, total_budget_eur=n * 100_000 or None, trl_min=2, trl_max=6, consortium_required=n % 2 == 0,
-            submitted_by=partner if n % 3 == 1 else None, scope="regional" if n % 5 == 0 else "national",
-        )
-        call.themes.set(themes[: n % 3 + 1])
-        reindex(call=call)
-        call.beneficiaries.set(BeneficiaryType.objects.filter(code__in=["startup", "sme"][: n % 2 + 1]))
-        reindex(call=call)
-        call.aid_forms.set(AidFormType.objects.filter(code="grant"))
-        reindex(call=call)
-        if call.scope == "regional":
-            call.regions.set(Region.objects.filter(code__in=["11", "84"]))
+    with one_refresh():  # the read model brought up to date once, at the end
+        for n in range(size):
+            call = CallFactory(
+                slug=f"generated-{n:03d}", programme=child if n % 2 else None,
+                previous_edition=previous if n % 4 else None, publication_state=states[n % 3],
+                closes_on=datetime.date(2022, 12, 31), closes_on_precision="year", opens_on=None,
+                total_budget_eur=n * 100_000 or None, trl_min=2, trl_max=6, consortium_required=n % 2 == 0,
+                submitted_by=partner if n % 3 == 1 else None, scope="regional" if n % 5 == 0 else "national",
+            )
+            call.themes.set(themes[: n % 3 + 1])
             reindex(call=call)
-        CallFunderFactory(call=call, role="operator", funder__name_en="Glossed funder" if n == 0 else "",
-                          funder__aliases="Nom officiel long\nNOL" if n == 1 else "")
-        # Within the call's window (a call's window covers its rounds: calls.rules), its opening unknown.
-        RoundFactory(call=call, name="Vague 1", opens_on=None, closes_on=datetime.date(2022, 3, 1))
-        CeilingFactory(call=call, amount_eur=600_000, condition="plateformes labellisées")
-        SourceFactory(call=call, document=document, locator=f"§{n}", covers="ceilings, closes_on")
-        LaureateFactory(call=call, organisation=f"Plateforme {n}", amount_eur=150_000,
-                        region=Region.objects.get(code="76"))
-        previous = call
+            call.beneficiaries.set(BeneficiaryType.objects.filter(code__in=["startup", "sme"][: n % 2 + 1]))
+            reindex(call=call)
+            call.aid_forms.set(AidFormType.objects.filter(code="grant"))
+            reindex(call=call)
+            if call.scope == "regional":
+                call.regions.set(Region.objects.filter(code__in=["11", "84"]))
+                reindex(call=call)
+            CallFunderFactory(call=call, role="operator", funder__name_en="Glossed funder" if n == 0 else "",
+                              funder__aliases="Nom officiel long\nNOL" if n == 1 else "")
+            # Within the call's window (a call's window covers its rounds: calls.rules), its opening unknown.
+            RoundFactory(call=call, name="Vague 1", opens_on=None, closes_on=datetime.date(2022, 3, 1))
+            CeilingFactory(call=call, amount_eur=600_000, condition="plateformes labellisées")
+            SourceFactory(call=call, document=document, locator=f"§{n}", covers="ceilings, closes_on")
+            LaureateFactory(call=call, organisation=f"Plateforme {n}", amount_eur=150_000,
+                            region=Region.objects.get(code="76"))
+            previous = call
 
 
 def test_a_dump_restored_into_an_empty_registry_gives_the_same_registry(tmp_path):

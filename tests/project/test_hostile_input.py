@@ -211,6 +211,7 @@ def linked_registry(registry):
     return registry
 
 
+@pytest.mark.slow  # every surface, each with its handful of hostile values
 @pytest.mark.parametrize("path", list(SURFACES))
 def test_each_surface_answers_hostile_values_as_documented(client, linked_registry, path):
     from urllib.parse import urlencode
